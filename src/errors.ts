@@ -1,0 +1,119 @@
+/**
+ * Errors thrown by graceful-threads. Every error carries a `code` users can branch on; bad input
+ * is a `TypeError` or `RangeError` as in Node's own APIs.
+ */
+
+/** The codes carried by errors this library creates. */
+export type GracefulThreadsErrorCode =
+  | 'ERR_THREAD_INTERRUPTED'
+  | 'ERR_INVALID_ARG_TYPE'
+  | 'ERR_INVALID_ARG_VALUE'
+  | 'ERR_OUT_OF_RANGE'
+  | 'ERR_INVALID_THREAD_STATE'
+  | 'ERR_THREAD_LIMIT'
+  | 'ERR_THREAD_ARGS_NOT_CLONEABLE'
+  | 'ERR_THREAD_RESULT_NOT_CLONEABLE'
+  | 'ERR_INTERRUPT_REASON_NOT_CLONEABLE'
+  | 'ERR_INTERRUPT_REASON_TOO_LARGE'
+  | 'ERR_THREAD_MODULE_NOT_FOUND'
+  | 'ERR_THREAD_EXPORT_NOT_FOUND'
+  | 'ERR_THREAD_EXPORT_NOT_FUNCTION'
+  | 'ERR_THREAD_TERMINATED'
+  | 'ERR_THREAD_EXITED';
+
+/** An error with a {@link GracefulThreadsErrorCode}. */
+export type CodedError<E extends Error = Error> = E & { readonly code: GracefulThreadsErrorCode };
+
+/** @internal Builds a built-in error (`TypeError`, `RangeError`, `Error`) that carries a code. */
+export function codedError<E extends Error>(
+  Base: new (message: string, options?: ErrorOptions) => E,
+  code: GracefulThreadsErrorCode,
+  message: string,
+  cause?: unknown,
+): CodedError<E> {
+  const error = cause === undefined ? new Base(message) : new Base(message, { cause });
+  Object.defineProperty(error, 'code', { value: code, enumerable: true, configurable: true, writable: true });
+  return error as CodedError<E>;
+}
+
+// A brand on a registered symbol lets `instanceof` and `isThreadInterruptedError` recognise the
+// error even when two copies of this package are loaded (the dual-package hazard), or when it
+// was rebuilt after crossing a thread boundary.
+const brand = Symbol.for('graceful-threads.ThreadInterruptedError');
+
+/**
+ * Thrown at an interruption point (`checkInterrupt()`, `sleep()`, …) when the calling thread's
+ * interruption flag is set. Throwing it does **not** clear the flag: every later interruption
+ * point throws again until `clearInterrupt()` is called, so a `catch` that swallows it cannot
+ * lose the request.
+ *
+ * A generic `catch (e)` catches it too: rethrow it so the thread can stop.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   doWork();
+ * } catch (e) {
+ *   if (e instanceof ThreadInterruptedError) throw e; // let the thread stop
+ *   log(e);
+ * }
+ * ```
+ */
+export class ThreadInterruptedError extends Error {
+  /** Always `'ERR_THREAD_INTERRUPTED'`. */
+  readonly code = 'ERR_THREAD_INTERRUPTED' as const;
+  /** The value given to `interrupt(reason)`, structured-cloned into this thread. */
+  readonly reason: unknown;
+
+  /** @param reason what `interrupt(reason)` was given; it also shapes the message. */
+  constructor(reason?: unknown) {
+    super(describeReason(reason));
+    this.reason = reason;
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isThreadInterruptedError(value);
+  }
+}
+
+Object.defineProperty(ThreadInterruptedError.prototype, 'name', {
+  value: 'ThreadInterruptedError',
+  writable: true,
+  configurable: true,
+});
+
+/**
+ * True when `value` is a {@link ThreadInterruptedError}, from this copy of the package or any
+ * other. Use it in generic `catch` blocks to rethrow the interruption.
+ */
+export function isThreadInterruptedError(value: unknown): value is ThreadInterruptedError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+function describeReason(reason: unknown): string {
+  if (reason === undefined) return 'The thread was interrupted';
+  if (typeof reason === 'string') return `The thread was interrupted: ${reason}`;
+  if (reason instanceof Error) return `The thread was interrupted: ${reason.message}`;
+  return 'The thread was interrupted';
+}
+
+/** @internal A `TypeError` with `ERR_INVALID_ARG_TYPE`, worded as Node words it. */
+export function invalidArgType(name: string, expected: string, actual: unknown): CodedError<TypeError> {
+  return codedError(
+    TypeError,
+    'ERR_INVALID_ARG_TYPE',
+    `The "${name}" argument must be ${expected}. Received ${describeValue(actual)}`,
+  );
+}
+
+/** @internal A short, safe description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
+  if (typeof value === 'string')
+    return `type string (${JSON.stringify(value.length > 28 ? `${value.slice(0, 25)}...` : value)})`;
+  if (typeof value === 'symbol') return `type symbol (${String(value)})`;
+  return `type ${typeof value} (${String(value)})`;
+}

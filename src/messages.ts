@@ -1,0 +1,8 @@
+/** What a thread's bootstrap tells the thread that started it, on their private port. */
+import type { TransferredError } from './error-transfer.js';
+
+/** The target's outcome. */
+export type OutcomeMessage =
+  | { readonly type: 'result'; readonly value: unknown }
+  | { readonly type: 'interrupted' }
+  | { readonly type: 'error'; readonly error: TransferredError };

@@ -1,0 +1,80 @@
+/**
+ * The one module that imports `node:` APIs. The in-thread core needs only what it finds here
+ * (thread identity, the data a thread was started with, a structured-clone codec), so porting to
+ * Deno, Bun or Web Workers means writing another adapter with the same exports.
+ */
+
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { deserialize, serialize } from 'node:v8';
+import {
+  getEnvironmentData,
+  isMainThread,
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  setEnvironmentData,
+  threadId,
+  Worker,
+  type WorkerOptions,
+  workerData,
+} from 'node:worker_threads';
+
+export { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker, type WorkerOptions };
+
+/** Node's id of the calling thread (0 in the main thread). */
+export const currentThreadId: number = threadId;
+
+/** The `workerData` the calling thread was started with (undefined in the main thread). */
+export const startData: unknown = workerData;
+
+/** Structured-clones `value` into bytes; throws a `DataCloneError` for what cannot be cloned. */
+export function encodeValue(value: unknown): Uint8Array {
+  return serialize(value);
+}
+
+/** Reverses {@link encodeValue}. */
+export function decodeValue(bytes: Uint8Array): unknown {
+  return deserialize(bytes);
+}
+
+/** Reads a value every thread started after it was published can see. */
+export function readProcessData(key: string): unknown {
+  return getEnvironmentData(key);
+}
+
+/** Publishes a value to every thread started from now on, nested ones included. */
+export function publishProcessData(key: string, value: object): void {
+  setEnvironmentData(key, value);
+}
+
+/** Resolves a module given as a path (absolute, or relative to the working directory) or URL. */
+export function moduleUrl(module: string | URL): URL {
+  if (module instanceof URL) return module;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return new URL(module);
+  return pathToFileURL(resolvePath(module));
+}
+
+/** False when `href` is a file URL whose file does not exist. */
+export function moduleFileExists(href: string): boolean {
+  return !href.startsWith('file:') || existsSync(fileURLToPath(href));
+}
+
+/** A handle that keeps the thread's event loop alive while referenced. */
+export interface KeepAlive {
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+/** Creates an unreferenced {@link KeepAlive}. */
+export function createKeepAlive(): KeepAlive {
+  const timer = setInterval(() => {}, 2 ** 31 - 1);
+  timer.unref();
+  return {
+    ref: () => void timer.ref(),
+    unref: () => void timer.unref(),
+    close: () => clearInterval(timer),
+  };
+}

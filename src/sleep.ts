@@ -1,0 +1,89 @@
+/**
+ * Interruptible sleep: the first interruption points. The synchronous form blocks on the
+ * thread's own flag word with `Atomics.wait`, so an interrupt's `Atomics.notify` wakes it at once.
+ */
+import { REQUESTED } from './control-block.js';
+import { flagWordIndex, flagWords, interruptedError, interruptionSignal } from './current.js';
+import { codedError, invalidArgType } from './errors.js';
+import { state } from './thread-state.js';
+
+// setTimeout fires at once for delays above 2^31 - 1 ms, so longer sleeps re-arm.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function validateDelay(ms: unknown): asserts ms is number {
+  if (typeof ms !== 'number') throw invalidArgType('ms', 'a number', ms);
+  if (Number.isNaN(ms) || ms < 0) {
+    throw codedError(
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `The value of "ms" is out of range. It must be a number >= 0 (Infinity to sleep until interrupted). Received ${ms}`,
+    );
+  }
+}
+
+/**
+ * Blocks the calling thread for `ms` milliseconds, or until it is interrupted: then it wakes at
+ * once and throws {@link ThreadInterruptedError} (also when the flag was already set on entry).
+ * Inside a critical section the interruption is deferred and it sleeps the full time.
+ * `Infinity` sleeps until interrupted.
+ *
+ * Blocking suits workers; in the main thread prefer {@link sleepAsync}.
+ *
+ * @example
+ * ```ts
+ * while (!interruptionRequested()) {
+ *   poll();
+ *   sleep(1000); // an interrupt ends the wait at once
+ * }
+ * ```
+ */
+export function sleep(ms: number): void {
+  validateDelay(ms);
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const word = Atomics.load(flagWords, flagWordIndex);
+    if ((word & REQUESTED) !== 0 && state.criticalDepth === 0) throw interruptedError();
+    const left = deadline - performance.now();
+    if (left <= 0) return;
+    // Returns early when the word changes: an interrupt, or its reason becoming readable.
+    Atomics.wait(flagWords, flagWordIndex, word, left);
+  }
+}
+
+/**
+ * Resolves after `ms` milliseconds, or rejects with {@link ThreadInterruptedError} when the
+ * calling thread is interrupted (at once if it already is). Inside a critical section the
+ * rejection waits for the section to end. Keeps the event loop alive, as a timer does.
+ *
+ * @example
+ * ```ts
+ * while (true) {
+ *   await report();
+ *   await sleepAsync(60_000);
+ * }
+ * ```
+ */
+export async function sleepAsync(ms: number): Promise<void> {
+  validateDelay(ms);
+  const signal = interruptionSignal();
+  signal.throwIfAborted();
+  await new Promise<void>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let left = ms;
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const arm = (): void => {
+      const step = Math.min(left, MAX_TIMER_MS);
+      left -= step;
+      timer = setTimeout(() => {
+        if (left > 0) return arm();
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, step);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    arm();
+  });
+}

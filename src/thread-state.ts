@@ -1,0 +1,108 @@
+/**
+ * The calling thread's own state: its slot in a control block, its name, its critical-section
+ * depth. It lives on a registered global symbol, so every copy of this package loaded in the same
+ * thread (the library's bootstrap and a user's import of another copy or version) shares one
+ * flag and one depth.
+ */
+import {
+  type ControlBlock,
+  type ControlMemory,
+  createControlBlock,
+  isControlMemory,
+  openControlBlock,
+  type SlotRef,
+} from './control-block.js';
+import { currentThreadId, isMainThread, type KeepAlive, readProcessData, startData } from './runtime/node.js';
+
+/** Where a thread started by this library finds its control data inside `workerData`. */
+export const START_KEY = 'graceful-threads:start:v1';
+/** The key under which the main thread publishes the process-wide registry to later threads. */
+export const REGISTRY_KEY = 'graceful-threads:registry:v1';
+const STATE_KEY: unique symbol = Symbol.for('graceful-threads.thread-state.v1');
+
+/** What a thread started by this library receives, besides its arguments. */
+export interface StartData {
+  readonly registry: ControlMemory;
+  readonly slot: number;
+  readonly gen: number;
+  readonly name: string;
+  readonly moduleHref: string;
+  readonly exportName: string;
+  readonly args: readonly unknown[];
+  readonly port: import('node:worker_threads').MessagePort;
+}
+
+/** The calling thread's state. */
+export interface OwnState {
+  /** The block holding this thread's flag: the process registry, or a private block. */
+  readonly block: ControlBlock;
+  readonly self: SlotRef;
+  /** The process-wide registry of threads this library started, once known. */
+  registry: ControlBlock | undefined;
+  /** True when this thread was started by this library (its slot is in the registry). */
+  readonly managed: boolean;
+  readonly name: string;
+  readonly threadId: number;
+  /** Open critical sections. */
+  criticalDepth: number;
+  /** The last decoded reason, keyed by the interrupt's sequence number. */
+  reasonCache: { readonly seq: number; readonly value: unknown } | undefined;
+  /** Created on the first call of `interruptionSignal()`; replaced once aborted and cleared. */
+  signalController: AbortController | undefined;
+  /**
+   * Set by the bootstrap while the thread's target runs: referenced while the signal's watcher
+   * waits, so a target awaiting only its interruption is not ended early by an empty event loop.
+   */
+  targetKeepAlive: KeepAlive | undefined;
+}
+
+/** Reads this library's start data out of `workerData`, if this thread was started by it. */
+export function readStartData(): StartData | undefined {
+  if (typeof startData !== 'object' || startData === null) return undefined;
+  const data = (startData as Record<string, unknown>)[START_KEY];
+  if (typeof data !== 'object' || data === null) return undefined;
+  return isControlMemory((data as Partial<StartData>).registry) ? (data as StartData) : undefined;
+}
+
+function createState(): OwnState {
+  const start = readStartData();
+  if (start !== undefined) {
+    const block = openControlBlock(start.registry);
+    return baseState(block, { slot: start.slot, gen: start.gen }, block, true, start.name);
+  }
+  // The main thread, or a worker this library did not start: a private flag nobody else can
+  // reach, and the registry if the main thread published one before this thread began.
+  const published = readProcessData(REGISTRY_KEY);
+  const registry = isControlMemory(published) ? openControlBlock(published) : undefined;
+  const name = isMainThread ? 'main' : `worker-${currentThreadId}`;
+  return baseState(createControlBlock(1), { slot: 0, gen: 0 }, registry, false, name);
+}
+
+function baseState(
+  block: ControlBlock,
+  self: SlotRef,
+  registry: ControlBlock | undefined,
+  managed: boolean,
+  name: string,
+): OwnState {
+  return {
+    block,
+    self,
+    registry,
+    managed,
+    name,
+    threadId: currentThreadId,
+    criticalDepth: 0,
+    reasonCache: undefined,
+    signalController: undefined,
+    targetKeepAlive: undefined,
+  };
+}
+
+const holder = globalThis as typeof globalThis & { [STATE_KEY]?: OwnState };
+
+/** The calling thread's state, shared by every copy of the package in this thread. */
+export const state: OwnState = holder[STATE_KEY] ?? createState();
+if (holder[STATE_KEY] === undefined) {
+  Object.defineProperty(holder, STATE_KEY, { value: state, enumerable: false });
+}

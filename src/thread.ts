@@ -1,0 +1,404 @@
+/**
+ * The Thread handle, on the side that starts a thread: start, interrupt, join, terminate.
+ */
+import {
+  allocateSlot,
+  type ControlBlock,
+  isInterruptRequested,
+  nextThreadNumber,
+  releaseSlot,
+  requestInterrupt,
+  type SlotRef,
+  setNativeThreadId,
+} from './control-block.js';
+import { rebuildError } from './error-transfer.js';
+import { codedError, describeValue, invalidArgType } from './errors.js';
+import type { OutcomeMessage } from './messages.js';
+import { encodeReason } from './reason.js';
+import { ensureRegistry } from './registry.js';
+import {
+  MessageChannel,
+  type MessagePort,
+  moduleUrl,
+  receiveMessageOnPort,
+  Worker,
+  type WorkerOptions,
+} from './runtime/node.js';
+import { START_KEY, type StartData, state } from './thread-state.js';
+
+/** A function a thread can run: the type `Thread` reads its `args` and `join()` result from. */
+// biome-ignore lint/suspicious/noExplicitAny: `any[]` parameters are what lets every function type match.
+export type ThreadTarget = (...args: any[]) => unknown;
+
+/** What `join()` resolves with: the target's result, or undefined if it stopped on an interrupt. */
+export type ThreadResult<Target extends ThreadTarget> = Awaited<ReturnType<Target>> | undefined;
+
+/**
+ * Where a thread is in its life:
+ * - `'new'`: created, not started;
+ * - `'running'`: started and not yet ended;
+ * - `'finished'`: its target returned (or its promise resolved);
+ * - `'interrupted'`: it ended through an uncaught {@link ThreadInterruptedError};
+ * - `'failed'`: its target threw, it could not start, or it crashed;
+ * - `'terminated'`: stopped by {@link Thread.terminate} before its target ended.
+ */
+export type ThreadState = 'new' | 'running' | 'finished' | 'interrupted' | 'failed' | 'terminated';
+
+/** Options for {@link Thread}: what to run, with what, and the worker settings passed on to Node. */
+export interface ThreadOptions<Args extends readonly unknown[] = unknown[]> {
+  /** The name of the module's export to run. Default `'default'`. */
+  export?: string;
+  /**
+   * The arguments the target is called with, structured-cloned into the thread. A
+   * `SharedArrayBuffer` arrives shared; put `MessagePort`s and other transferables in
+   * `transferList` too.
+   */
+  args?: Args;
+  /** The thread's name, in `currentThread().name`, errors and reports. Default `Thread-<n>`. */
+  name?: string;
+  /** Objects in `args` to transfer rather than clone. */
+  transferList?: WorkerOptions['transferList'];
+  /** The thread's `process.env`. Default: a copy of the parent's. */
+  env?: WorkerOptions['env'];
+  /** Node options for the thread. Default: the parent's `process.execArgv`. */
+  execArgv?: string[];
+  /** Appended to the thread's `process.argv`. */
+  argv?: unknown[];
+  /** Heap and stack limits of the thread. */
+  resourceLimits?: WorkerOptions['resourceLimits'];
+  /** When true, `thread.worker.stdin` is a writable stream the thread reads as `process.stdin`. */
+  stdin?: boolean;
+  /** When true, the thread's stdout is not piped into the parent's automatically. */
+  stdout?: boolean;
+  /** When true, the thread's stderr is not piped into the parent's automatically. */
+  stderr?: boolean;
+}
+
+/** Options of {@link Thread.join}. */
+export interface JoinOptions {
+  /** Stops waiting (the thread keeps running): `join()` rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The options argument of a thread whose target is `Target`: `args` is required when the target
+ * takes parameters, optional when it takes none.
+ */
+export type ThreadConstructorOptions<Target extends ThreadTarget> =
+  Parameters<Target> extends []
+    ? [options?: ThreadOptions<Parameters<Target>>]
+    : [options: ThreadOptions<Parameters<Target>> & { args: Parameters<Target> }];
+
+const bootstrapUrl = new URL('./bootstrap.js', import.meta.url);
+
+function validateModule(module: unknown): URL {
+  if (module instanceof URL) return module;
+  if (typeof module !== 'string') throw invalidArgType('module', 'a string or an instance of URL', module);
+  if (!/^(\.{1,2}[\\/]|[\\/]|[a-z]:[\\/]|[a-z][a-z0-9+.-]*:)/i.test(module)) {
+    throw codedError(
+      TypeError,
+      'ERR_INVALID_ARG_VALUE',
+      `The "module" argument must be an absolute path, a path starting with ./ or ../ (relative to the working directory), or a URL. Received ${describeValue(module)}; new URL('./worker.js', import.meta.url) names a file next to the calling module.`,
+    );
+  }
+  return moduleUrl(module);
+}
+
+function validateOptions(options: unknown): ThreadOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+  const { export: exportName, args, name } = options as ThreadOptions;
+  if (exportName !== undefined && typeof exportName !== 'string') {
+    throw invalidArgType('options.export', 'a string', exportName);
+  }
+  if (args !== undefined && !Array.isArray(args)) throw invalidArgType('options.args', 'an array', args);
+  if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'a string', name);
+  return options as ThreadOptions;
+}
+
+function notStarted(name: string): Error {
+  return codedError(
+    Error,
+    'ERR_INVALID_THREAD_STATE',
+    `Thread "${name}" has not been started; call start() before join().`,
+  );
+}
+
+/**
+ * A worker thread that can be asked to stop gracefully. `interrupt()` sets the thread's flag in
+ * shared memory: the thread sees it at once, even in synchronous code, through
+ * `interruptionRequested()`, `checkInterrupt()`, `sleep()` and `interruptionSignal()`.
+ *
+ * Type it with the target function to type `args` and `join()`:
+ *
+ * @example
+ * ```ts
+ * import { Thread } from 'graceful-threads';
+ * import type crunch from './crunch.js';
+ *
+ * const thread = new Thread<typeof crunch>(new URL('./crunch.js', import.meta.url), {
+ *   args: [1_000_000],
+ * }).start();
+ * setTimeout(() => thread.interrupt('took too long'), 5000);
+ * const total = await thread.join(); // number | undefined (undefined: it stopped on the interrupt)
+ * ```
+ */
+export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknown> {
+  readonly #module: URL;
+  readonly #options: ThreadOptions;
+  readonly #name: string;
+  #state: ThreadState = 'new';
+  #threadId = -1;
+  #worker: Worker | undefined;
+  #registry: ControlBlock | undefined;
+  #slot: SlotRef | undefined;
+  /** An interrupt requested before start: `reason` bytes, delivered when the thread starts. */
+  #earlyInterrupt: { readonly reason: Uint8Array | undefined } | undefined;
+  #interruptedAtEnd = false;
+  #terminating = false;
+  #crash: { readonly error: unknown } | undefined;
+  readonly #done: Promise<ThreadResult<Target>>;
+  #settle!: (result: Settlement<ThreadResult<Target>>) => void;
+
+  /**
+   * @param module the module whose export the thread runs: an absolute path, a path starting
+   *   with `./` or `../` (relative to the working directory, as for `Worker`), or a URL.
+   * @param options see {@link ThreadOptions}.
+   */
+  constructor(module: string | URL, ...[options]: ThreadConstructorOptions<Target>) {
+    this.#module = validateModule(module);
+    this.#options = validateOptions(options);
+    this.#name = this.#options.name ?? `Thread-${nextThreadNumber(ensureRegistry())}`;
+    this.#done = new Promise((resolve, reject) => {
+      this.#settle = (outcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error));
+    });
+    // Failures are reported to join(); a thread nobody joins must not crash the process.
+    this.#done.catch(() => {});
+  }
+
+  /** The thread's name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Node's id of the thread (`worker.threadId`); -1 before start. Kept after the thread ends. */
+  get threadId(): number {
+    return this.#threadId;
+  }
+
+  /** Where the thread is in its life. */
+  get state(): ThreadState {
+    return this.#state;
+  }
+
+  /** The thread's interruption flag, read without clearing it. After the thread ends: as it ended. */
+  get interrupted(): boolean {
+    if (this.#state === 'new') return this.#earlyInterrupt !== undefined;
+    if (this.#state !== 'running' || this.#registry === undefined || this.#slot === undefined) {
+      return this.#interruptedAtEnd;
+    }
+    return isInterruptRequested(this.#registry, this.#slot);
+  }
+
+  /** The underlying Node `Worker` once started, for its events and streams. */
+  get worker(): Worker | undefined {
+    return this.#worker;
+  }
+
+  /**
+   * Starts the thread.
+   *
+   * @throws `Error` with code `ERR_INVALID_THREAD_STATE` if it was started before;
+   *   `TypeError` with code `ERR_THREAD_ARGS_NOT_CLONEABLE` if `args` cannot be cloned;
+   *   `RangeError` with code `ERR_THREAD_LIMIT` when too many threads are alive.
+   */
+  start(): this {
+    if (this.#state !== 'new') {
+      throw codedError(
+        Error,
+        'ERR_INVALID_THREAD_STATE',
+        `Thread "${this.#name}" was already started (it is ${this.#state}); create a new Thread to run the target again.`,
+      );
+    }
+    const registry = ensureRegistry();
+    const slot = allocateSlot(registry, state.managed ? state.self : undefined);
+    if (slot === undefined) {
+      throw codedError(
+        RangeError,
+        'ERR_THREAD_LIMIT',
+        `Cannot start thread "${this.#name}": ${registry.capacity} threads are alive. Join or terminate some first, or use fewer threads.`,
+      );
+    }
+    // Set before the worker exists, so the thread sees it from its first instruction.
+    if (this.#earlyInterrupt !== undefined) requestInterrupt(registry, slot, this.#earlyInterrupt.reason);
+    const { port1, port2 } = new MessageChannel();
+    let worker: Worker;
+    try {
+      worker = new Worker(bootstrapUrl, this.#workerOptions(registry, slot, port2));
+    } catch (error) {
+      port1.close();
+      releaseSlot(registry, slot);
+      if ((error as { name?: unknown } | null)?.name === 'DataCloneError') {
+        throw codedError(
+          TypeError,
+          'ERR_THREAD_ARGS_NOT_CLONEABLE',
+          `The args of thread "${this.#name}" cannot be structured-cloned: ${(error as Error).message}. Pass plain data, SharedArrayBuffers, or transferables listed in options.transferList.`,
+          error,
+        );
+      }
+      throw error;
+    }
+    this.#worker = worker;
+    this.#registry = registry;
+    this.#slot = slot;
+    this.#threadId = worker.threadId;
+    this.#state = 'running';
+    setNativeThreadId(registry, slot, worker.threadId);
+    port1.unref();
+    worker.on('error', (error) => {
+      this.#crash ??= { error };
+    });
+    worker.once('exit', (exitCode) => this.#onExit(port1, exitCode));
+    return this;
+  }
+
+  #workerOptions(registry: ControlBlock, slot: SlotRef, port: MessagePort): WorkerOptions {
+    const { export: exportName, args, name, transferList, ...nodeOptions } = this.#options;
+    const start: StartData = {
+      registry: registry.memory,
+      slot: slot.slot,
+      gen: slot.gen,
+      name: this.#name,
+      moduleHref: this.#module.href,
+      exportName: exportName ?? 'default',
+      args: args ?? [],
+      port,
+    };
+    return {
+      ...nodeOptions,
+      name: this.#name,
+      workerData: { [START_KEY]: start },
+      transferList: [port, ...(transferList ?? [])],
+    } as WorkerOptions;
+  }
+
+  #onExit(port: MessagePort, exitCode: number): void {
+    // The outcome was queued on the port before the thread ended; read it synchronously, as
+    // its delivery event and 'exit' may come in either order.
+    let outcome: OutcomeMessage | undefined;
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      outcome = m.message as OutcomeMessage;
+    }
+    port.close();
+    if (this.#registry !== undefined && this.#slot !== undefined) {
+      this.#interruptedAtEnd = isInterruptRequested(this.#registry, this.#slot);
+      releaseSlot(this.#registry, this.#slot);
+    }
+    const [final, result] = endOf<ThreadResult<Target>>(outcome, this.#crash, this.#terminating, exitCode, this.#name);
+    this.#state = final;
+    this.#settle(result);
+  }
+
+  /**
+   * Asks the thread to stop: sets its interruption flag and wakes it if it sleeps or waits.
+   * Idempotent (the first reason stays until the thread clears its flag); a no-op once the thread
+   * has ended. Before `start()`, the thread sees the flag from its first instruction.
+   *
+   * @param reason why, structured-cloned into the thread: the `reason` of its
+   *   {@link ThreadInterruptedError} and of its `interruptionSignal()`. At most 4 KiB once cloned.
+   * @throws `TypeError` (`ERR_INTERRUPT_REASON_NOT_CLONEABLE`) or `RangeError`
+   *   (`ERR_INTERRUPT_REASON_TOO_LARGE`) for a reason that cannot reach the thread.
+   */
+  interrupt(reason?: unknown): void {
+    const bytes = encodeReason(reason);
+    if (this.#state === 'new') {
+      this.#earlyInterrupt ??= { reason: bytes };
+    } else if (this.#state === 'running' && this.#registry !== undefined && this.#slot !== undefined) {
+      requestInterrupt(this.#registry, this.#slot, bytes);
+    }
+  }
+
+  /**
+   * Waits for the thread to end. Resolves with the target's return value, or undefined when the
+   * thread ended through an uncaught {@link ThreadInterruptedError} (a graceful stop is not a
+   * failure). Rejects with the target's error (class name, message, stack, `code` kept), with
+   * `ERR_THREAD_TERMINATED` after {@link Thread.terminate}, or `ERR_THREAD_EXITED`.
+   *
+   * @param options.signal stops the waiting, not the thread: `join()` rejects with its reason.
+   */
+  join(options?: JoinOptions): Promise<ThreadResult<Target>> {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      return Promise.reject(invalidArgType('options', 'an object', options));
+    }
+    const signal = options?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(invalidArgType('options.signal', 'an instance of AbortSignal', signal));
+    }
+    if (this.#state === 'new') return Promise.reject(notStarted(this.#name));
+    if (signal === undefined) return this.#done;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#done.finally(() => signal.removeEventListener('abort', onAbort)).then(resolve, reject);
+    });
+  }
+
+  /**
+   * Stops the thread at once, wherever it is: **no `finally` block, critical section or cleanup
+   * runs**, and files it was writing may be left half-written. The forced last resort for a
+   * thread that does not respond to {@link Thread.interrupt}; prefer interrupt-then-join. Resolves
+   * once the thread has stopped; its `join()` then rejects with `ERR_THREAD_TERMINATED` unless the
+   * target had already returned.
+   */
+  async terminate(): Promise<void> {
+    if (this.#state === 'new') {
+      this.#state = 'terminated';
+      this.#settle({ ok: false, error: terminatedError(this.#name) });
+      return;
+    }
+    if (this.#state !== 'running' || this.#worker === undefined) return;
+    this.#terminating = true;
+    await this.#worker.terminate();
+    await this.#done.catch(() => {});
+  }
+}
+
+type Settlement<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+/** How a thread ended, from what its bootstrap reported and what Node saw. */
+function endOf<T>(
+  outcome: OutcomeMessage | undefined,
+  crash: { readonly error: unknown } | undefined,
+  terminating: boolean,
+  exitCode: number,
+  name: string,
+): [ThreadState, Settlement<T | undefined>] {
+  if (crash !== undefined) {
+    // An uncaught ThreadInterruptedError outside the target (a timer, a stray promise) is a
+    // graceful end as well; Node's copy of it keeps the code.
+    const code = (crash.error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_THREAD_INTERRUPTED' && outcome?.type !== 'error')
+      return ['interrupted', { ok: true, value: undefined }];
+    return ['failed', { ok: false, error: crash.error }];
+  }
+  switch (outcome?.type) {
+    case 'result':
+      return ['finished', { ok: true, value: outcome.value as T }];
+    case 'interrupted':
+      return ['interrupted', { ok: true, value: undefined }];
+    case 'error':
+      return ['failed', { ok: false, error: rebuildError(outcome.error) }];
+  }
+  if (terminating) return ['terminated', { ok: false, error: terminatedError(name) }];
+  const exited = codedError(
+    Error,
+    'ERR_THREAD_EXITED',
+    `Thread "${name}" exited with code ${exitCode} before its target returned (process.exit() in the thread?).`,
+  );
+  return ['failed', { ok: false, error: Object.assign(exited, { exitCode }) }];
+}
+
+function terminatedError(name: string): Error {
+  return codedError(Error, 'ERR_THREAD_TERMINATED', `Thread "${name}" was terminated before its target returned.`);
+}
