@@ -43,6 +43,14 @@ async function loadTarget(href: string, exportName: string): Promise<(...args: u
         error,
       );
     }
+    if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(href)) {
+      throw codedError(
+        TypeError,
+        'ERR_THREAD_TYPESCRIPT_UNSUPPORTED',
+        `Cannot load the TypeScript module ${href} in a thread: this Node.js (${process.version}) has no TypeScript loader in worker threads. Run on Node.js 22.6 or newer with tsx (node --import tsx) or Node's type stripping, or compile the target to JavaScript.`,
+        error,
+      );
+    }
     throw error;
   }
   if (!(exportName in namespace)) {

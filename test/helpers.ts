@@ -1,0 +1,46 @@
+/** Shared test helpers: synchronising with threads through shared memory, with a bound. */
+import { liveSlots } from '../src/control-block.ts';
+import { state } from '../src/thread-state.ts';
+
+/** A fresh Int32Array over a SharedArrayBuffer, for a thread to signal where it is. */
+export function syncArray(length = 8): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * 4));
+}
+
+/** Resolves once `array[index]` equals `value`; rejects after `timeoutMs`. */
+export async function waitFor(array: Int32Array, index: number, value: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const current = Atomics.load(array, index);
+    if (current === value) return;
+    const left = deadline - performance.now();
+    if (left <= 0) throw new Error(`timed out waiting for sync[${index}] === ${value} (is ${current})`);
+    // A pending waitAsync keeps no event loop alive; the timer does, and bounds each wait.
+    const timer = setTimeout(() => {}, Math.min(left, 100));
+    const result = Atomics.waitAsync(array, index, current, Math.min(left, 100));
+    if (result.async) await result.value;
+    clearTimeout(timer);
+  }
+}
+
+/** Rejects if `promise` does not settle within `timeoutMs`: no test waits unbounded. */
+export async function within<T>(promise: Promise<T>, timeoutMs = 20_000, what = 'the thread'): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The fixture module every test thread runs. */
+export const targets = new URL('./fixtures/targets.mjs', import.meta.url);
+
+/** How many threads started by this library are alive in the process (the registry's count). */
+export function liveThreadCount(): number {
+  // The src modules share the thread state with the built package through its global symbol.
+  return state.registry === undefined ? 0 : [...liveSlots(state.registry)].length;
+}
