@@ -82,12 +82,11 @@ export interface JoinOptions {
 
 /**
  * The options argument of a thread whose target is `Target`: `args` is required when the target
- * takes parameters, optional when it takes none.
+ * has required parameters, optional otherwise.
  */
-export type ThreadConstructorOptions<Target extends ThreadTarget> =
-  Parameters<Target> extends []
-    ? [options?: ThreadOptions<Parameters<Target>>]
-    : [options: ThreadOptions<Parameters<Target>> & { args: Parameters<Target> }];
+export type ThreadConstructorOptions<Target extends ThreadTarget> = [] extends Parameters<Target>
+  ? [options?: ThreadOptions<Parameters<Target>>]
+  : [options: ThreadOptions<Parameters<Target>> & { args: Parameters<Target> }];
 
 const bootstrapUrl = new URL('./bootstrap.js', import.meta.url);
 

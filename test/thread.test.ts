@@ -4,6 +4,7 @@ import { Thread, ThreadInterruptedError } from 'graceful-threads';
 import type count from './fixtures/typed.ts';
 
 const nodeMajor = Number(process.versions.node.split('.')[0]);
+
 import { liveThreadCount, syncArray, targets, waitFor, within } from './helpers.ts';
 
 describe('Thread: start and join', () => {
@@ -208,7 +209,10 @@ describe('Thread: errors crossing threads', () => {
 
   it('keeps built-in error classes', async () => {
     const thread = new Thread(targets, { export: 'throwRange' }).start();
-    await assert.rejects(within(thread.join()), (error) => error instanceof RangeError && error.message === 'out of range');
+    await assert.rejects(
+      within(thread.join()),
+      (error) => error instanceof RangeError && error.message === 'out of range',
+    );
   });
 
   it('rejects with a thrown non-error value', async () => {

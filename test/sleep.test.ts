@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import {
+  clearInterrupt,
+  criticalSection,
+  currentThread,
+  sleep,
+  sleepAsync,
+  Thread,
+  ThreadInterruptedError,
+} from 'graceful-threads';
+import { syncArray, targets, waitFor, within } from './helpers.ts';
+
+afterEach(() => {
+  clearInterrupt();
+});
+
+describe('sleep()', () => {
+  it('wakes a sleeping thread when it is interrupted', async () => {
+    const sync = syncArray();
+    const thread = new Thread(targets, { export: 'sleepForever', args: [sync] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt();
+    assert.equal(await within(thread.join()), undefined);
+    assert.equal(thread.state, 'interrupted');
+  });
+
+  it('throws at once when the flag is already set, even for 0 ms', () => {
+    currentThread().interrupt('before');
+    assert.throws(
+      () => sleep(0),
+      (error) => error instanceof ThreadInterruptedError && error.reason === 'before',
+    );
+    assert.throws(() => sleep(60_000), ThreadInterruptedError);
+  });
+
+  it('sleeps for the time asked when not interrupted', () => {
+    const start = performance.now();
+    sleep(20);
+    assert.ok(performance.now() - start >= 19, 'slept at least the time asked');
+  });
+
+  it('inside a critical section sleeps its full time', async () => {
+    const sync = syncArray();
+    const thread = new Thread(targets, { export: 'sleepInCriticalSection', args: [sync, 200] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt();
+    const result = (await within(thread.join())) as { slept: number; interrupted: boolean };
+    assert.equal(result.interrupted, true);
+    assert.ok(result.slept >= 199, `slept ${result.slept} ms of 200`);
+  });
+
+  it('inside a critical section in the main thread does not throw', () => {
+    criticalSection(() => {
+      currentThread().interrupt();
+      sleep(1);
+    });
+  });
+
+  it('rejects bad durations with clear errors', () => {
+    assert.throws(() => sleep(-1), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: /Received -1/ });
+    assert.throws(() => sleep(Number.NaN), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error: not a number
+    assert.throws(() => sleep('10'), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error: missing
+    assert.throws(() => sleep(), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  });
+});
+
+describe('sleepAsync()', () => {
+  it('resolves after the time asked', async () => {
+    const thread = new Thread(targets, { export: 'sleepAsyncShort' }).start();
+    assert.equal(await within(thread.join()), 'slept');
+    const start = performance.now();
+    await sleepAsync(20);
+    assert.ok(performance.now() - start >= 19);
+  });
+
+  it('rejects with ThreadInterruptedError when the thread is interrupted', async () => {
+    const sync = syncArray();
+    const thread = new Thread(targets, { export: 'sleepAsyncForever', args: [sync] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt();
+    assert.equal(await within(thread.join()), undefined);
+    assert.equal(thread.state, 'interrupted');
+  });
+
+  it('rejects at once when the flag is already set, and on a self-interrupt while pending', async () => {
+    currentThread().interrupt('now');
+    await assert.rejects(
+      sleepAsync(60_000),
+      (error) => error instanceof ThreadInterruptedError && error.reason === 'now',
+    );
+    clearInterrupt();
+    const pending = sleepAsync(60_000);
+    currentThread().interrupt('while pending');
+    await assert.rejects(within(pending), (error) => error instanceof ThreadInterruptedError);
+  });
+
+  it('rejects bad durations', async () => {
+    await assert.rejects(sleepAsync(-5), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error: not a number
+    await assert.rejects(sleepAsync(null), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  });
+});
