@@ -84,9 +84,10 @@ export interface JoinOptions {
  * The options argument of a thread whose target is `Target`: `args` is required when the target
  * has required parameters, optional otherwise.
  */
-export type ThreadConstructorOptions<Target extends ThreadTarget> = [] extends Parameters<Target>
-  ? [options?: ThreadOptions<Parameters<Target>>]
-  : [options: ThreadOptions<Parameters<Target>> & { args: Parameters<Target> }];
+export type ThreadConstructorOptions<Target extends ThreadTarget> =
+  [] extends Parameters<Target>
+    ? [options?: ThreadOptions<Parameters<Target>>]
+    : [options: ThreadOptions<Parameters<Target>> & { args: Parameters<Target> }];
 
 const bootstrapUrl = new URL('./bootstrap.js', import.meta.url);
 

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { Thread } from 'graceful-threads';
+import { syncArray, waitFor, within } from './helpers.ts';
+
+describe('two copies of the package in one thread', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'graceful-threads-copy-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('share the flag, the critical sections and the error brand', async () => {
+    cpSync(new URL('../dist', import.meta.url), join(dir, 'dist'), { recursive: true });
+    const copyUrl = pathToFileURL(join(dir, 'dist', 'index.js')).href;
+    const sync = syncArray();
+    const thread = new Thread(new URL('./fixtures/dual-package.mjs', import.meta.url), {
+      args: [sync, copyUrl],
+    }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt('both');
+    assert.deepEqual(await within(thread.join()), {
+      copySeesFlag: true,
+      sameName: true,
+      deferredAcrossCopies: true,
+      recognised: true,
+      reason: 'both',
+    });
+  });
+});

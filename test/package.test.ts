@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+describe('the packed tarball', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'graceful-threads-pack-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('installs into an empty project and runs a thread there', { timeout: 180_000 }, () => {
+    const packed = JSON.parse(
+      execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+        cwd: root,
+        encoding: 'utf8',
+      }),
+    ) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const files = packed[0]!.files.map((file) => file.path);
+    assert.ok(
+      files.includes('dist/index.js') && files.includes('dist/index.d.ts') && files.includes('dist/bootstrap.js'),
+    );
+    assert.ok(!files.some((file) => file.startsWith('test/')), 'tests are not shipped');
+
+    const project = join(dir, 'project');
+    execFileSync('mkdir', ['-p', project]);
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'user-project', private: true, type: 'module' }),
+    );
+    execFileSync(npm, ['install', '--no-audit', '--no-fund', '--offline', join(dir, packed[0]!.filename)], {
+      cwd: project,
+      stdio: 'pipe',
+    });
+    writeFileSync(
+      join(project, 'worker.js'),
+      `import { sleep } from 'graceful-threads';
+export default function wait(sync) { Atomics.store(sync, 0, 1); Atomics.notify(sync, 0); sleep(Infinity); }`,
+    );
+    writeFileSync(
+      join(project, 'main.js'),
+      `import { Thread } from 'graceful-threads';
+const sync = new Int32Array(new SharedArrayBuffer(4));
+const thread = new Thread(new URL('./worker.js', import.meta.url), { args: [sync] }).start();
+Atomics.wait(sync, 0, 0, 20000);
+thread.interrupt();
+console.log(JSON.stringify({ result: await thread.join(), state: thread.state }));`,
+    );
+    const output = execFileSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+    assert.deepEqual(JSON.parse(output), { state: 'interrupted' });
+    const manifest = JSON.parse(readFileSync(join(project, 'node_modules/graceful-threads/package.json'), 'utf8'));
+    assert.equal(manifest.exports['.'].types, './dist/index.d.ts');
+  });
+});
