@@ -2,10 +2,13 @@
  * Interruptible sleep: the first interruption points. The synchronous form blocks on the
  * thread's own flag word with `Atomics.wait`, so an interrupt's `Atomics.notify` wakes it at once.
  */
-import { REQUESTED } from './control-block.js';
-import { flagWordIndex, flagWords, interruptedError, interruptionSignal } from './current.js';
+import { flagIndex, REQUESTED } from './control-block.js';
+import { interruptedError, interruptionSignal } from './current.js';
 import { codedError, invalidArgType } from './errors.js';
 import { state } from './thread-state.js';
+
+const words = state.block.words;
+const index = flagIndex(state.self.slot);
 
 // setTimeout fires at once for delays above 2^31 - 1 ms, so longer sleeps re-arm.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -41,12 +44,12 @@ export function sleep(ms: number): void {
   validateDelay(ms);
   const deadline = performance.now() + ms;
   for (;;) {
-    const word = Atomics.load(flagWords, flagWordIndex);
+    const word = Atomics.load(words, index);
     if ((word & REQUESTED) !== 0 && state.criticalDepth === 0) throw interruptedError();
     const left = deadline - performance.now();
     if (left <= 0) return;
     // Returns early when the word changes: an interrupt, or its reason becoming readable.
-    Atomics.wait(flagWords, flagWordIndex, word, left);
+    Atomics.wait(words, index, word, left);
   }
 }
 
