@@ -1,0 +1,24 @@
+// The thread of the demo: sleeps in one-second naps until it is interrupted, then reports how
+// long after the interrupt it stopped.
+import { checkInterrupt, currentThread, interruptionRequested, sleep, ThreadInterruptedError } from 'graceful-threads';
+
+/** What the demo's main thread sends as the interrupt's reason. */
+export interface StopRequest {
+  /** Why, for the log. */
+  readonly why: string;
+  /** When interrupt() was called: ms since the epoch, comparable across threads. */
+  readonly at: number;
+}
+
+export default function sleeper(): void {
+  try {
+    while (!interruptionRequested()) sleep(1000);
+    checkInterrupt(); // the loop saw the flag between two naps: take its reason the same way
+  } catch (error) {
+    if (!(error instanceof ThreadInterruptedError)) throw error;
+    const request = error.reason as StopRequest;
+    const late = performance.timeOrigin + performance.now() - request.at;
+    console.log(`  ${currentThread().name.padEnd(9)} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${request.why})`);
+    throw error; // end the thread through the interruption: join() resolves, state 'interrupted'
+  }
+}
