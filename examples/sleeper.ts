@@ -18,7 +18,9 @@ export default function sleeper(): void {
     if (!(error instanceof ThreadInterruptedError)) throw error;
     const request = error.reason as StopRequest;
     const late = performance.timeOrigin + performance.now() - request.at;
-    console.log(`  ${currentThread().name.padEnd(9)} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${request.why})`);
+    console.log(
+      `  ${currentThread().name.padEnd(9)} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${request.why})`,
+    );
     throw error; // end the thread through the interruption: join() resolves, state 'interrupted'
   }
 }
