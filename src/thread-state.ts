@@ -12,7 +12,14 @@ import {
   openControlBlock,
   type SlotRef,
 } from './control-block.js';
-import { currentThreadId, isMainThread, type KeepAlive, readProcessData, startData } from './runtime/node.js';
+import {
+  currentThreadId,
+  isMainThread,
+  type KeepAlive,
+  type MessagePort,
+  readProcessData,
+  startData,
+} from './runtime/node.js';
 
 /** Where a thread started by this library finds its control data inside `workerData`. */
 export const START_KEY = 'graceful-threads:start:v1';
@@ -29,7 +36,7 @@ export interface StartData {
   readonly moduleHref: string;
   readonly exportName: string;
   readonly args: readonly unknown[];
-  readonly port: import('node:worker_threads').MessagePort;
+  readonly port: MessagePort;
 }
 
 /** The calling thread's state. */
