@@ -4,7 +4,7 @@
  * outcome on a private port, leaving `parentPort` to the user.
  */
 import { describeError } from './error-transfer.js';
-import { codedError, isThreadInterruptedError } from './errors.js';
+import { codedError, endsThreadGracefully } from './errors.js';
 import type { OutcomeMessage } from './messages.js';
 import { createKeepAlive, moduleFileExists } from './runtime/node.js';
 import { readStartData, state } from './thread-state.js';
@@ -78,7 +78,7 @@ try {
   const target = await loadTarget(start.moduleHref, start.exportName);
   report({ type: 'result', value: await target(...start.args) });
 } catch (error) {
-  report(isThreadInterruptedError(error) ? { type: 'interrupted' } : { type: 'error', error: describeError(error) });
+  report(endsThreadGracefully(error) ? { type: 'interrupted' } : { type: 'error', error: describeError(error) });
 } finally {
   state.targetKeepAlive = undefined;
   keepAlive.close();

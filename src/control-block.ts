@@ -40,6 +40,8 @@ const Field = {
 
 const FREE = 0;
 const LIVE = 1;
+/** Taken, its fields being written; a descendant scan must not mistake it for a live child. */
+const CLAIMING = 2;
 
 /** How long a reader waits for a reason another thread is writing (a memcpy of ≤ 4 KiB). */
 const WRITER_WAIT_MS = 1000;
@@ -119,12 +121,13 @@ export function allocateSlot(block: ControlBlock, parent: SlotRef | undefined): 
   const start = Atomics.load(words, 2) % capacity;
   for (let i = 0; i < capacity; i++) {
     const slot = (start + i) % capacity;
-    if (Atomics.compareExchange(words, field(slot, 'lifecycle'), FREE, LIVE) !== FREE) continue;
+    if (Atomics.compareExchange(words, field(slot, 'lifecycle'), FREE, CLAIMING) !== FREE) continue;
     Atomics.store(words, 2, slot + 1);
     Atomics.store(words, field(slot, 'parentSlot'), parent === undefined ? -1 : parent.slot);
     Atomics.store(words, field(slot, 'parentGen'), parent === undefined ? -1 : parent.gen);
     Atomics.store(words, field(slot, 'nativeThreadId'), -1);
     Atomics.store(words, field(slot, 'criticalDepth'), 0);
+    Atomics.store(words, field(slot, 'lifecycle'), LIVE);
     return { slot, gen: generationOf(Atomics.load(words, flagIndex(slot))) };
   }
   return undefined;
@@ -148,6 +151,8 @@ export function releaseSlot(block: ControlBlock, ref: SlotRef): void {
     if (Atomics.compareExchange(words, index, word, next) === word) break;
   }
   Atomics.notify(words, index);
+  Atomics.store(words, field(ref.slot, 'parentSlot'), -1);
+  Atomics.store(words, field(ref.slot, 'parentGen'), -1);
   Atomics.store(words, field(ref.slot, 'lifecycle'), FREE);
   for (let slot = 0; slot < block.capacity; slot++) {
     if (
@@ -206,7 +211,11 @@ export function isInterruptRequested(block: ControlBlock, ref: SlotRef): boolean
   return generationOf(word) === ref.gen && (word & REQUESTED) !== 0;
 }
 
-/** Waits (bounded) until a reason being written is readable; returns the flag word. */
+/**
+ * Waits (bounded) until a reason being written is readable; returns the flag word. A writer
+ * still not done after the wait was terminated mid-copy: the interrupt then stands without a
+ * reason, marked ready so that no later reader waits again.
+ */
 function settledWord(block: ControlBlock, ref: SlotRef): number {
   const index = flagIndex(ref.slot);
   const deadline = performance.now() + WRITER_WAIT_MS;
@@ -214,7 +223,11 @@ function settledWord(block: ControlBlock, ref: SlotRef): number {
     const word = Atomics.load(block.words, index);
     if ((word & BITS) !== REQUESTED || generationOf(word) !== ref.gen) return word;
     const left = deadline - performance.now();
-    if (left <= 0) return word;
+    if (left <= 0) {
+      Atomics.store(block.words, field(ref.slot, 'reasonLength'), -1);
+      Atomics.compareExchange(block.words, index, word, word | REASON_READY);
+      return Atomics.load(block.words, index);
+    }
     Atomics.wait(block.words, index, word, left);
   }
 }
@@ -238,7 +251,6 @@ export function readReason(
   if (generationOf(word) !== ref.gen || (word & REQUESTED) === 0) return undefined;
   const seq = Atomics.load(block.words, field(ref.slot, 'interruptSeq'));
   if (seq === knownSeq) return 'unchanged';
-  if ((word & REASON_READY) === 0) return { seq, bytes: undefined }; // its writer died mid-copy
   const length = Atomics.load(block.words, field(ref.slot, 'reasonLength'));
   if (length < 0) return { seq, bytes: undefined };
   const start = ref.slot * REASON_BYTES;

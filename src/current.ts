@@ -192,8 +192,11 @@ function leave(): void {
 /**
  * An `AbortSignal` that aborts when the calling thread is interrupted, with a
  * {@link ThreadInterruptedError} as its `reason`: hand it to `fetch`, `fs`, `timers/promises`,
- * streams and anything else that takes a signal. It aborts even while the thread's event loop is
- * idle, with no message needed. Inside a critical section the abort waits for the section to end.
+ * streams and anything else that takes a signal (they reject with their own `AbortError`, whose
+ * `cause` is the {@link ThreadInterruptedError}; a thread ending on it counts as interrupted). It
+ * aborts even while the thread's event loop is idle, with no message needed, and while a
+ * thread's target runs, a target awaiting only this signal keeps its thread alive. Inside a
+ * critical section the abort waits for the section to end.
  *
  * The same signal is returned until it aborts; after {@link clearInterrupt}, a fresh one.
  *

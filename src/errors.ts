@@ -92,6 +92,18 @@ export function isThreadInterruptedError(value: unknown): value is ThreadInterru
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
 }
 
+/**
+ * @internal True when `error` ends a thread gracefully: a {@link ThreadInterruptedError} (also a
+ * copy Node made of one when it crossed threads, which keeps the code), or the `AbortError` an API
+ * rejects with when the thread's interruption signal aborts it (its `cause` is one).
+ */
+export function endsThreadGracefully(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, name, cause } = error as { code?: unknown; name?: unknown; cause?: unknown };
+  if (isThreadInterruptedError(error) || code === 'ERR_THREAD_INTERRUPTED') return true;
+  return name === 'AbortError' && cause !== error && endsThreadGracefully(cause);
+}
+
 function describeReason(reason: unknown): string {
   if (reason === undefined) return 'The thread was interrupted';
   if (typeof reason === 'string') return `The thread was interrupted: ${reason}`;

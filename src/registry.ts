@@ -1,13 +1,16 @@
 /**
- * The registry: one control block per process holding the flag of every thread this library
- * started, from any thread, so that any of them can interrupt all the others. The main thread
- * creates it when the first thread starts and hands it to each thread it starts; Node's
- * environment data also gives it to workers started later by other means.
+ * The registry: one control block holding the flag of every thread this library started from
+ * the main thread, and from the threads those started, so that any of them can interrupt all
+ * the others. The main thread creates it when it starts its first thread and hands it to each
+ * thread it starts.
+ *
+ * A worker this library did not start (a plain `new Worker()`) gets a registry of its own for the
+ * threads it starts: their handles die with that worker, so only a registry that dies with it
+ * can never be left holding their slots.
  */
 import { type ControlBlock, createControlBlock, liveSlots, requestInterrupt } from './control-block.js';
 import { encodeReason } from './reason.js';
-import { isMainThread, publishProcessData } from './runtime/node.js';
-import { REGISTRY_KEY, state } from './thread-state.js';
+import { state } from './thread-state.js';
 
 /**
  * How many threads started by this library may be alive at once in one process. Each takes a
@@ -15,15 +18,10 @@ import { REGISTRY_KEY, state } from './thread-state.js';
  */
 export const MAX_LIVE_THREADS = 4096;
 
-/** The process registry, created on first use by the main thread (or by an unrelated worker). */
+/** The calling thread's registry, created on first use. */
 export function ensureRegistry(): ControlBlock {
-  if (state.registry !== undefined) return state.registry;
-  const registry = createControlBlock(MAX_LIVE_THREADS);
-  // A worker this library did not start, spawned before the main thread made a registry, gets
-  // a registry of its own: its threads can reach each other but not the rest of the process.
-  if (isMainThread) publishProcessData(REGISTRY_KEY, registry.memory);
-  state.registry = registry;
-  return registry;
+  state.registry ??= createControlBlock(MAX_LIVE_THREADS);
+  return state.registry;
 }
 
 /**

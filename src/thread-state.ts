@@ -12,19 +12,10 @@ import {
   openControlBlock,
   type SlotRef,
 } from './control-block.js';
-import {
-  currentThreadId,
-  isMainThread,
-  type KeepAlive,
-  type MessagePort,
-  readProcessData,
-  startData,
-} from './runtime/node.js';
+import { currentThreadId, isMainThread, type KeepAlive, type MessagePort, startData } from './runtime/node.js';
 
 /** Where a thread started by this library finds its control data inside `workerData`. */
 export const START_KEY = 'graceful-threads:start:v1';
-/** The key under which the main thread publishes the process-wide registry to later threads. */
-export const REGISTRY_KEY = 'graceful-threads:registry:v1';
 const STATE_KEY: unique symbol = Symbol.for('graceful-threads.thread-state.v1');
 
 /** What a thread started by this library receives, besides its arguments. */
@@ -44,7 +35,7 @@ export interface OwnState {
   /** The block holding this thread's flag: the process registry, or a private block. */
   readonly block: ControlBlock;
   readonly self: SlotRef;
-  /** The process-wide registry of threads this library started, once known. */
+  /** The registry of the threads this thread can interrupt all at once, once made. */
   registry: ControlBlock | undefined;
   /** True when this thread was started by this library (its slot is in the registry). */
   readonly managed: boolean;
@@ -78,11 +69,9 @@ function createState(): OwnState {
     return baseState(block, { slot: start.slot, gen: start.gen }, block, true, start.name);
   }
   // The main thread, or a worker this library did not start: a private flag nobody else can
-  // reach, and the registry if the main thread published one before this thread began.
-  const published = readProcessData(REGISTRY_KEY);
-  const registry = isControlMemory(published) ? openControlBlock(published) : undefined;
+  // reach. Its registry is made when it first starts a thread.
   const name = isMainThread ? 'main' : `worker-${currentThreadId}`;
-  return baseState(createControlBlock(1), { slot: 0, gen: 0 }, registry, false, name);
+  return baseState(createControlBlock(1), { slot: 0, gen: 0 }, undefined, false, name);
 }
 
 function baseState(

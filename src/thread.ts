@@ -12,7 +12,7 @@ import {
   setNativeThreadId,
 } from './control-block.js';
 import { rebuildError } from './error-transfer.js';
-import { codedError, describeValue, invalidArgType } from './errors.js';
+import { codedError, describeValue, endsThreadGracefully, invalidArgType } from './errors.js';
 import type { OutcomeMessage } from './messages.js';
 import { encodeReason } from './reason.js';
 import { ensureRegistry } from './registry.js';
@@ -38,7 +38,8 @@ export type ThreadResult<Target extends ThreadTarget> = Awaited<ReturnType<Targe
  * - `'new'`: created, not started;
  * - `'running'`: started and not yet ended;
  * - `'finished'`: its target returned (or its promise resolved);
- * - `'interrupted'`: it ended through an uncaught {@link ThreadInterruptedError};
+ * - `'interrupted'`: it ended through an uncaught {@link ThreadInterruptedError} (or the `AbortError`
+ *   an API rejected with for its interruption signal);
  * - `'failed'`: its target threw, it could not start, or it crashed;
  * - `'terminated'`: stopped by {@link Thread.terminate} before its target ended.
  */
@@ -321,7 +322,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   /**
    * Waits for the thread to end. Resolves with the target's return value, or undefined when the
    * thread ended through an uncaught {@link ThreadInterruptedError} (a graceful stop is not a
-   * failure). Rejects with the target's error (class name, message, stack, `code` kept), with
+   * failure; a value the target had already returned is kept). Rejects with the target's error (class name, message, stack, `code` kept), with
    * `ERR_THREAD_TERMINATED` after {@link Thread.terminate}, or `ERR_THREAD_EXITED`.
    *
    * @param options.signal stops the waiting, not the thread: `join()` rejects with its reason.
@@ -375,12 +376,12 @@ function endOf<T>(
   name: string,
 ): [ThreadState, Settlement<T | undefined>] {
   if (crash !== undefined) {
-    // An uncaught ThreadInterruptedError outside the target (a timer, a stray promise) is a
-    // graceful end as well; Node's copy of it keeps the code.
-    const code = (crash.error as { code?: unknown } | null)?.code;
-    if (code === 'ERR_THREAD_INTERRUPTED' && outcome?.type !== 'error')
-      return ['interrupted', { ok: true, value: undefined }];
-    return ['failed', { ok: false, error: crash.error }];
+    // An uncaught interruption outside the target (a timer, a stray promise) ends the thread
+    // gracefully too; a result the target had returned is kept.
+    if (!endsThreadGracefully(crash.error) || outcome?.type === 'error') {
+      return ['failed', { ok: false, error: crash.error }];
+    }
+    return ['interrupted', { ok: true, value: outcome?.type === 'result' ? (outcome.value as T) : undefined }];
   }
   switch (outcome?.type) {
     case 'result':
@@ -394,7 +395,9 @@ function endOf<T>(
   const exited = codedError(
     Error,
     'ERR_THREAD_EXITED',
-    `Thread "${name}" exited with code ${exitCode} before its target returned (process.exit() in the thread?).`,
+    exitCode === 13
+      ? `Thread "${name}" ended with its target's promise still pending: nothing left on its event loop could settle it (exit code 13).`
+      : `Thread "${name}" exited with code ${exitCode} before its target returned (process.exit() in the thread?).`,
   );
   return ['failed', { ok: false, error: Object.assign(exited, { exitCode }) }];
 }

@@ -9,6 +9,7 @@ import {
   isLive,
   liveSlots,
   REASON_BYTES,
+  REASON_READY,
   readReason,
   releaseSlot,
   requestInterrupt,
@@ -87,6 +88,17 @@ describe('control block', () => {
     assert.equal(isLive(block, grandchild), false);
   });
 
+  it('a reused slot forgets its former parent', () => {
+    const block = createControlBlock(2);
+    const parent = allocateSlot(block, undefined)!;
+    const child = allocateSlot(block, parent)!;
+    releaseSlot(block, child);
+    const stranger = allocateSlot(block, undefined)!;
+    assert.equal(stranger.slot, child.slot, 'the only free slot');
+    releaseSlot(block, parent);
+    assert.equal(isLive(block, stranger), true, 'not taken for the released parent’s child');
+  });
+
   it('a reader whose writer died mid-copy gets the flag without a reason, after a bounded wait', () => {
     const block = createControlBlock(1);
     const ref = allocateSlot(block, undefined)!;
@@ -96,6 +108,8 @@ describe('control block', () => {
     const stored = readReason(block, ref);
     assert.ok(stored && stored !== 'unchanged');
     assert.equal(stored.bytes, undefined);
+    const word = Atomics.load(block.words, flagIndex(ref.slot));
+    assert.equal(word & REASON_READY, REASON_READY, 'marked readable: later readers do not wait again');
     assert.equal(clearInterruptFlag(block, ref), true);
   });
 });

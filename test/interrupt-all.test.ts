@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { interruptAllThreads, Thread } from 'graceful-threads';
 import { syncArray, targets, waitFor, within } from './helpers.ts';
 
@@ -33,6 +35,22 @@ describe('interruptAllThreads()', () => {
     assert.deepEqual(result.states, ['interrupted', 'interrupted', 'interrupted']);
     for (let child = 1; child <= 3; child++) {
       assert.equal(Atomics.load(sync, 2 + child), 1, `child ${child} ran its finally block`);
+    }
+  });
+
+  it('leaves out the threads of a plain Worker, which form a group of their own', async () => {
+    const sync = syncArray();
+    const worker = new Worker(new URL('./fixtures/plain-worker.mjs', import.meta.url), {
+      workerData: { sync, targets: targets.href },
+    });
+    try {
+      await waitFor(sync, 0, 1);
+      assert.equal(interruptAllThreads('from main'), 0);
+      worker.postMessage('go');
+      const [result] = (await within(once(worker, 'message'))) as [unknown];
+      assert.deepEqual(result, { reached: 1, state: 'interrupted' });
+    } finally {
+      await worker.terminate();
     }
   });
 

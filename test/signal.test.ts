@@ -34,6 +34,32 @@ describe('interruptionSignal()', () => {
     assert.deepEqual(await within(thread.join()), { fresh: true, firstReason: 'one', secondReason: 'two' });
   });
 
+  it('ends the thread as interrupted when an API rejects with its AbortError', async () => {
+    const sync = syncArray();
+    const thread = new Thread(targets, { export: 'awaitsAbortableTimer', args: [sync] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt();
+    assert.equal(await within(thread.join()), undefined);
+    assert.equal(thread.state, 'interrupted');
+  });
+
+  it('keeps a returned result when a stray abortable promise rejects afterwards', async () => {
+    const sync = syncArray();
+    const thread = new Thread(targets, { export: 'strayAbortableTimer', args: [sync] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt();
+    assert.equal(await within(thread.join()), 'returned');
+    assert.equal(thread.state, 'interrupted', 'it ended through the interruption');
+  });
+
+  it('keeps the thread alive for a second watcher while the first one lets go', async () => {
+    const sync = syncArray();
+    const thread = new Thread(targets, { export: 'overlappingWatchers', args: [sync] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt('from outside');
+    assert.deepEqual(await within(thread.join()), { first: 'self', second: 'from outside' });
+  });
+
   it('returns the same signal until it aborts, then an aborted one until cleared', () => {
     const first = interruptionSignal();
     assert.equal(interruptionSignal(), first);

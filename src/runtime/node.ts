@@ -9,12 +9,10 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import {
-  getEnvironmentData,
   isMainThread,
   MessageChannel,
   type MessagePort,
   receiveMessageOnPort,
-  setEnvironmentData,
   threadId,
   Worker,
   type WorkerOptions,
@@ -39,16 +37,6 @@ export function decodeValue(bytes: Uint8Array): unknown {
   return deserialize(bytes);
 }
 
-/** Reads a value every thread started after it was published can see. */
-export function readProcessData(key: string): unknown {
-  return getEnvironmentData(key);
-}
-
-/** Publishes a value to every thread started from now on, nested ones included. */
-export function publishProcessData(key: string, value: object): void {
-  setEnvironmentData(key, value);
-}
-
 /** Resolves a module given as a path (absolute, or relative to the working directory) or URL. */
 export function moduleUrl(module: string | URL): URL {
   if (module instanceof URL) return module;
@@ -61,7 +49,7 @@ export function moduleFileExists(href: string): boolean {
   return !href.startsWith('file:') || existsSync(fileURLToPath(href));
 }
 
-/** A handle that keeps the thread's event loop alive while referenced. */
+/** A handle that keeps the thread's event loop alive while it has more `ref()`s than `unref()`s. */
 export interface KeepAlive {
   ref(): void;
   unref(): void;
@@ -72,9 +60,15 @@ export interface KeepAlive {
 export function createKeepAlive(): KeepAlive {
   const timer = setInterval(() => {}, 2 ** 31 - 1);
   timer.unref();
+  // Counted: two waiters may overlap, and the first to finish must not release the other.
+  let refs = 0;
   return {
-    ref: () => void timer.ref(),
-    unref: () => void timer.unref(),
+    ref: () => {
+      if (refs++ === 0) timer.ref();
+    },
+    unref: () => {
+      if (--refs === 0) timer.unref();
+    },
     close: () => clearInterval(timer),
   };
 }
