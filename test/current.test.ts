@@ -12,7 +12,7 @@ import {
   Thread,
   ThreadInterruptedError,
 } from 'graceful-threads';
-import { syncArray, targets, waitFor, within } from './helpers.ts';
+import { startWaiting, targets, within } from './helpers.ts';
 
 // The main thread has a flag of its own; these tests set it with currentThread().interrupt().
 afterEach(() => {
@@ -177,9 +177,7 @@ describe('critical sections', () => {
   });
 
   it('defer interruption inside a worker, nested, in both forms', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'deferInCriticalSection', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('deferInCriticalSection');
     thread.interrupt();
     assert.deepEqual(await within(thread.join()), [
       'inner-check-throws:false',
@@ -195,9 +193,7 @@ describe('critical sections', () => {
   });
 
   it('defer interruption inside a worker for an async section', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'deferInAsyncCriticalSection', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('deferInAsyncCriticalSection');
     thread.interrupt();
     assert.deepEqual(await within(thread.join()), ['inside-check-throws:false', 'after-check-throws:true']);
   });

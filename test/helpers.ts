@@ -1,4 +1,5 @@
 /** Shared test helpers: synchronising with threads through shared memory, with a bound. */
+import { Thread } from 'graceful-threads';
 import { liveSlots } from '../src/control-block.ts';
 import { state } from '../src/thread-state.ts';
 
@@ -38,6 +39,17 @@ export async function within<T>(promise: Promise<T>, timeoutMs = 20_000, what = 
 
 /** The fixture module every test thread runs. */
 export const targets = new URL('./fixtures/targets.mjs', import.meta.url);
+
+/**
+ * Starts the fixture export `name` with a sync array and `extra` arguments, and resolves once the
+ * thread has reached its waiting point (it sets sync[0] to 1 there).
+ */
+export async function startWaiting(name: string, ...extra: unknown[]): Promise<Thread> {
+  const sync = syncArray();
+  const thread = new Thread(targets, { export: name, args: [sync, ...extra] }).start();
+  await waitFor(sync, 0, 1);
+  return thread;
+}
 
 /** How many threads started by this library are alive in the process (the registry's count). */
 export function liveThreadCount(): number {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { interruptAllThreads, Thread } from 'graceful-threads';
-import { syncArray, targets, waitFor, within } from './helpers.ts';
+import { startWaiting, syncArray, targets, waitFor, within } from './helpers.ts';
 
 describe('interruptAllThreads()', () => {
   it('interrupts every running thread from the main thread and counts them', async () => {
@@ -55,9 +55,7 @@ describe('interruptAllThreads()', () => {
   });
 
   it('rejects a reason that cannot be cloned before interrupting anything', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'sleepForever', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('sleepForever');
     assert.throws(() => interruptAllThreads(Symbol('x')), { code: 'ERR_INTERRUPT_REASON_NOT_CLONEABLE' });
     assert.equal(thread.interrupted, false);
     thread.interrupt();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { clearInterrupt, currentThread, interruptionSignal, Thread, ThreadInterruptedError } from 'graceful-threads';
-import { syncArray, targets, waitFor, within } from './helpers.ts';
+import { startWaiting, syncArray, targets, waitFor, within } from './helpers.ts';
 
 afterEach(() => {
   clearInterrupt();
@@ -9,17 +9,13 @@ afterEach(() => {
 
 describe('interruptionSignal()', () => {
   it('aborts in a thread whose only pending work is waiting for it', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'awaitSignal', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('awaitSignal');
     thread.interrupt('stop now');
     assert.deepEqual(await within(thread.join()), { aborted: true, isError: true, reason: 'stop now' });
   });
 
   it('aborts while the thread’s event loop idles on another handle, with no message sent', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'signalWhileIdle', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('signalWhileIdle');
     thread.interrupt({ code: 42 });
     assert.deepEqual(await within(thread.join()), { code: 42 });
   });
@@ -35,27 +31,21 @@ describe('interruptionSignal()', () => {
   });
 
   it('ends the thread as interrupted when an API rejects with its AbortError', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'awaitsAbortableTimer', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('awaitsAbortableTimer');
     thread.interrupt();
     assert.equal(await within(thread.join()), undefined);
     assert.equal(thread.state, 'interrupted');
   });
 
   it('keeps a returned result when a stray abortable promise rejects afterwards', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'strayAbortableTimer', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('strayAbortableTimer');
     thread.interrupt();
     assert.equal(await within(thread.join()), 'returned');
     assert.equal(thread.state, 'interrupted', 'it ended through the interruption');
   });
 
   it('keeps the thread alive for a second watcher while the first one lets go', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'overlappingWatchers', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('overlappingWatchers');
     thread.interrupt('from outside');
     assert.deepEqual(await within(thread.join()), { first: 'self', second: 'from outside' });
   });

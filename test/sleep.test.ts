@@ -9,7 +9,7 @@ import {
   Thread,
   ThreadInterruptedError,
 } from 'graceful-threads';
-import { syncArray, targets, waitFor, within } from './helpers.ts';
+import { startWaiting, targets, within } from './helpers.ts';
 
 afterEach(() => {
   clearInterrupt();
@@ -17,9 +17,7 @@ afterEach(() => {
 
 describe('sleep()', () => {
   it('wakes a sleeping thread when it is interrupted', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'sleepForever', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('sleepForever');
     thread.interrupt();
     assert.equal(await within(thread.join()), undefined);
     assert.equal(thread.state, 'interrupted');
@@ -41,9 +39,7 @@ describe('sleep()', () => {
   });
 
   it('inside a critical section sleeps its full time', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'sleepInCriticalSection', args: [sync, 200] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('sleepInCriticalSection', 200);
     thread.interrupt();
     const result = (await within(thread.join())) as { slept: number; interrupted: boolean };
     assert.equal(result.interrupted, true);
@@ -77,9 +73,7 @@ describe('sleepAsync()', () => {
   });
 
   it('rejects with ThreadInterruptedError when the thread is interrupted', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'sleepAsyncForever', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('sleepAsyncForever');
     thread.interrupt();
     assert.equal(await within(thread.join()), undefined);
     assert.equal(thread.state, 'interrupted');

@@ -5,7 +5,7 @@ import type count from './fixtures/typed.ts';
 
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 
-import { liveThreadCount, syncArray, targets, waitFor, within } from './helpers.ts';
+import { liveThreadCount, startWaiting, syncArray, targets, waitFor, within } from './helpers.ts';
 
 describe('Thread: start and join', () => {
   it('runs the default export with args and resolves with its result', async () => {
@@ -93,18 +93,14 @@ describe('Thread: interrupt', () => {
   });
 
   it('resolves join() with undefined when the thread ends through ThreadInterruptedError', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'sleepForever', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('sleepForever');
     thread.interrupt('enough');
     assert.equal(await within(thread.join()), undefined);
     assert.equal(thread.state, 'interrupted');
   });
 
   it('delivers the reason, keeps the flag set after throwing, and clears it on request', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'reasonOf', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('reasonOf');
     const reason = new RangeError('deadline passed');
     thread.interrupt(reason);
     thread.interrupt('a second reason is ignored');
@@ -122,9 +118,7 @@ describe('Thread: interrupt', () => {
   });
 
   it('keeps the flag when a generic catch swallows the interruption', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'swallow', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('swallow');
     thread.interrupt();
     assert.equal(await within(thread.join()), true);
   });
@@ -157,9 +151,7 @@ describe('Thread: interrupt', () => {
   });
 
   it('ends a thread whose timer throws ThreadInterruptedError as interrupted', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'interruptedInTimer', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('interruptedInTimer');
     thread.interrupt();
     assert.equal(await within(thread.join()), undefined);
     assert.equal(thread.state, 'interrupted');
@@ -168,9 +160,7 @@ describe('Thread: interrupt', () => {
 
 describe('Thread: join options', () => {
   it('rejects with signal.reason when the signal aborts first, and the thread keeps running', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'sleepForever', args: [sync] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('sleepForever');
     const controller = new AbortController();
     const joining = thread.join({ signal: controller.signal });
     controller.abort(new Error('gave up waiting'));
@@ -242,9 +232,7 @@ describe('Thread: errors crossing threads', () => {
 
 describe('Thread: terminate', () => {
   it('stops a thread that ignores interrupts; join rejects with ERR_THREAD_TERMINATED', async () => {
-    const sync = syncArray();
-    const thread = new Thread(targets, { export: 'sleepInCriticalSection', args: [sync, 600_000] }).start();
-    await waitFor(sync, 0, 1);
+    const thread = await startWaiting('sleepInCriticalSection', 600_000);
     thread.interrupt();
     await within(thread.terminate());
     assert.equal(thread.state, 'terminated');
