@@ -17,9 +17,11 @@ export default function sleeper(): void {
   } catch (error) {
     if (!(error instanceof ThreadInterruptedError)) throw error;
     const request = error.reason as StopRequest;
-    const late = performance.timeOrigin + performance.now() - request.at;
+    const stoppedAt = performance.timeOrigin + performance.now();
+    const late = stoppedAt - request.at;
+    const clock = new Date(stoppedAt).toISOString().slice(11, 23);
     console.log(
-      `  ${currentThread().name.padEnd(9)} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${request.why})`,
+      `  ${clock} ${currentThread().name.padEnd(9)} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${request.why})`,
     );
     throw error; // end the thread through the interruption: join() resolves, state 'interrupted'
   }

@@ -47,6 +47,17 @@ describe('Thread: start and join', () => {
     assert.deepEqual(b, { name: 'indexer', threadId: named.threadId, isMainThread: false });
   });
 
+  it('passes Worker options such as env and resourceLimits on to Node', async () => {
+    const thread = new Thread(targets, {
+      export: 'readEnv',
+      args: ['GRACEFUL_THREADS_TEST'],
+      env: { GRACEFUL_THREADS_TEST: 'from env' },
+      resourceLimits: { maxOldGenerationSizeMb: 64 },
+    }).start();
+    assert.equal(thread.worker?.resourceLimits?.maxOldGenerationSizeMb, 64);
+    assert.equal(await within(thread.join()), 'from env');
+  });
+
   it('frees its registry slot when it ends', async () => {
     const live = liveThreadCount();
     const thread = new Thread(targets, { args: [1, 2] }).start();
