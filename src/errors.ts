@@ -87,6 +87,16 @@ Object.defineProperty(ThreadInterruptedError.prototype, 'name', {
 /**
  * True when `value` is a {@link ThreadInterruptedError}, from this copy of the package or any
  * other. Use it in generic `catch` blocks to rethrow the interruption.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await step();
+ * } catch (error) {
+ *   if (isThreadInterruptedError(error)) throw error; // let the thread stop
+ *   log(error);
+ * }
+ * ```
  */
 export function isThreadInterruptedError(value: unknown): value is ThreadInterruptedError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;

@@ -26,9 +26,11 @@ import {
 } from './runtime/node.js';
 import { START_KEY, type StartData, state } from './thread-state.js';
 
-/** A function a thread can run: the type `Thread` reads its `args` and `join()` result from. */
-// biome-ignore lint/suspicious/noExplicitAny: `any[]` parameters are what lets every function type match.
-export type ThreadTarget = (...args: any[]) => unknown;
+/**
+ * A function a thread can run: the type `Thread` reads its `args` and `join()` result from.
+ * (`never` parameters make every function type assignable to it.)
+ */
+export type ThreadTarget = (...args: never) => unknown;
 
 /** What `join()` resolves with: the target's result, or undefined if it stopped on an interrupt. */
 export type ThreadResult<Target extends ThreadTarget> = Awaited<ReturnType<Target>> | undefined;
