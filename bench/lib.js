@@ -20,5 +20,9 @@ export function printTable(title, header, rows) {
 
 export const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
 
-/** Milliseconds since the epoch with sub-microsecond resolution, comparable across threads. */
-export const wallNow = () => performance.timeOrigin + performance.now();
+/**
+ * Milliseconds on the process's monotonic clock, comparable across threads. (Not
+ * `performance.timeOrigin + performance.now()`: each thread samples its own time origin, and
+ * they disagree by up to a millisecond.)
+ */
+export const processClockMs = () => Number(process.hrtime.bigint()) / 1e6;

@@ -2,7 +2,7 @@
 // is called to the moment the thread runs again, p50 and p99, beside a bare Atomics.notify
 // wake (the floor) and the hand-rolled postMessage('stop') to a thread idle in its event loop.
 import { Thread } from 'graceful-threads';
-import { fmt, printTable, quantile, wallNow } from './lib.js';
+import { fmt, printTable, processClockMs, quantile } from './lib.js';
 import { POLL_MS } from './wake-worker.js';
 
 const ROUNDS = 300;
@@ -26,7 +26,7 @@ async function measure(exportName, wake, rounds) {
     await waitState(control, 1);
     // Wake at a random moment of its wait (fair to the polling pattern); not measured.
     await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * POLL_MS));
-    const start = wallNow();
+    const start = processClockMs();
     wake(thread, control);
     await waitState(control, 2);
     latencies.push((wakeTimes[i] - start) * 1000);

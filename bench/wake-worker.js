@@ -2,7 +2,7 @@
 // wakes it records the wall-clock time in shared memory and tells the main thread.
 import { parentPort } from 'node:worker_threads';
 import { clearInterrupt, sleep, ThreadInterruptedError } from 'graceful-threads';
-import { wallNow } from './lib.js';
+import { processClockMs } from './lib.js';
 
 // control: [0] state (1 = asleep, 2 = awake, 3 = quit), [1] raw futex word
 export function sleeper(controlBuffer, wakeTimes, rounds) {
@@ -14,7 +14,7 @@ export function sleeper(controlBuffer, wakeTimes, rounds) {
       sleep(Number.POSITIVE_INFINITY);
     } catch (error) {
       if (!(error instanceof ThreadInterruptedError)) throw error;
-      wakeTimes[i] = wallNow();
+      wakeTimes[i] = processClockMs();
       clearInterrupt();
     }
     Atomics.store(control, 0, 2);
@@ -30,7 +30,7 @@ export function rawFutex(controlBuffer, wakeTimes, rounds) {
     Atomics.store(control, 0, 1);
     Atomics.notify(control, 0);
     Atomics.wait(control, 1, 0);
-    wakeTimes[i] = wallNow();
+    wakeTimes[i] = processClockMs();
     Atomics.store(control, 0, 2);
     Atomics.notify(control, 0);
     Atomics.wait(control, 0, 2);
@@ -46,7 +46,7 @@ export function pollingSleeper(controlBuffer, wakeTimes, rounds) {
     Atomics.store(control, 0, 1);
     Atomics.notify(control, 0);
     while (Atomics.load(control, 1) === 0) Atomics.wait(nap, 0, 0, POLL_MS);
-    wakeTimes[i] = wallNow();
+    wakeTimes[i] = processClockMs();
     Atomics.store(control, 0, 2);
     Atomics.notify(control, 0);
     Atomics.wait(control, 0, 2);
@@ -68,7 +68,7 @@ export function messageStop(controlBuffer, wakeTimes, rounds) {
     };
     const onMessage = (message) => {
       if (message !== 'stop') return;
-      wakeTimes[i] = wallNow();
+      wakeTimes[i] = processClockMs();
       Atomics.store(control, 0, 2);
       Atomics.notify(control, 0);
       Atomics.wait(control, 0, 2);

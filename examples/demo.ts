@@ -1,13 +1,13 @@
 // The seed demo: eight threads nap in one-second sleeps; the first four are interrupted after
 // five seconds, the other four five seconds later. Ctrl-C interrupts them all at once.
-// Each thread reports how soon it stopped: well under a millisecond, where a hand-rolled
+// Each thread reports how soon it stopped: about a millisecond or less, where a hand-rolled
 // `while (!stop) sleep(1000)` flag would take up to a whole second.
 import { setTimeout as delay } from 'node:timers/promises';
 import { interruptAllThreads, Thread } from 'graceful-threads';
 import type sleeper from './sleeper.js';
 import type { StopRequest } from './sleeper.js';
 
-const stop = (why: string): StopRequest => ({ why, at: performance.timeOrigin + performance.now() });
+const stop = (why: string): StopRequest => ({ why, at: Number(process.hrtime.bigint()) });
 
 const threads = Array.from({ length: 8 }, (_, i) =>
   new Thread<typeof sleeper>(new URL('./sleeper.js', import.meta.url), { name: `sleeper-${i + 1}` }).start(),

@@ -6,7 +6,11 @@ import { checkInterrupt, currentThread, interruptionRequested, sleep, ThreadInte
 export interface StopRequest {
   /** Why, for the log. */
   readonly why: string;
-  /** When interrupt() was called: ms since the epoch, comparable across threads. */
+  /**
+   * When interrupt() was called, in nanoseconds on the process's monotonic clock
+   * (`process.hrtime`), which every thread shares: the time origins of `performance.now()`
+   * differ between threads by up to a millisecond.
+   */
   readonly at: number;
 }
 
@@ -17,9 +21,8 @@ export default function sleeper(): void {
   } catch (error) {
     if (!(error instanceof ThreadInterruptedError)) throw error;
     const request = error.reason as StopRequest;
-    const stoppedAt = performance.timeOrigin + performance.now();
-    const late = stoppedAt - request.at;
-    const clock = new Date(stoppedAt).toISOString().slice(11, 23);
+    const late = (Number(process.hrtime.bigint()) - request.at) / 1e6;
+    const clock = new Date().toISOString().slice(11, 23);
     console.log(
       `  ${clock} ${currentThread().name.padEnd(9)} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${request.why})`,
     );

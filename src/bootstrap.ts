@@ -6,7 +6,7 @@
 import { describeError } from './error-transfer.js';
 import { codedError, endsThreadGracefully } from './errors.js';
 import type { OutcomeMessage } from './messages.js';
-import { createKeepAlive, moduleFileExists } from './runtime/node.js';
+import { createKeepAlive, moduleFileExists, runtimeName } from './runtime/node.js';
 import { readStartData, state } from './thread-state.js';
 
 const start = readStartData();
@@ -47,7 +47,7 @@ async function loadTarget(href: string, exportName: string): Promise<(...args: u
       throw codedError(
         TypeError,
         'ERR_THREAD_TYPESCRIPT_UNSUPPORTED',
-        `Cannot load the TypeScript module ${href} in a thread: this Node.js (${process.version}) has no TypeScript loader in worker threads. Run on Node.js 22.6 or newer with tsx (node --import tsx) or Node's type stripping, or compile the target to JavaScript.`,
+        `Cannot load the TypeScript module ${href} in a thread: ${runtimeName} has no TypeScript loader in worker threads. Run on Node.js 22.6 or newer with tsx (node --import tsx) or Node's type stripping, or compile the target to JavaScript.`,
         error,
       );
     }

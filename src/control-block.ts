@@ -218,10 +218,11 @@ export function isInterruptRequested(block: ControlBlock, ref: SlotRef): boolean
  */
 function settledWord(block: ControlBlock, ref: SlotRef): number {
   const index = flagIndex(ref.slot);
-  const deadline = performance.now() + WRITER_WAIT_MS;
+  let deadline: number | undefined; // read the clock only if there is something to wait for
   for (;;) {
     const word = Atomics.load(block.words, index);
     if ((word & BITS) !== REQUESTED || generationOf(word) !== ref.gen) return word;
+    deadline ??= performance.now() + WRITER_WAIT_MS;
     const left = deadline - performance.now();
     if (left <= 0) {
       Atomics.store(block.words, field(ref.slot, 'reasonLength'), -1);

@@ -29,11 +29,12 @@ export function ensureRegistry(): ControlBlock {
  * any thread: threads started by other threads included, the calling thread excluded.
  *
  * @param reason as for `thread.interrupt(reason)`; cloned once, delivered to each thread.
- * @returns how many threads it reached (their flag is now set, by this call or an earlier one).
+ * @returns how many threads this call interrupted (threads whose flag was already set are not
+ *   counted again).
  * @example
  * ```ts
  * process.once('SIGINT', () => {
- *   console.log(`stopping ${interruptAllThreads('SIGINT')} threads`);
+ *   console.log(`interrupted ${interruptAllThreads('SIGINT')} threads`);
  * });
  * ```
  */
@@ -41,10 +42,10 @@ export function interruptAllThreads(reason?: unknown): number {
   const bytes = encodeReason(reason);
   const registry = state.registry;
   if (registry === undefined) return 0;
-  let reached = 0;
+  let interrupted = 0;
   for (const ref of liveSlots(registry)) {
     if (state.managed && ref.slot === state.self.slot) continue;
-    if (requestInterrupt(registry, ref, bytes) !== 'gone') reached++;
+    if (requestInterrupt(registry, ref, bytes) === 'set') interrupted++;
   }
-  return reached;
+  return interrupted;
 }

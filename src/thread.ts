@@ -17,11 +17,12 @@ import type { OutcomeMessage } from './messages.js';
 import { encodeReason } from './reason.js';
 import { ensureRegistry } from './registry.js';
 import {
-  MessageChannel,
   type MessagePort,
   moduleUrl,
-  receiveMessageOnPort,
-  Worker,
+  openReportChannel,
+  type ReportChannel,
+  startWorker,
+  type Worker,
   type WorkerOptions,
 } from './runtime/node.js';
 import { START_KEY, type StartData, state } from './thread-state.js';
@@ -47,7 +48,11 @@ export type ThreadResult<Target extends ThreadTarget> = Awaited<ReturnType<Targe
  */
 export type ThreadState = 'new' | 'running' | 'finished' | 'interrupted' | 'failed' | 'terminated';
 
-/** Options for {@link Thread}: what to run, with what, and the worker settings passed on to Node. */
+/**
+ * Options for {@link Thread}: what to run, with what, and the worker settings passed on to Node.
+ *
+ * @typeParam Args - the target's parameter list, the type of `args`.
+ */
 export interface ThreadOptions<Args extends readonly unknown[] = unknown[]> {
   /** The name of the module's export to run. Default `'default'`. */
   export?: string;
@@ -145,6 +150,9 @@ function notStarted(name: string): Error {
  * setTimeout(() => thread.interrupt('took too long'), 5000);
  * const total = await thread.join(); // number | undefined (undefined: it stopped on the interrupt)
  * ```
+ *
+ * @typeParam Target - the type of the function the thread runs (`typeof target`), from which
+ *   `args` and the result of `join()` are typed. Without it both are `unknown`.
  */
 export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknown> {
   readonly #module: URL;
@@ -220,7 +228,9 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       throw codedError(
         Error,
         'ERR_INVALID_THREAD_STATE',
-        `Thread "${this.#name}" was already started (it is ${this.#state}); create a new Thread to run the target again.`,
+        this.#state === 'terminated' && this.#threadId === -1
+          ? `Thread "${this.#name}" was terminated before it started; create a new Thread to run the target.`
+          : `Thread "${this.#name}" was already started (it is ${this.#state}); create a new Thread to run the target again.`,
       );
     }
     const registry = ensureRegistry();
@@ -234,18 +244,23 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     }
     // Set before the worker exists, so the thread sees it from its first instruction.
     if (this.#earlyInterrupt !== undefined) requestInterrupt(registry, slot, this.#earlyInterrupt.reason);
-    const { port1, port2 } = new MessageChannel();
+    const channel = openReportChannel();
     let worker: Worker;
     try {
-      worker = new Worker(bootstrapUrl, this.#workerOptions(registry, slot, port2));
+      worker = startWorker(bootstrapUrl, this.#workerOptions(registry, slot, channel.threadEnd), {
+        onError: (error) => {
+          this.#crash ??= { error };
+        },
+        onExit: (exitCode) => this.#onExit(channel, exitCode),
+      });
     } catch (error) {
-      port1.close();
+      channel.close();
       releaseSlot(registry, slot);
       if ((error as { name?: unknown } | null)?.name === 'DataCloneError') {
         throw codedError(
           TypeError,
           'ERR_THREAD_ARGS_NOT_CLONEABLE',
-          `The args of thread "${this.#name}" cannot be structured-cloned: ${(error as Error).message}. Pass plain data, SharedArrayBuffers, or transferables listed in options.transferList.`,
+          `The args of thread "${this.#name}" cannot be structured-cloned (${(error as Error).message.replace(/\.+$/, '')}). Pass plain data, SharedArrayBuffers, or transferables listed in options.transferList.`,
           error,
         );
       }
@@ -257,11 +272,6 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     this.#threadId = worker.threadId;
     this.#state = 'running';
     setNativeThreadId(registry, slot, worker.threadId);
-    port1.unref();
-    worker.on('error', (error) => {
-      this.#crash ??= { error };
-    });
-    worker.once('exit', (exitCode) => this.#onExit(port1, exitCode));
     return this;
   }
 
@@ -285,14 +295,9 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     } as WorkerOptions;
   }
 
-  #onExit(port: MessagePort, exitCode: number): void {
-    // The outcome was queued on the port before the thread ended; read it synchronously, as
-    // its delivery event and 'exit' may come in either order.
-    let outcome: OutcomeMessage | undefined;
-    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
-      outcome = m.message as OutcomeMessage;
-    }
-    port.close();
+  #onExit(channel: ReportChannel, exitCode: number): void {
+    const outcome = channel.takeLast() as OutcomeMessage | undefined;
+    channel.close();
     if (this.#registry !== undefined && this.#slot !== undefined) {
       this.#interruptedAtEnd = isInterruptRequested(this.#registry, this.#slot);
       releaseSlot(this.#registry, this.#slot);

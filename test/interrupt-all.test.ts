@@ -14,6 +14,7 @@ describe('interruptAllThreads()', () => {
     const notStarted = new Thread(targets, { export: 'sleepForever', args: [syncArray()] });
     for (const sync of syncs) await waitFor(sync, 0, 1);
     assert.equal(interruptAllThreads('all'), 3);
+    assert.equal(interruptAllThreads('again'), 0, 'threads already interrupted are not counted again');
     await within(Promise.all(threads.map((thread) => thread.join())));
     assert.deepEqual(
       threads.map((thread) => thread.state),

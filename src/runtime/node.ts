@@ -19,7 +19,7 @@ import {
   workerData,
 } from 'node:worker_threads';
 
-export { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker, type WorkerOptions };
+export { isMainThread, type MessagePort, type Worker, type WorkerOptions };
 
 /** Node's id of the calling thread (0 in the main thread). */
 export const currentThreadId: number = threadId;
@@ -72,3 +72,48 @@ export function createKeepAlive(): KeepAlive {
     close: () => clearInterval(timer),
   };
 }
+
+/** The private channel a thread reports its outcome on, as its spawner holds it. */
+export interface ReportChannel {
+  /** The end to hand to the thread (in its start data and transfer list). */
+  readonly threadEnd: MessagePort;
+  /** The last message the thread posted, read synchronously; undefined if none. */
+  takeLast(): unknown;
+  close(): void;
+}
+
+/** Opens a {@link ReportChannel}; it keeps no event loop alive. */
+export function openReportChannel(): ReportChannel {
+  const { port1, port2 } = new MessageChannel();
+  port1.unref();
+  return {
+    threadEnd: port2,
+    takeLast() {
+      // Read synchronously: the message was queued before the thread ended, but its delivery
+      // event and the worker's 'exit' may come in either order.
+      let last: unknown;
+      for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1)) last = m.message;
+      return last;
+    },
+    close: () => port1.close(),
+  };
+}
+
+/** What the spawner of a worker hears from it. */
+export interface WorkerEvents {
+  /** An uncaught error in the worker. */
+  onError(error: unknown): void;
+  /** The worker has stopped. */
+  onExit(exitCode: number): void;
+}
+
+/** Starts `entry` in a new worker thread; throws what `new Worker` throws (a `DataCloneError`…). */
+export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEvents): Worker {
+  const worker = new Worker(entry, options);
+  worker.on('error', events.onError);
+  worker.once('exit', events.onExit);
+  return worker;
+}
+
+/** The runtime and its version, for messages. */
+export const runtimeName = `Node.js ${process.version}`;
