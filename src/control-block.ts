@@ -154,9 +154,10 @@ export function releaseSlot(block: ControlBlock, ref: SlotRef): void {
   Atomics.store(words, field(ref.slot, 'parentSlot'), -1);
   Atomics.store(words, field(ref.slot, 'parentGen'), -1);
   Atomics.store(words, field(ref.slot, 'lifecycle'), FREE);
+  // A slot its parent was still claiming (CLAIMING) when the parent was stopped counts too.
   for (let slot = 0; slot < block.capacity; slot++) {
     if (
-      Atomics.load(words, field(slot, 'lifecycle')) === LIVE &&
+      Atomics.load(words, field(slot, 'lifecycle')) !== FREE &&
       Atomics.load(words, field(slot, 'parentSlot')) === ref.slot &&
       Atomics.load(words, field(slot, 'parentGen')) === ref.gen
     ) {

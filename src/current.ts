@@ -225,6 +225,9 @@ function abortSignalIfInterrupted(): void {
   if (controller === undefined || controller.signal.aborted) return;
   if (state.criticalDepth === 0 && (Atomics.load(words, index) & REQUESTED) !== 0) {
     controller.abort(interruptedError());
+    // Its watcher may still wait on an unchanged flag word (the abort came from leaving a
+    // critical section): wake it, so that it ends and lets go of the thread's keep-alive.
+    Atomics.notify(words, index);
   }
 }
 

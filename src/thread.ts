@@ -382,12 +382,12 @@ function endOf<T>(
   exitCode: number,
   name: string,
 ): [ThreadState, Settlement<T | undefined>] {
+  // The target's own error is what join() reports, whatever happened after it.
+  if (outcome?.type === 'error') return ['failed', { ok: false, error: rebuildError(outcome.error) }];
   if (crash !== undefined) {
     // An uncaught interruption outside the target (a timer, a stray promise) ends the thread
-    // gracefully too; a result the target had returned is kept.
-    if (!endsThreadGracefully(crash.error) || outcome?.type === 'error') {
-      return ['failed', { ok: false, error: crash.error }];
-    }
+    // gracefully too, keeping a result the target had returned; any other crash is a failure.
+    if (!endsThreadGracefully(crash.error)) return ['failed', { ok: false, error: crash.error }];
     return ['interrupted', { ok: true, value: outcome?.type === 'result' ? (outcome.value as T) : undefined }];
   }
   switch (outcome?.type) {
@@ -395,8 +395,6 @@ function endOf<T>(
       return ['finished', { ok: true, value: outcome.value as T }];
     case 'interrupted':
       return ['interrupted', { ok: true, value: undefined }];
-    case 'error':
-      return ['failed', { ok: false, error: rebuildError(outcome.error) }];
   }
   if (terminating) return ['terminated', { ok: false, error: terminatedError(name) }];
   const exited = codedError(

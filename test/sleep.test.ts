@@ -69,7 +69,8 @@ describe('sleepAsync()', () => {
     assert.equal(await within(thread.join()), 'slept');
     const start = performance.now();
     await sleepAsync(20);
-    assert.ok(performance.now() - start >= 19);
+    // Timers run on libuv's millisecond clock and may fire up to ~2 ms early.
+    assert.ok(performance.now() - start >= 17);
   });
 
   it('rejects with ThreadInterruptedError when the thread is interrupted', async () => {

@@ -234,6 +234,24 @@ describe('Thread: errors crossing threads', () => {
     await assert.rejects(within(thread.join()), { name: 'TypeError', code: 'ERR_THREAD_RESULT_NOT_CLONEABLE' });
   });
 
+  it('reports the target’s error even when an interruption crashes the thread later', async () => {
+    const thread = await startWaiting('throwsThenInterrupted');
+    thread.interrupt();
+    await assert.rejects(within(thread.join()), { name: 'TypeError', message: 'the target failed' });
+    assert.equal(thread.state, 'failed');
+  });
+
+  it('reports a crash after the target returned as a failure', async () => {
+    const thread = new Thread(targets, { export: 'returnsThenCrashes' }).start();
+    await assert.rejects(within(thread.join()), { message: 'a late crash' });
+    assert.equal(thread.state, 'failed');
+  });
+
+  it('ends a target awaiting what nothing can settle, once its signal has let go', async () => {
+    const thread = new Thread(targets, { export: 'awaitsNothingAfterSection' }).start();
+    await assert.rejects(within(thread.join()), { code: 'ERR_THREAD_EXITED', exitCode: 13 });
+  });
+
   it('rejects with ERR_THREAD_EXITED when the thread calls process.exit()', async () => {
     const thread = new Thread(targets, { export: 'exitEarly' }).start();
     await assert.rejects(within(thread.join()), { code: 'ERR_THREAD_EXITED', exitCode: 3 });
@@ -303,8 +321,10 @@ describe('Thread: bad input', () => {
   it('throws from start() for args that cannot be cloned, and frees the slot', () => {
     const live = liveThreadCount();
     const thread = new Thread(targets, { args: [() => 1] });
+    thread.interrupt('early');
     assert.throws(() => thread.start(), { name: 'TypeError', code: 'ERR_THREAD_ARGS_NOT_CLONEABLE' });
     assert.equal(thread.state, 'new');
+    assert.equal(thread.interrupted, true, 'the early interrupt is kept for a later start');
     assert.equal(liveThreadCount(), live);
   });
 
