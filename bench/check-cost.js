@@ -21,6 +21,17 @@ function plainBoolean(limit) {
   return n;
 }
 
+// The same flag as a property, as in `if (this.stopped)`.
+const flags = { stopped: false };
+export function requestStopProperty() {
+  flags.stopped = true;
+}
+function propertyBoolean(limit) {
+  let n = 0;
+  while (!flags.stopped && n < limit) n++;
+  return n;
+}
+
 function ours(limit) {
   let n = 0;
   while (!interruptionRequested() && n < limit) n++;
@@ -57,7 +68,8 @@ function amortizedAtomics(limit) {
 }
 
 const variants = [
-  ['plain boolean (baseline)', plainBoolean],
+  ['module boolean (baseline)', plainBoolean],
+  ['boolean property (baseline)', propertyBoolean],
   ['interruptionRequested()', ours],
   ['signal.aborted (no cross-thread wake)', signalAborted],
   ['Atomics.load every 1024th call (alternative)', amortizedAtomics],
@@ -73,7 +85,11 @@ export function run() {
       samples.get(name).push(Number(process.hrtime.bigint() - start) / ITERATIONS);
     }
   }
-  const baseline = median(samples.get('plain boolean (baseline)').slice(1));
+  // The goal is set against the faster of the two plain boolean checks.
+  const baseline = Math.min(
+    median(samples.get('module boolean (baseline)').slice(1)),
+    median(samples.get('boolean property (baseline)').slice(1)),
+  );
   const rows = variants.map(([name]) => {
     const ns = median(samples.get(name).slice(1)); // the first round warms up
     const overhead = ns - baseline;
@@ -82,7 +98,7 @@ export function run() {
   });
   printTable(
     `Per-call cost of a check in a hot loop (median of ${ROUNDS - 1} rounds × ${ITERATIONS / 1e6}M iterations)`,
-    ['check', 'ns / iteration', 'overhead ns', '× baseline', 'goal'],
+    ['check', 'ns / iteration', 'over the faster baseline, ns', '× baseline', 'goal'],
     rows,
   );
   return rows;
