@@ -1,7 +1,38 @@
-// npm run bench: every benchmark, each against a baseline measured in the same run.
-import * as checkCost from './check-cost.js';
-import * as wakeLatency from './wake-latency.js';
+// npm run bench [-- name ...]: every benchmark (or the named ones), each against a baseline
+// measured in the same run, then a summary of the goals.
+import { machine, printTable } from './lib.js';
 
-console.log(`graceful-threads benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
-checkCost.run();
-await wakeLatency.run();
+const benchmarks = {
+  check: './check-cost.js',
+  kernel: './kernel.js',
+  wake: './wake-latency.js',
+  join: './join-latency.js',
+  start: './start.js',
+  memory: './memory.js',
+};
+
+const names = process.argv.slice(2);
+const unknown = names.filter((name) => !Object.hasOwn(benchmarks, name));
+if (unknown.length > 0) {
+  console.error(
+    `Unknown benchmark ${unknown.join(', ')}; choose from: ${Object.keys(benchmarks).join(', ')} (none: all of them).`,
+  );
+  process.exit(2);
+}
+
+const started = process.hrtime.bigint();
+console.log(`graceful-threads benchmarks, ${new Date().toISOString()}`);
+console.log(machine());
+const verdicts = [];
+for (const name of names.length > 0 ? names : Object.keys(benchmarks)) {
+  const { run } = await import(benchmarks[name]);
+  verdicts.push(...(await run()));
+}
+if (verdicts.length > 0) {
+  printTable(
+    'Goals',
+    ['goal', 'target', 'measured', 'verdict'],
+    verdicts.map((v) => [v.name, v.target, v.measured, v.met ? 'met' : 'MISSED']),
+  );
+}
+console.log(`\nDone in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s. At the end: ${machine()}`);

@@ -1,28 +1,125 @@
-// Shared benchmark helpers: statistics and the printed table.
+// Shared benchmark helpers: the clock, statistics, tables, goals, waiting on shared memory and
+// fresh child processes. Plain Node APIs only.
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** The q-quantile (0..1) of numbers. */
+export { delay };
+
+/**
+ * Nanoseconds on the process's monotonic clock, as a bigint: the one clock every thread of the
+ * process shares. (Not `performance.now()`: each thread has its own time origin, and they
+ * disagree by up to a millisecond.)
+ */
+export const now = () => process.hrtime.bigint();
+
+/** Microseconds between two `now()` readings. */
+export const micros = (from, to) => Number(to - from) / 1e3;
+
+/** The q-quantile (0..1) of numbers, nearest rank. */
 export function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 export const median = (values) => quantile(values, 0.5);
 
-/** Prints rows of cells as an aligned table under a title. */
-export function printTable(title, header, rows) {
+export const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
+
+/** Prints rows of cells as an aligned Markdown table under a title, with optional notes below. */
+export function printTable(title, header, rows, notes = []) {
   const widths = header.map((cell, i) => Math.max(String(cell).length, ...rows.map((row) => String(row[i]).length)));
   const line = (cells) => `| ${cells.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ')} |`;
   console.log(`\n${title}\n`);
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+  for (const note of notes) console.log(`  ${note}`);
 }
 
-export const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
+/** A goal's verdict: what index.js prints in its summary, and the table cell. */
+export function goal(name, met, target, measured) {
+  return { name, met, target, measured, cell: `${met ? 'met' : 'MISSED'} (${target})` };
+}
+
+/** One line describing the machine and the load on it, printed at the start and end of a run. */
+export function machine() {
+  const cpus = os.cpus();
+  const load = os.loadavg().map((l) => l.toFixed(2));
+  return `Node ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.arch()}, ${cpus[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, load average ${load.join(' ')}`;
+}
 
 /**
- * Milliseconds on the process's monotonic clock, comparable across threads. (Not
- * `performance.timeOrigin + performance.now()`: each thread samples its own time origin, and
- * they disagree by up to a millisecond.)
+ * Resolves once `array[index]` holds `value` (written by another thread), polling with
+ * `Atomics.waitAsync` so the event loop stays free. Bounded: a benchmark must never hang.
  */
-export const processClockMs = () => Number(process.hrtime.bigint()) / 1e6;
+export async function waitFor(array, index, value, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = Atomics.load(array, index);
+    if (current === value) return;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for word ${index} to become ${value}`);
+    const result = Atomics.waitAsync(array, index, current, Math.min(left, 1000));
+    if (result.async) await result.value;
+  }
+}
+
+/** Resolves once `array[index]` is at least `value`. */
+export async function waitAtLeast(array, index, value, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = Atomics.load(array, index);
+    if (current >= value) return;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for word ${index} to reach ${value}`);
+    const result = Atomics.waitAsync(array, index, current, Math.min(left, 1000));
+    if (result.async) await result.value;
+  }
+}
+
+/** Whether the module at `moduleUrl` is the process's entry point (`node bench/x.js …`). */
+export const isEntry = (moduleUrl) =>
+  process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === moduleUrl;
+
+/**
+ * Runs `node [execArgv] <module> --child ...args` in a fresh process with the same Node binary
+ * and returns the JSON its last stdout line holds. First-run figures come from such processes:
+ * nothing loaded, compiled or paged in yet.
+ */
+export function runChild(moduleUrl, args, execArgv = []) {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [...execArgv, fileURLToPath(moduleUrl), '--child', ...args.map(String)],
+      { timeout: 120_000, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`child ${moduleUrl} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+          return;
+        }
+        const last = stdout.trim().split('\n').at(-1) ?? '';
+        try {
+          resolve(JSON.parse(last));
+        } catch {
+          reject(new Error(`child ${moduleUrl} ${args.join(' ')} printed no JSON:\n${stdout}\n${stderr}`));
+        }
+      },
+    );
+  });
+}
+
+/** `list` rotated left by `by`: round `by` of an interleaved benchmark starts with a different case. */
+export const rotate = (list, by) => list.map((_, i) => list[(i + by) % list.length]);
+
+/** p50/p90/p99/max of latencies, formatted with `digits`. */
+export function spread(values, digits = 1) {
+  return {
+    p50: quantile(values, 0.5),
+    p90: quantile(values, 0.9),
+    p99: quantile(values, 0.99),
+    max: Math.max(...values),
+    cells: [0.5, 0.9, 0.99].map((q) => fmt(quantile(values, q), digits)).concat(fmt(Math.max(...values), digits)),
+  };
+}

@@ -3,7 +3,7 @@
  * importing the thread state before any user code), runs the target export and reports its
  * outcome on a private port, leaving `parentPort` to the user.
  */
-import { describeError } from './error-transfer.js';
+import { describeError, thrownText } from './error-transfer.js';
 import { codedError, endsThreadGracefully } from './errors.js';
 import type { OutcomeMessage } from './messages.js';
 import { createKeepAlive, moduleFileExists, runtimeName } from './runtime/node.js';
@@ -23,10 +23,21 @@ function report(message: OutcomeMessage): void {
     const error = codedError(
       TypeError,
       'ERR_THREAD_RESULT_NOT_CLONEABLE',
-      `The value returned by the thread's target cannot be structured-cloned to the joining thread (${String(cause)}). Return plain data, or share it through a SharedArrayBuffer.`,
+      `The value returned by the thread's target cannot be structured-cloned to the joining thread (${thrownText(cause)}). Return plain data, or share it through a SharedArrayBuffer.`,
+      cause,
     );
     port.postMessage({ type: 'error', error: describeError(error) } satisfies OutcomeMessage);
   }
+}
+
+function notFoundMessage(href: string): string {
+  // A .ts target named by the .js it would compile to, as TypeScript imports are written: tsx
+  // maps that .js to the .ts file (on Node 22.6 and newer), Node's type stripping does not.
+  const typescript = href.replace(/\.([cm]?)js$/, '.$1ts');
+  if (typescript !== href && moduleFileExists(typescript)) {
+    return `Cannot find the thread's module ${href}, but ${typescript} exists. Point the thread at the .ts file and load it with a TypeScript loader (Node.js 22.6 or newer with tsx, or Node's type stripping), or compile the target to JavaScript first.`;
+  }
+  return `Cannot find the thread's module ${href}. Pass an absolute path, a path starting with ./ or ../ (relative to the working directory), or a URL such as new URL('./worker.js', import.meta.url).`;
 }
 
 async function loadTarget(href: string, exportName: string): Promise<(...args: unknown[]) => unknown> {
@@ -36,12 +47,7 @@ async function loadTarget(href: string, exportName: string): Promise<(...args: u
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' && !moduleFileExists(href)) {
-      throw codedError(
-        Error,
-        'ERR_THREAD_MODULE_NOT_FOUND',
-        `Cannot find the thread's module ${href}. Pass an absolute path, a path starting with ./ or ../ (relative to the working directory), or a URL such as new URL('./worker.js', import.meta.url).`,
-        error,
-      );
+      throw codedError(Error, 'ERR_THREAD_MODULE_NOT_FOUND', notFoundMessage(href), error);
     }
     if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(href)) {
       throw codedError(
@@ -72,14 +78,24 @@ async function loadTarget(href: string, exportName: string): Promise<(...args: u
   return target as (...args: unknown[]) => unknown;
 }
 
-const keepAlive = createKeepAlive();
+// The event loop emptied while the target's promise is pending: nothing left can settle it, and
+// the thread is about to end. Said now, as the outcome; should something still settle it later
+// (a 'beforeExit' listener of the user's scheduled more work), that outcome is the last word.
+const keepAlive = createKeepAlive(() => report({ type: 'unsettled' }));
 state.targetKeepAlive = keepAlive;
-try {
-  const target = await loadTarget(start.moduleHref, start.exportName);
-  report({ type: 'result', value: await target(...start.args) });
-} catch (error) {
-  report(endsThreadGracefully(error) ? { type: 'interrupted' } : { type: 'error', error: describeError(error) });
-} finally {
-  state.targetKeepAlive = undefined;
-  keepAlive.close();
-}
+
+// Not a top-level await: a module whose top-level await never settles makes Node end the thread
+// with exit code 13 and print a warning that points into this file.
+const run = async (): Promise<void> => {
+  try {
+    const target = await loadTarget(start.moduleHref, start.exportName);
+    report({ type: 'result', value: await target(...start.args) });
+  } catch (error) {
+    report(endsThreadGracefully(error) ? { type: 'interrupted' } : { type: 'error', error: describeError(error) });
+  } finally {
+    state.targetKeepAlive = undefined;
+    keepAlive.close();
+  }
+};
+
+void run();

@@ -3,20 +3,32 @@
  * and the atomic operations on it. Any thread holding the block can interrupt any slot in it and
  * wake a thread that waits on its flag with `Atomics.wait`.
  *
- * Memory: a header (magic, capacity, allocation hint, thread counter), then one 64-byte slot (its own cache line) per thread, so a thread polling
- * its flag never shares a line with another thread's writes. Interrupt reasons travel in a second
+ * Memory: a header, then one 64-byte slot (its own cache line) per thread, so a thread polling its
+ * flag never shares a line with another thread's writes. Interrupt reasons travel in a second
  * buffer, a fixed area per slot, as structured-clone bytes.
  *
- * The flag word packs a generation with two bits: `gen << 2 | REASON_READY | REQUESTED`. A slot is
- * reused after its thread ends, with the next generation, so a stale handle's compare-and-swap on
- * the old generation fails instead of interrupting a stranger.
+ * The protocol, and why it survives a participant terminated at any instruction:
+ * - The flag word packs `gen << 3 | LIVE | HAS_REASON | REQUESTED`. An interrupt is one
+ *   compare-and-swap from exactly "this generation, live, clear" to "requested", so it can never
+ *   land on a free slot or on the next thread to use the slot.
+ * - The reason is written *before* that CAS, by the one interrupter holding the slot's reason
+ *   claim, and the CAS publishes it (HAS_REASON). The target never waits for a writer.
+ * - Between its CAS and its `notify` an interrupter can die (a terminated worker). Each thread
+ *   records in its own slot which slot it is interrupting (`pending`); whoever releases a dead
+ *   thread's slot (its parent, on the worker's exit) finishes the wake-up and frees the reason
+ *   claim it held. A later interrupt of an already-interrupted slot notifies again, too.
+ * - A slot is claimed by one CAS of its `owner` word, which names its parent, so releasing a
+ *   thread releases exactly the slots its own thread claimed, even half-claimed ones.
  */
 
 /** Flag bit: interruption requested (what `interruptionRequested()` reads). */
 export const REQUESTED = 1;
-/** Flag bit: the reason bytes are written and may be read. */
-export const REASON_READY = 2;
-const BITS = REQUESTED | REASON_READY;
+/** Flag bit: the reason bytes of this interrupt are in the slot's reason area. */
+export const HAS_REASON = 2;
+/** Flag bit: the slot belongs to a running thread of the word's generation. */
+export const LIVE = 4;
+const BITS = REQUESTED | HAS_REASON;
+const GEN_SHIFT = 3;
 const GEN_MASK = 0x1fffffff;
 
 /** Bytes per slot for the reason of an interrupt, as structured-clone bytes. */
@@ -25,31 +37,49 @@ export const REASON_BYTES = 4096;
 const HEADER_WORDS = 16;
 const SLOT_WORDS = 16;
 const MAGIC = 0x67746872; // "gthr"
+const Header = { magic: 0, capacity: 1, highWater: 2, threadCounter: 3 } as const;
 
 /** Word offsets inside a slot. */
 const Field = {
   flag: 0,
-  lifecycle: 1,
-  parentSlot: 2,
-  parentGen: 3,
-  nativeThreadId: 4,
-  criticalDepth: 5,
-  reasonLength: 6,
-  interruptSeq: 7,
+  /** 0: free; ROOT_OWNER: started by the group's root thread; else the parent's slot + 1. */
+  owner: 1,
+  nativeThreadId: 2,
+  criticalDepth: 3,
+  /** 0, or the token of the interrupter writing this slot's reason area. */
+  reasonClaim: 4,
+  reasonLength: 5,
+  /** Bumped by every interrupt, so a reader can tell a new reason from one it has decoded. */
+  interruptSeq: 6,
+  /** The slot this slot's thread is interrupting right now, + 1 (0: none). */
+  pending: 7,
 } as const;
 
-const FREE = 0;
-const LIVE = 1;
-/** Taken, its fields being written; a descendant scan must not mistake it for a live child. */
-const CLAIMING = 2;
+const ROOT_OWNER = -1;
 
-/** How long a reader waits for a reason another thread is writing (a memcpy of ≤ 4 KiB). */
-const WRITER_WAIT_MS = 1000;
+/**
+ * How long an interrupter waits for another interrupter of the same slot to finish writing its
+ * reason (normally a copy of at most 4 KiB) before it interrupts without a reason of its own.
+ */
+const CLAIM_WAIT_MS = 100;
 
 /** The shared memory of a control block, as sent to another thread. */
 export interface ControlMemory {
   readonly control: SharedArrayBuffer;
   readonly reasons: SharedArrayBuffer;
+}
+
+/**
+ * The atomic operations the protocol uses, `Atomics` itself in production. Tests pass an
+ * instrumented copy to run real threads through chosen interleavings.
+ */
+export interface AtomicOps {
+  load(words: Int32Array, index: number): number;
+  store(words: Int32Array, index: number, value: number): number;
+  add(words: Int32Array, index: number, value: number): number;
+  compareExchange(words: Int32Array, index: number, expected: number, replacement: number): number;
+  notify(words: Int32Array, index: number, count?: number): number;
+  wait(words: Int32Array, index: number, value: number, timeout?: number): 'ok' | 'not-equal' | 'timed-out';
 }
 
 /** A control block: views over its shared memory. */
@@ -58,6 +88,9 @@ export interface ControlBlock {
   readonly words: Int32Array;
   readonly reasons: Uint8Array;
   readonly capacity: number;
+  readonly atomics: AtomicOps;
+  /** Milliseconds on a monotonic clock, for bounded waits. */
+  readonly now: () => number;
 }
 
 /** One thread's place in a control block: the slot and the generation it was given. */
@@ -69,21 +102,31 @@ export interface SlotRef {
 /** The outcome of a request to interrupt a slot. */
 export type InterruptOutcome = 'set' | 'already-set' | 'gone';
 
+/**
+ * Who is calling, in a block: its own slot there, or undefined for the group's root thread (the
+ * main thread, or a plain worker), which has none and cannot die while the block lives.
+ */
+export type Caller = number | undefined;
+
 /** Allocates a control block for `capacity` threads. */
 export function createControlBlock(capacity: number): ControlBlock {
   const control = new SharedArrayBuffer((HEADER_WORDS + capacity * SLOT_WORDS) * 4);
   const reasons = new SharedArrayBuffer(capacity * REASON_BYTES);
   const block = openControlBlock({ control, reasons });
-  Atomics.store(block.words, 0, MAGIC);
-  Atomics.store(block.words, 1, capacity);
+  Atomics.store(block.words, Header.magic, MAGIC);
+  Atomics.store(block.words, Header.capacity, capacity);
   return block;
 }
 
 /** Views memory another thread created with {@link createControlBlock}. */
-export function openControlBlock(memory: ControlMemory): ControlBlock {
+export function openControlBlock(
+  memory: ControlMemory,
+  atomics: AtomicOps = Atomics,
+  now: () => number = () => performance.now(),
+): ControlBlock {
   const words = new Int32Array(memory.control);
   const capacity = (words.length - HEADER_WORDS) / SLOT_WORDS;
-  return { memory, words, reasons: new Uint8Array(memory.reasons), capacity };
+  return { memory, words, reasons: new Uint8Array(memory.reasons), capacity, atomics, now };
 }
 
 /** True when `value` looks like {@link ControlMemory}. */
@@ -93,9 +136,9 @@ export function isControlMemory(value: unknown): value is ControlMemory {
   return control instanceof SharedArrayBuffer && reasons instanceof SharedArrayBuffer;
 }
 
-/** Numbers default thread names (`Thread-1`, `Thread-2`, …) across every thread of the process. */
+/** Numbers default thread names (`Thread-1`, `Thread-2`, …) across every thread of the group. */
 export function nextThreadNumber(block: ControlBlock): number {
-  return Atomics.add(block.words, 3, 1) + 1;
+  return block.atomics.add(block.words, Header.threadCounter, 1) + 1;
 }
 
 /** The index in `words` of a slot's flag word: what `Atomics.wait` sleeps on. */
@@ -104,134 +147,213 @@ export function flagIndex(slot: number): number {
 }
 
 function field(slot: number, name: keyof typeof Field): number {
-  return flagIndex(slot) + Field[name];
+  return HEADER_WORDS + slot * SLOT_WORDS + Field[name];
 }
 
 /** The generation packed in a flag word. */
 export function generationOf(flagWord: number): number {
-  return flagWord >>> 2;
+  return flagWord >>> GEN_SHIFT;
+}
+
+/** The flag word of a live slot of generation `gen` with its flag clear. */
+function liveWord(gen: number): number {
+  return (gen << GEN_SHIFT) | LIVE;
+}
+
+/** Slots at or above this index have never been used: scans stop there. */
+function highWater(block: ControlBlock): number {
+  return block.atomics.load(block.words, Header.highWater);
+}
+
+function raiseHighWater(block: ControlBlock, slots: number): void {
+  const { atomics, words } = block;
+  for (let seen = atomics.load(words, Header.highWater); seen < slots; ) {
+    const prior = atomics.compareExchange(words, Header.highWater, seen, slots);
+    if (prior === seen) return;
+    seen = prior;
+  }
+}
+
+function ownerValue(parent: Caller): number {
+  return parent === undefined ? ROOT_OWNER : parent + 1;
 }
 
 /**
- * Claims a free slot for a new thread, recording its parent so that the slots of threads that
- * die with their parent can be reclaimed. Returns undefined when every slot is taken.
+ * Claims a free slot for a new thread (the lowest free one, so scans stay short), recording its
+ * parent so that the slots of threads that die with their parent can be reclaimed. Returns
+ * undefined when every slot is taken.
+ *
+ * @param parent the calling thread's slot in this block, or undefined for the group's root.
  */
-export function allocateSlot(block: ControlBlock, parent: SlotRef | undefined): SlotRef | undefined {
-  const { words, capacity } = block;
-  const start = Atomics.load(words, 2) % capacity;
-  for (let i = 0; i < capacity; i++) {
-    const slot = (start + i) % capacity;
-    if (Atomics.compareExchange(words, field(slot, 'lifecycle'), FREE, CLAIMING) !== FREE) continue;
-    Atomics.store(words, 2, slot + 1);
-    Atomics.store(words, field(slot, 'parentSlot'), parent === undefined ? -1 : parent.slot);
-    Atomics.store(words, field(slot, 'parentGen'), parent === undefined ? -1 : parent.gen);
-    Atomics.store(words, field(slot, 'nativeThreadId'), -1);
-    Atomics.store(words, field(slot, 'criticalDepth'), 0);
-    Atomics.store(words, field(slot, 'lifecycle'), LIVE);
-    return { slot, gen: generationOf(Atomics.load(words, flagIndex(slot))) };
+export function allocateSlot(block: ControlBlock, parent: Caller): SlotRef | undefined {
+  const { atomics, words, capacity } = block;
+  const owner = ownerValue(parent);
+  for (let slot = 0; slot < capacity; slot++) {
+    if (atomics.load(words, field(slot, 'owner')) !== 0) continue;
+    // Raised before the claim, so a releaser scanning for this slot's owner cannot miss it.
+    raiseHighWater(block, slot + 1);
+    if (atomics.compareExchange(words, field(slot, 'owner'), 0, owner) !== 0) continue;
+    atomics.store(words, field(slot, 'nativeThreadId'), -1);
+    atomics.store(words, field(slot, 'criticalDepth'), 0);
+    atomics.store(words, field(slot, 'pending'), 0);
+    const free = atomics.load(words, flagIndex(slot));
+    const gen = generationOf(free);
+    // A free slot's word is exactly its next generation: nothing may set bits on it.
+    if (atomics.compareExchange(words, flagIndex(slot), gen << GEN_SHIFT, liveWord(gen)) !== gen << GEN_SHIFT) {
+      throw new Error(`graceful-threads: internal error: free slot ${slot} has flag word ${free}`);
+    }
+    return { slot, gen };
   }
   return undefined;
 }
 
 /**
- * Returns a slot whose thread has ended, and the slots of its descendants: Node stops a worker's
- * own workers before the worker's exit is reported, and their handles died with it.
+ * Returns the slot of a thread that has ended (or never ran), and the slots of its descendants:
+ * Node stops a worker's own workers with it, and their handles died with it. Finishes an
+ * interrupt the thread was making when it died. Call only once the thread can run no more code.
  */
 export function releaseSlot(block: ControlBlock, ref: SlotRef): void {
-  const { words } = block;
-  const index = flagIndex(ref.slot);
+  const word = block.atomics.load(block.words, flagIndex(ref.slot));
+  if (generationOf(word) !== ref.gen || (word & LIVE) === 0) return; // already released
+  freeSlot(block, ref.slot);
+}
+
+function freeSlot(block: ControlBlock, slot: number): void {
+  const { atomics, words } = block;
+  finishPendingInterrupt(block, slot);
+  // Descendants first: while this slot is still owned, no thread can claim it and name it as
+  // a parent, so every slot owned by it belongs to the ended thread.
+  const owned = slot + 1;
+  const scanned = highWater(block);
+  for (let child = 0; child < scanned; child++) {
+    if (child !== slot && atomics.load(words, field(child, 'owner')) === owned) freeSlot(block, child);
+  }
+  const index = flagIndex(slot);
   for (;;) {
-    const word = Atomics.load(words, index);
-    if (generationOf(word) !== ref.gen) return; // already released
-    // An interrupter between its two steps finishes first, so its bytes land in this
-    // generation's reason area, not the next thread's. A writer terminated mid-copy never
-    // finishes: after the timeout the slot is taken back regardless.
-    if ((word & BITS) === REQUESTED && Atomics.wait(words, index, word, WRITER_WAIT_MS) !== 'timed-out') continue;
-    const next = ((ref.gen + 1) & GEN_MASK) << 2;
-    if (Atomics.compareExchange(words, index, word, next) === word) break;
+    const word = atomics.load(words, index);
+    const next = ((generationOf(word) + 1) & GEN_MASK) << GEN_SHIFT;
+    if (atomics.compareExchange(words, index, word, next) === word) break;
   }
-  Atomics.notify(words, index);
-  Atomics.store(words, field(ref.slot, 'parentSlot'), -1);
-  Atomics.store(words, field(ref.slot, 'parentGen'), -1);
-  Atomics.store(words, field(ref.slot, 'lifecycle'), FREE);
-  // A slot its parent was still claiming (CLAIMING) when the parent was stopped counts too.
-  for (let slot = 0; slot < block.capacity; slot++) {
-    if (
-      Atomics.load(words, field(slot, 'lifecycle')) !== FREE &&
-      Atomics.load(words, field(slot, 'parentSlot')) === ref.slot &&
-      Atomics.load(words, field(slot, 'parentGen')) === ref.gen
-    ) {
-      releaseSlot(block, { slot, gen: generationOf(Atomics.load(words, flagIndex(slot))) });
-    }
+  atomics.notify(words, index);
+  atomics.store(words, field(slot, 'criticalDepth'), 0);
+  atomics.store(words, field(slot, 'nativeThreadId'), -1);
+  // The reason claim is left alone: a live interrupter holding it releases it itself.
+  atomics.store(words, field(slot, 'owner'), 0);
+}
+
+/** Completes what a dead thread's interrupt of another slot may have left undone. */
+function finishPendingInterrupt(block: ControlBlock, slot: number): void {
+  const { atomics, words } = block;
+  const pending = atomics.load(words, field(slot, 'pending'));
+  if (pending === 0) return;
+  const target = pending - 1;
+  const claim = field(target, 'reasonClaim');
+  if (atomics.compareExchange(words, claim, tokenOf(block, slot), 0) === tokenOf(block, slot)) {
+    atomics.notify(words, claim);
   }
+  // It may have set the flag and died before waking the target: a spurious wake-up is harmless.
+  atomics.notify(words, flagIndex(target));
+  atomics.store(words, field(slot, 'pending'), 0);
+}
+
+function tokenOf(block: ControlBlock, caller: Caller): number {
+  return caller === undefined ? block.capacity + 1 : caller + 1;
 }
 
 /** True while the slot is held by a thread of that generation. */
 export function isLive(block: ControlBlock, ref: SlotRef): boolean {
-  return (
-    Atomics.load(block.words, field(ref.slot, 'lifecycle')) === LIVE &&
-    generationOf(Atomics.load(block.words, flagIndex(ref.slot))) === ref.gen
-  );
+  const word = block.atomics.load(block.words, flagIndex(ref.slot));
+  return (word & ~BITS) === liveWord(ref.gen);
 }
 
 /** Every live slot, with its current generation. */
 export function* liveSlots(block: ControlBlock): Generator<SlotRef> {
-  for (let slot = 0; slot < block.capacity; slot++) {
-    if (Atomics.load(block.words, field(slot, 'lifecycle')) !== LIVE) continue;
-    yield { slot, gen: generationOf(Atomics.load(block.words, flagIndex(slot))) };
+  const scanned = highWater(block);
+  for (let slot = 0; slot < scanned; slot++) {
+    const word = block.atomics.load(block.words, flagIndex(slot));
+    if ((word & LIVE) !== 0) yield { slot, gen: generationOf(word) };
   }
 }
 
 /**
- * Sets the slot's flag, publishing `reason` (structured-clone bytes, or undefined for none) before
- * the flag says it can be read, then wakes the thread if it waits on its flag. Idempotent: the
- * first reason stays until the flag is cleared.
+ * Sets the slot's flag and wakes the thread if it waits on it. The reason (structured-clone
+ * bytes, or undefined for none) is written before the flag is set and published with it.
+ * Idempotent: the first reason stays until the flag is cleared.
+ *
+ * @param caller the calling thread's own slot in this block (undefined for the group's root), so
+ *   that if it dies midway, whoever releases its slot can finish the wake-up.
  */
-export function requestInterrupt(block: ControlBlock, ref: SlotRef, reason: Uint8Array | undefined): InterruptOutcome {
-  const { words } = block;
+export function requestInterrupt(
+  block: ControlBlock,
+  ref: SlotRef,
+  reason: Uint8Array | undefined,
+  caller: Caller,
+): InterruptOutcome {
+  const { atomics, words } = block;
   const index = flagIndex(ref.slot);
-  const clear = ref.gen << 2;
-  const word = Atomics.compareExchange(words, index, clear, clear | REQUESTED);
-  if (word !== clear) return generationOf(word) === ref.gen ? 'already-set' : 'gone';
-  // From here the thread sees the request; a reader that needs the reason waits for the bit below.
-  if (reason === undefined) {
-    Atomics.store(words, field(ref.slot, 'reasonLength'), -1);
-  } else {
-    block.reasons.set(reason, ref.slot * REASON_BYTES);
-    Atomics.store(words, field(ref.slot, 'reasonLength'), reason.length);
+  const live = liveWord(ref.gen);
+  const first = atomics.load(words, index);
+  if ((first & ~BITS) !== live) return 'gone';
+  if ((first & REQUESTED) !== 0) {
+    atomics.notify(words, index); // in case the interrupter that set it died before waking it
+    return 'already-set';
   }
-  Atomics.add(words, field(ref.slot, 'interruptSeq'), 1);
-  Atomics.compareExchange(words, index, clear | REQUESTED, clear | REQUESTED | REASON_READY);
-  Atomics.notify(words, index);
-  return 'set';
+  if (caller !== undefined) atomics.store(words, field(caller, 'pending'), ref.slot + 1);
+  const token = tokenOf(block, caller);
+  const claimed = reason !== undefined && claimReasonArea(block, ref.slot, token);
+  try {
+    let written = false;
+    for (;;) {
+      const word = atomics.load(words, index);
+      if ((word & ~BITS) !== live) return 'gone';
+      if ((word & REQUESTED) !== 0) {
+        atomics.notify(words, index);
+        return 'already-set';
+      }
+      if (claimed && reason !== undefined && !written) {
+        // Nobody reads the area while the flag is clear, and nobody else writes it while we
+        // hold the claim: a stale writer of an earlier generation cannot publish (its CAS fails).
+        block.reasons.set(reason, ref.slot * REASON_BYTES);
+        atomics.store(words, field(ref.slot, 'reasonLength'), reason.length);
+        written = true;
+      }
+      atomics.add(words, field(ref.slot, 'interruptSeq'), 1);
+      if (atomics.compareExchange(words, index, word, word | REQUESTED | (claimed ? HAS_REASON : 0)) === word) {
+        atomics.notify(words, index);
+        return 'set';
+      }
+    }
+  } finally {
+    if (claimed) {
+      atomics.store(words, field(ref.slot, 'reasonClaim'), 0);
+      atomics.notify(words, field(ref.slot, 'reasonClaim'));
+    }
+    if (caller !== undefined) atomics.store(words, field(caller, 'pending'), 0);
+  }
+}
+
+/**
+ * Takes the right to write a slot's reason area; waits (bounded) for another interrupter to
+ * finish with it. False when it stays taken: the interrupt then carries no reason.
+ */
+function claimReasonArea(block: ControlBlock, slot: number, token: number): boolean {
+  const { atomics, words } = block;
+  const claim = field(slot, 'reasonClaim');
+  let deadline: number | undefined; // read the clock only if there is something to wait for
+  for (;;) {
+    const holder = atomics.compareExchange(words, claim, 0, token);
+    if (holder === 0) return true;
+    deadline ??= block.now() + CLAIM_WAIT_MS;
+    const left = deadline - block.now();
+    if (left <= 0) return false;
+    atomics.wait(words, claim, holder, left);
+  }
 }
 
 /** True when the slot's flag is set. */
 export function isInterruptRequested(block: ControlBlock, ref: SlotRef): boolean {
-  const word = Atomics.load(block.words, flagIndex(ref.slot));
-  return generationOf(word) === ref.gen && (word & REQUESTED) !== 0;
-}
-
-/**
- * Waits (bounded) until a reason being written is readable; returns the flag word. A writer
- * still not done after the wait was terminated mid-copy: the interrupt then stands without a
- * reason, marked ready so that no later reader waits again.
- */
-function settledWord(block: ControlBlock, ref: SlotRef): number {
-  const index = flagIndex(ref.slot);
-  let deadline: number | undefined; // read the clock only if there is something to wait for
-  for (;;) {
-    const word = Atomics.load(block.words, index);
-    if ((word & BITS) !== REQUESTED || generationOf(word) !== ref.gen) return word;
-    deadline ??= performance.now() + WRITER_WAIT_MS;
-    const left = deadline - performance.now();
-    if (left <= 0) {
-      Atomics.store(block.words, field(ref.slot, 'reasonLength'), -1);
-      Atomics.compareExchange(block.words, index, word, word | REASON_READY);
-      return Atomics.load(block.words, index);
-    }
-    Atomics.wait(block.words, index, word, left);
-  }
+  const word = block.atomics.load(block.words, flagIndex(ref.slot));
+  return (word & ~BITS) === liveWord(ref.gen) && (word & REQUESTED) !== 0;
 }
 
 /** The reason of the current interrupt: its sequence number and bytes (undefined: no reason). */
@@ -242,40 +364,53 @@ export interface StoredReason {
 
 /**
  * Reads the reason of the slot's current interrupt: undefined when its flag is clear, and
- * 'unchanged' when its sequence number is `knownSeq` (the caller has it decoded already).
+ * 'unchanged' when its sequence number is `knownSeq` (the caller has it decoded already). Only
+ * the slot's own thread calls it: nobody else clears the flag, so the area cannot change while
+ * it is copied.
  */
 export function readReason(
   block: ControlBlock,
   ref: SlotRef,
   knownSeq?: number,
 ): StoredReason | 'unchanged' | undefined {
-  const word = settledWord(block, ref);
-  if (generationOf(word) !== ref.gen || (word & REQUESTED) === 0) return undefined;
-  const seq = Atomics.load(block.words, field(ref.slot, 'interruptSeq'));
+  const { atomics, words } = block;
+  const word = atomics.load(words, flagIndex(ref.slot));
+  if ((word & ~BITS) !== liveWord(ref.gen) || (word & REQUESTED) === 0) return undefined;
+  const seq = atomics.load(words, field(ref.slot, 'interruptSeq'));
   if (seq === knownSeq) return 'unchanged';
-  const length = Atomics.load(block.words, field(ref.slot, 'reasonLength'));
-  if (length < 0) return { seq, bytes: undefined };
+  if ((word & HAS_REASON) === 0) return { seq, bytes: undefined };
+  const length = atomics.load(words, field(ref.slot, 'reasonLength'));
   const start = ref.slot * REASON_BYTES;
-  // Copy out of shared memory: the next interrupt may overwrite the area.
+  // Copy out of shared memory: once the flag is cleared, the next interrupt may overwrite it.
   return { seq, bytes: block.reasons.slice(start, start + length) };
 }
 
 /** Clears the slot's flag; returns whether it was set. */
 export function clearInterruptFlag(block: ControlBlock, ref: SlotRef): boolean {
+  const { atomics, words } = block;
   const index = flagIndex(ref.slot);
   for (;;) {
-    const word = settledWord(block, ref);
-    if (generationOf(word) !== ref.gen || (word & REQUESTED) === 0) return false;
-    if (Atomics.compareExchange(block.words, index, word, ref.gen << 2) === word) return true;
+    const word = atomics.load(words, index);
+    if ((word & ~BITS) !== liveWord(ref.gen) || (word & REQUESTED) === 0) return false;
+    if (atomics.compareExchange(words, index, word, word & ~BITS) === word) return true;
   }
 }
 
 /** Records the Node thread id of the slot's thread, for reports. */
 export function setNativeThreadId(block: ControlBlock, ref: SlotRef, id: number): void {
-  Atomics.store(block.words, field(ref.slot, 'nativeThreadId'), id);
+  block.atomics.store(block.words, field(ref.slot, 'nativeThreadId'), id);
 }
 
 /** Mirrors a thread's critical-section depth into shared memory, for reports. */
 export function setCriticalDepth(block: ControlBlock, ref: SlotRef, depth: number): void {
   block.words[field(ref.slot, 'criticalDepth')] = depth;
+}
+
+/** @internal For tests: the raw words of a slot, to check invariants. */
+export function slotWords(block: ControlBlock, slot: number): Readonly<Record<keyof typeof Field, number>> {
+  const out = {} as Record<keyof typeof Field, number>;
+  for (const name of Object.keys(Field) as (keyof typeof Field)[]) {
+    out[name] = block.atomics.load(block.words, field(slot, name));
+  }
+  return out;
 }

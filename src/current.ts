@@ -2,6 +2,8 @@
  * The in-thread API: what code running in a thread (the main thread included) calls about its
  * own interruption flag. Uses only `SharedArrayBuffer`, `Atomics` and `AbortController`.
  */
+
+import { trackAbortListeners } from './abort-listeners.js';
 import {
   clearInterruptFlag,
   flagIndex,
@@ -13,8 +15,8 @@ import {
 } from './control-block.js';
 import { invalidArgType, ThreadInterruptedError } from './errors.js';
 import { encodeReason } from './reason.js';
-import { decodeValue, isMainThread } from './runtime/node.js';
-import { state } from './thread-state.js';
+import { allowManyListeners, decodeValue, isMainThread, type KeepAlive } from './runtime/node.js';
+import { callerIn, state } from './thread-state.js';
 
 // This thread's flag word is words[index]; neither ever changes. They are module-local on
 // purpose: V8 reads an imported or exported binding through a cell on every access, which
@@ -168,19 +170,34 @@ export function criticalSection<R>(fn: () => R): R {
     leave();
     throw error;
   }
-  if (isPromiseLike(result)) {
-    return Promise.resolve(result).finally(leave) as R;
+  if (!isThenable(result)) {
+    leave();
+    return result;
   }
-  leave();
-  return result;
+  // A fresh native promise adopts the thenable: its then() is called in a later job, where a
+  // throw, a getter that throws or a foreign promise's odd `constructor` becomes a rejection,
+  // and the handlers below always run once, so the section always closes when it settles.
+  return new Promise((resolve) => resolve(result)).then(
+    (value) => {
+      leave();
+      return value;
+    },
+    (error: unknown) => {
+      leave();
+      throw error;
+    },
+  ) as R;
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+// A value whose `then` cannot even be read (a getter or a Proxy trap that throws) is no thenable:
+// it is returned as the section's plain result.
+function isThenable(value: unknown): boolean {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return false;
+  }
 }
 
 function enter(): void {
@@ -198,9 +215,14 @@ function leave(): void {
  * {@link ThreadInterruptedError} as its `reason`: hand it to `fetch`, `fs`, `timers/promises`,
  * streams and anything else that takes a signal (they reject with their own `AbortError`, whose
  * `cause` is the {@link ThreadInterruptedError}; a thread ending on it counts as interrupted). It
- * aborts even while the thread's event loop is idle, with no message needed, and while a
- * thread's target runs, a target awaiting only this signal keeps its thread alive. Inside a
- * critical section the abort waits for the section to end.
+ * aborts even while the thread's event loop is idle, with no message needed. Inside a critical
+ * section the abort waits for the section to end.
+ *
+ * While a thread's target runs, anything listening to this signal (an `'abort'` listener, an
+ * `onabort` handler, an API it was handed) keeps the thread alive, so a target awaiting only its
+ * interruption waits for it; once nothing listens, the thread ends as it would have otherwise.
+ * Listeners on a signal derived with `AbortSignal.any()` do not count: that signal follows this
+ * one without listening to it.
  *
  * The same signal is returned until it aborts; after {@link clearInterrupt}, a fresh one.
  *
@@ -214,7 +236,10 @@ export function interruptionSignal(): AbortSignal {
   if (controller === undefined) {
     controller = new AbortController();
     state.signalController = controller;
-    void watchFlag(controller);
+    // Shared by everything the thread does: many concurrent waits on it are no leak (Node 24
+    // and newer no longer warn about them on any AbortSignal; Node 20 does after ten).
+    allowManyListeners(controller.signal);
+    watchFlag(controller);
   }
   abortSignalIfInterrupted();
   return controller.signal;
@@ -232,23 +257,44 @@ function abortSignalIfInterrupted(): void {
 }
 
 // Waits on the flag word without blocking the thread. A pending Atomics.waitAsync keeps no
-// event loop alive (nodejs/node#61941), so a thread with nothing else to do would end before
-// its interrupt: while a target runs, the bootstrap's keep-alive holds the loop open meanwhile.
-async function watchFlag(controller: AbortController): Promise<void> {
-  while (!controller.signal.aborted) {
-    const word = Atomics.load(words, index);
-    if ((word & REQUESTED) !== 0) abortSignalIfInterrupted();
-    if (controller.signal.aborted) return;
-    const wait = Atomics.waitAsync(words, index, word);
-    if (!wait.async) continue;
-    const keepAlive = state.targetKeepAlive;
-    keepAlive?.ref();
-    try {
-      await wait.value;
-    } finally {
-      keepAlive?.unref();
+// event loop alive (nodejs/node#61941), so a thread with nothing else to do would end before its
+// interrupt. While the watcher waits and something listens to the signal, it holds the
+// bootstrap's keep-alive (present while the target runs); with no listener it holds nothing, so
+// a target awaiting what nothing can settle still ends.
+function watchFlag(controller: AbortController): void {
+  const { signal } = controller;
+  let waiting = false;
+  let held: KeepAlive | undefined;
+  const listeners = trackAbortListeners(signal, () => hold());
+  const hold = (): void => {
+    const want = waiting && listeners.listening && !signal.aborted;
+    if (want === (held !== undefined)) return;
+    if (want) {
+      held = state.targetKeepAlive;
+      held?.ref();
+    } else {
+      held?.unref();
+      held = undefined;
     }
-  }
+  };
+  const watch = async (): Promise<void> => {
+    while (!signal.aborted) {
+      const word = Atomics.load(words, index);
+      if ((word & REQUESTED) !== 0) abortSignalIfInterrupted();
+      if (signal.aborted) return;
+      const wait = Atomics.waitAsync(words, index, word);
+      if (!wait.async) continue;
+      waiting = true;
+      hold();
+      try {
+        await wait.value;
+      } finally {
+        waiting = false;
+        hold();
+      }
+    }
+  };
+  void watch();
 }
 
 /** The calling thread, as {@link currentThread} describes it. */
@@ -276,7 +322,7 @@ const current: CurrentThread = Object.freeze({
     return isInterruptRequested(state.block, state.self);
   },
   interrupt(reason?: unknown): void {
-    requestInterrupt(state.block, state.self, encodeReason(reason));
+    requestInterrupt(state.block, state.self, encodeReason(reason), callerIn(state.block));
     abortSignalIfInterrupted();
   },
 });

@@ -20,7 +20,8 @@ export type GracefulThreadsErrorCode =
   | 'ERR_THREAD_EXPORT_NOT_FOUND'
   | 'ERR_THREAD_EXPORT_NOT_FUNCTION'
   | 'ERR_THREAD_TERMINATED'
-  | 'ERR_THREAD_EXITED';
+  | 'ERR_THREAD_EXITED'
+  | 'ERR_THREAD_UNSETTLED';
 
 /** An error with a {@link GracefulThreadsErrorCode}. */
 export type CodedError<E extends Error = Error> = E & { readonly code: GracefulThreadsErrorCode };
@@ -99,7 +100,12 @@ Object.defineProperty(ThreadInterruptedError.prototype, 'name', {
  * ```
  */
 export function isThreadInterruptedError(value: unknown): value is ThreadInterruptedError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return (value as Record<symbol, unknown>)[brand] === true;
+  } catch {
+    return false; // a proxy whose trap throws
+  }
 }
 
 /**
@@ -108,10 +114,19 @@ export function isThreadInterruptedError(value: unknown): value is ThreadInterru
  * rejects with when the thread's interruption signal aborts it (its `cause` is one).
  */
 export function endsThreadGracefully(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, name, cause } = error as { code?: unknown; name?: unknown; cause?: unknown };
-  if (isThreadInterruptedError(error) || code === 'ERR_THREAD_INTERRUPTED') return true;
-  return name === 'AbortError' && cause !== error && endsThreadGracefully(cause);
+  return endsGracefully(error, 0);
+}
+
+// Never throws, and stops on a cycle of causes: it runs on whatever the target threw.
+function endsGracefully(error: unknown, depth: number): boolean {
+  if (typeof error !== 'object' || error === null || depth > 16) return false;
+  try {
+    const { code, name, cause } = error as { code?: unknown; name?: unknown; cause?: unknown };
+    if (isThreadInterruptedError(error) || code === 'ERR_THREAD_INTERRUPTED') return true;
+    return name === 'AbortError' && endsGracefully(cause, depth + 1);
+  } catch {
+    return false; // a throwing getter or proxy trap: not an interruption
+  }
 }
 
 function describeReason(reason: unknown): string {
@@ -134,7 +149,13 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
+  if (typeof value === 'object') {
+    try {
+      return `an instance of ${value.constructor?.name ?? 'Object'}`;
+    } catch {
+      return 'an object';
+    }
+  }
   if (typeof value === 'string')
     return `type string (${JSON.stringify(value.length > 28 ? `${value.slice(0, 25)}...` : value)})`;
   if (typeof value === 'symbol') return `type symbol (${String(value)})`;

@@ -5,4 +5,6 @@ import type { TransferredError } from './error-transfer.js';
 export type OutcomeMessage =
   | { readonly type: 'result'; readonly value: unknown }
   | { readonly type: 'interrupted' }
-  | { readonly type: 'error'; readonly error: TransferredError };
+  | { readonly type: 'error'; readonly error: TransferredError }
+  /** The event loop emptied with the target's promise pending: nothing can settle it any more. */
+  | { readonly type: 'unsettled' };

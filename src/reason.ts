@@ -1,14 +1,39 @@
 /**
  * Interrupt reasons cross threads as structured-clone bytes in the target's slot, so that a
- * thread busy in synchronous code can read the reason without waiting for a message.
+ * thread busy in synchronous code can read the reason without waiting for a message. Bytes hold
+ * what `structuredClone` copies, except what only a message can carry: shared memory and the
+ * objects Node clones through a `MessagePort` are refused, by name.
  */
 import { REASON_BYTES } from './control-block.js';
 import { codedError, describeValue } from './errors.js';
-import { encodeValue } from './runtime/node.js';
+import { BytesCloneError, decodeValue, encodeValue, runtimeName, withoutStackTrace } from './runtime/node.js';
+
+// What structured clone accepts but bytes cannot hold: say why, and how to get it there instead.
+function refusalMessage(cause: unknown): string | undefined {
+  try {
+    if (!(cause instanceof BytesCloneError)) return undefined;
+  } catch {
+    return undefined; // a revoked proxy, thrown by a getter of the reason
+  }
+  return `The interrupt reason cannot reach the thread: ${causeMessage(cause)}. An interrupt reason is copied into shared memory as bytes, so that a thread busy in synchronous code can read it without a message. Pass the ${cause.className} in the thread's args (or post it on a MessagePort) and put plain data, such as a string or an index, in the reason.`;
+}
+
+function causeMessage(cause: unknown): string {
+  try {
+    return String((cause as { message?: unknown } | null)?.message ?? cause).replace(/\.+$/, '');
+  } catch {
+    return 'it cannot be cloned';
+  }
+}
 
 /**
  * Encodes an interrupt reason, or returns undefined for no reason. Throws before anything is
- * interrupted when the reason cannot cross to another thread.
+ * interrupted when the reason cannot reach another thread, or could not be read back there.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeReason(AbortSignal.timeout(1).reason); // a DOMException TimeoutError, as bytes
+ * ```
  */
 export function encodeReason(reason: unknown): Uint8Array | undefined {
   if (reason === undefined) return undefined;
@@ -19,7 +44,8 @@ export function encodeReason(reason: unknown): Uint8Array | undefined {
     throw codedError(
       TypeError,
       'ERR_INTERRUPT_REASON_NOT_CLONEABLE',
-      `The interrupt reason must be structured-cloneable to reach another thread. Received ${describeValue(reason)}; pass a string, an Error or plain data instead.`,
+      refusalMessage(cause) ??
+        `The interrupt reason must be structured-cloneable to reach another thread. Received ${describeValue(reason)} (${causeMessage(cause)}); pass a string, an Error or plain data instead.`,
       cause,
     );
   }
@@ -30,5 +56,31 @@ export function encodeReason(reason: unknown): Uint8Array | undefined {
       `The interrupt reason takes ${bytes.length} bytes once cloned; at most ${REASON_BYTES} fit. Pass a shorter reason, such as a string or a small Error.`,
     );
   }
+  // Read back here rather than fail in the target at its every interruption point: V8 writes a
+  // few graphs it cannot read (on Node 20, an error that is its own cause's cause).
+  if (typeof reason === 'object' && reason !== null) {
+    try {
+      withoutStackTrace(() => decodeValue(bytes));
+    } catch (cause) {
+      throw codedError(
+        TypeError,
+        'ERR_INTERRUPT_REASON_NOT_CLONEABLE',
+        `The interrupt reason cannot be read back once cloned on ${runtimeName} (${causeMessage(cause)}). Received ${describeValue(reason)}; pass a string, an Error or plain data without cycles through an error's cause instead.`,
+        cause,
+      );
+    }
+  }
   return bytes;
+}
+
+/**
+ * Decodes what {@link encodeReason} encoded.
+ *
+ * @example
+ * ```ts
+ * const reason = decodeReason(encodeReason('shutdown')!); // 'shutdown'
+ * ```
+ */
+export function decodeReason(bytes: Uint8Array): unknown {
+  return decodeValue(bytes);
 }

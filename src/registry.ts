@@ -10,7 +10,7 @@
  */
 import { type ControlBlock, createControlBlock, liveSlots, requestInterrupt } from './control-block.js';
 import { encodeReason } from './reason.js';
-import { state } from './thread-state.js';
+import { callerIn, state } from './thread-state.js';
 
 /**
  * How many threads started by this library may be alive at once in one process. Each takes a
@@ -42,10 +42,11 @@ export function interruptAllThreads(reason?: unknown): number {
   const bytes = encodeReason(reason);
   const registry = state.registry;
   if (registry === undefined) return 0;
+  const caller = callerIn(registry);
   let interrupted = 0;
   for (const ref of liveSlots(registry)) {
-    if (state.managed && ref.slot === state.self.slot) continue;
-    if (requestInterrupt(registry, ref, bytes) === 'set') interrupted++;
+    if (ref.slot === caller) continue;
+    if (requestInterrupt(registry, ref, bytes, caller) === 'set') interrupted++;
   }
   return interrupted;
 }

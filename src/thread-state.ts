@@ -5,6 +5,8 @@
  * flag and one depth.
  */
 import {
+  allocateSlot,
+  type Caller,
   type ControlBlock,
   type ControlMemory,
   createControlBlock,
@@ -71,7 +73,8 @@ function createState(): OwnState {
   // The main thread, or a worker this library did not start: a private flag nobody else can
   // reach. Its registry is made when it first starts a thread.
   const name = isMainThread ? 'main' : `worker-${currentThreadId}`;
-  return baseState(createControlBlock(1), { slot: 0, gen: 0 }, undefined, false, name);
+  const block = createControlBlock(1);
+  return baseState(block, allocateSlot(block, undefined)!, undefined, false, name);
 }
 
 function baseState(
@@ -101,4 +104,12 @@ const holder = globalThis as typeof globalThis & { [STATE_KEY]?: OwnState };
 export const state: OwnState = holder[STATE_KEY] ?? createState();
 if (holder[STATE_KEY] === undefined) {
   Object.defineProperty(holder, STATE_KEY, { value: state, enumerable: false });
+}
+
+/**
+ * The calling thread as a caller in `block`: its own slot when the block is the registry it
+ * lives in, else undefined (the group's root, or the private block of an unmanaged thread).
+ */
+export function callerIn(block: ControlBlock): Caller {
+  return state.managed && block === state.block ? state.self.slot : undefined;
 }

@@ -25,7 +25,7 @@ import {
   type Worker,
   type WorkerOptions,
 } from './runtime/node.js';
-import { START_KEY, type StartData, state } from './thread-state.js';
+import { callerIn, START_KEY, type StartData } from './thread-state.js';
 
 /**
  * A function a thread can run: the type `Thread` reads its `args` and `join()` result from.
@@ -64,6 +64,13 @@ export interface ThreadOptions<Args extends readonly unknown[] = unknown[]> {
   args?: Args;
   /** The thread's name, in `currentThread().name`, errors and reports. Default `Thread-<n>`. */
   name?: string;
+  /**
+   * Interrupts the thread with `signal.reason` when it aborts (before `start()`: from the thread's
+   * first instruction), as `child_process.spawn({ signal })` kills its child: `AbortSignal.timeout(ms)`
+   * gives the thread a deadline, `AbortSignal.any([...])` ties it to several scopes. A reason that
+   * cannot be cloned into the thread is replaced by a `DOMException` named like it.
+   */
+  signal?: AbortSignal;
   /** Objects in `args` to transfer rather than clone. */
   transferList?: WorkerOptions['transferList'];
   /** The thread's `process.env`. Default: a copy of the parent's. */
@@ -121,6 +128,10 @@ function validateOptions(options: unknown): ThreadOptions {
   }
   if (args !== undefined && !Array.isArray(args)) throw invalidArgType('options.args', 'an array', args);
   if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'a string', name);
+  const { signal } = options as ThreadOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+  }
   return options as ThreadOptions;
 }
 
@@ -185,8 +196,34 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     });
     // Failures are reported to join(); a thread nobody joins must not crash the process.
     this.#done.catch(() => {});
+    this.#followSignal(this.#options.signal);
   }
 
+  #followSignal(signal: AbortSignal | undefined): void {
+    if (signal === undefined) return;
+    const onAbort = (): void => this.#interruptFromSignal(signal.reason);
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    // A long-lived signal (a server's) must not keep a listener for every thread it outlives.
+    this.#done.then(
+      () => signal.removeEventListener('abort', onAbort),
+      () => signal.removeEventListener('abort', onAbort),
+    );
+  }
+
+  #interruptFromSignal(reason: unknown): void {
+    try {
+      this.interrupt(reason);
+    } catch {
+      // An abort listener must not throw (it would be an uncaught exception): the thread is
+      // interrupted all the same, with a reason that says what the original was.
+      const name = reason instanceof Error && reason.name !== '' ? reason.name : 'AbortError';
+      this.interrupt(new DOMException(`The signal aborted with ${describeValue(reason)}`, name));
+    }
+  }
   /** The thread's name. */
   get name(): string {
     return this.#name;
@@ -234,7 +271,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       );
     }
     const registry = ensureRegistry();
-    const slot = allocateSlot(registry, state.managed ? state.self : undefined);
+    const slot = allocateSlot(registry, callerIn(registry));
     if (slot === undefined) {
       throw codedError(
         RangeError,
@@ -243,7 +280,9 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       );
     }
     // Set before the worker exists, so the thread sees it from its first instruction.
-    if (this.#earlyInterrupt !== undefined) requestInterrupt(registry, slot, this.#earlyInterrupt.reason);
+    if (this.#earlyInterrupt !== undefined) {
+      requestInterrupt(registry, slot, this.#earlyInterrupt.reason, callerIn(registry));
+    }
     const channel = openReportChannel();
     let worker: Worker;
     try {
@@ -276,7 +315,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   }
 
   #workerOptions(registry: ControlBlock, slot: SlotRef, port: MessagePort): WorkerOptions {
-    const { export: exportName, args, name, transferList, ...nodeOptions } = this.#options;
+    const { export: exportName, args, name, transferList, signal: _signal, ...nodeOptions } = this.#options;
     const start: StartData = {
       registry: registry.memory,
       slot: slot.slot,
@@ -322,7 +361,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     if (this.#state === 'new') {
       this.#earlyInterrupt ??= { reason: bytes };
     } else if (this.#state === 'running' && this.#registry !== undefined && this.#slot !== undefined) {
-      requestInterrupt(this.#registry, this.#slot, bytes);
+      requestInterrupt(this.#registry, this.#slot, bytes, callerIn(this.#registry));
     }
   }
 
@@ -370,6 +409,25 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     await this.#worker.terminate();
     await this.#done.catch(() => {});
   }
+
+  /**
+   * `await using` support, as C++20's `std::jthread`: leaving the scope interrupts the thread and
+   * waits for it to end. It never throws the thread's failure (that is what `join()` is for) and
+   * does nothing for a thread that was never started.
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using worker = new Thread(new URL('./poller.js', import.meta.url)).start();
+   *   await handleRequests();
+   * } // the poller is interrupted and joined here, also when handleRequests() throws
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#state === 'new') return;
+    this.interrupt();
+    await this.#done.catch(() => {});
+  }
 }
 
 type Settlement<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
@@ -395,14 +453,20 @@ function endOf<T>(
       return ['finished', { ok: true, value: outcome.value as T }];
     case 'interrupted':
       return ['interrupted', { ok: true, value: undefined }];
+    case 'unsettled': {
+      const unsettled = codedError(
+        Error,
+        'ERR_THREAD_UNSETTLED',
+        `Thread "${name}" ended with its target's promise still pending: nothing left on the thread's event loop (no timer, I/O, port or interruptionSignal() listener) could settle it. The target awaits a promise that nothing will resolve or reject: settle it, or keep what should settle it alive (a referenced timer, socket or port, or a listener on interruptionSignal()).`,
+      );
+      return ['failed', { ok: false, error: unsettled }];
+    }
   }
   if (terminating) return ['terminated', { ok: false, error: terminatedError(name) }];
   const exited = codedError(
     Error,
     'ERR_THREAD_EXITED',
-    exitCode === 13
-      ? `Thread "${name}" ended with its target's promise still pending: nothing left on its event loop could settle it (exit code 13).`
-      : `Thread "${name}" exited with code ${exitCode} before its target returned (process.exit() in the thread?).`,
+    `Thread "${name}" exited with code ${exitCode} before its target returned (process.exit() in the thread?).`,
   );
   return ['failed', { ok: false, error: Object.assign(exited, { exitCode }) }];
 }

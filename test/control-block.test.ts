@@ -5,14 +5,16 @@ import {
   clearInterruptFlag,
   createControlBlock,
   flagIndex,
+  HAS_REASON,
   isInterruptRequested,
   isLive,
+  LIVE,
   liveSlots,
   REASON_BYTES,
-  REASON_READY,
   readReason,
   releaseSlot,
   requestInterrupt,
+  slotWords,
 } from '../src/control-block.ts';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
@@ -38,9 +40,9 @@ describe('control block', () => {
     const old = allocateSlot(block, undefined)!;
     releaseSlot(block, old);
     const fresh = allocateSlot(block, undefined)!;
-    assert.equal(requestInterrupt(block, old, undefined), 'gone');
+    assert.equal(requestInterrupt(block, old, undefined, undefined), 'gone');
     assert.equal(isInterruptRequested(block, fresh), false);
-    assert.equal(requestInterrupt(block, fresh, undefined), 'set');
+    assert.equal(requestInterrupt(block, fresh, undefined, undefined), 'set');
     assert.equal(isInterruptRequested(block, fresh), true);
   });
 
@@ -48,15 +50,15 @@ describe('control block', () => {
     const block = createControlBlock(1);
     const ref = allocateSlot(block, undefined)!;
     assert.equal(readReason(block, ref), undefined, 'no interrupt, no reason');
-    assert.equal(requestInterrupt(block, ref, bytes(1, 2, 3)), 'set');
-    assert.equal(requestInterrupt(block, ref, bytes(9)), 'already-set');
+    assert.equal(requestInterrupt(block, ref, bytes(1, 2, 3), undefined), 'set');
+    assert.equal(requestInterrupt(block, ref, bytes(9), undefined), 'already-set');
     const first = readReason(block, ref);
     assert.ok(first && first !== 'unchanged');
     assert.deepEqual(first.bytes, bytes(1, 2, 3));
     assert.equal(readReason(block, ref, first.seq), 'unchanged');
     assert.equal(clearInterruptFlag(block, ref), true);
     assert.equal(clearInterruptFlag(block, ref), false);
-    requestInterrupt(block, ref, undefined);
+    requestInterrupt(block, ref, undefined, undefined);
     const second = readReason(block, ref, first.seq);
     assert.ok(second && second !== 'unchanged');
     assert.notEqual(second.seq, first.seq);
@@ -67,8 +69,8 @@ describe('control block', () => {
     const block = createControlBlock(3);
     const refs = [allocateSlot(block, undefined)!, allocateSlot(block, undefined)!, allocateSlot(block, undefined)!];
     const big = new Uint8Array(REASON_BYTES).fill(7);
-    requestInterrupt(block, refs[1]!, big);
-    requestInterrupt(block, refs[2]!, bytes(5));
+    requestInterrupt(block, refs[1]!, big, undefined);
+    requestInterrupt(block, refs[2]!, bytes(5), undefined);
     const stored = readReason(block, refs[1]!);
     assert.ok(stored && stored !== 'unchanged');
     assert.deepEqual(stored.bytes, big, 'a neighbour’s reason does not overwrite it');
@@ -77,8 +79,8 @@ describe('control block', () => {
   it('releasing a slot releases the slots of its descendants', () => {
     const block = createControlBlock(8);
     const parent = allocateSlot(block, undefined)!;
-    const child = allocateSlot(block, parent)!;
-    const grandchild = allocateSlot(block, child)!;
+    const child = allocateSlot(block, parent.slot)!;
+    const grandchild = allocateSlot(block, child.slot)!;
     const unrelated = allocateSlot(block, undefined)!;
     releaseSlot(block, parent);
     assert.deepEqual(
@@ -91,7 +93,7 @@ describe('control block', () => {
   it('a reused slot forgets its former parent', () => {
     const block = createControlBlock(2);
     const parent = allocateSlot(block, undefined)!;
-    const child = allocateSlot(block, parent)!;
+    const child = allocateSlot(block, parent.slot)!;
     releaseSlot(block, child);
     const stranger = allocateSlot(block, undefined)!;
     assert.equal(stranger.slot, child.slot, 'the only free slot');
@@ -99,17 +101,53 @@ describe('control block', () => {
     assert.equal(isLive(block, stranger), true, 'not taken for the released parent’s child');
   });
 
-  it('a reader whose writer died mid-copy gets the flag without a reason, after a bounded wait', () => {
+  it('an interrupt never lands on a free slot, and a free slot is handed out clean', () => {
     const block = createControlBlock(1);
     const ref = allocateSlot(block, undefined)!;
-    // Simulate an interrupter terminated between its two steps: requested, reason never ready.
-    Atomics.store(block.words, flagIndex(ref.slot), (ref.gen << 2) | 1);
-    assert.equal(isInterruptRequested(block, ref), true);
-    const stored = readReason(block, ref);
+    releaseSlot(block, ref);
+    const free = Atomics.load(block.words, flagIndex(ref.slot));
+    // A ref carrying the *next* generation (what a scan racing the release would compute).
+    assert.equal(requestInterrupt(block, { slot: ref.slot, gen: ref.gen + 1 }, bytes(1), undefined), 'gone');
+    assert.equal(Atomics.load(block.words, flagIndex(ref.slot)), free, 'the free word is untouched');
+    const next = allocateSlot(block, undefined)!;
+    assert.equal(isInterruptRequested(block, next), false);
+    assert.equal(Atomics.load(block.words, flagIndex(next.slot)) & (LIVE | HAS_REASON | 1), LIVE);
+  });
+
+  it('a thread started by the root is no child of slot 0', () => {
+    const block = createControlBlock(3);
+    const first = allocateSlot(block, undefined)!;
+    assert.equal(first.slot, 0);
+    const rootChild = allocateSlot(block, undefined)!;
+    releaseSlot(block, first);
+    assert.equal(isLive(block, rootChild), true);
+  });
+
+  it('releasing a thread that died mid-interrupt frees the reason area it held and clears its record', () => {
+    const block = createControlBlock(2);
+    const target = allocateSlot(block, undefined)!;
+    const dead = allocateSlot(block, undefined)!;
+    // What the interrupter had done when it was stopped: recorded its target, took the claim.
+    Atomics.store(block.words, flagIndex(dead.slot) + 7, target.slot + 1);
+    Atomics.store(block.words, flagIndex(target.slot) + 4, dead.slot + 1);
+    releaseSlot(block, dead);
+    assert.equal(slotWords(block, target.slot).reasonClaim, 0);
+    assert.equal(requestInterrupt(block, target, bytes(4, 2), undefined), 'set');
+    const stored = readReason(block, target);
+    assert.ok(stored && stored !== 'unchanged');
+    assert.deepEqual(stored.bytes, bytes(4, 2), 'the next interrupter could write its reason');
+  });
+
+  it('an interrupter that cannot get the reason area within its bound still interrupts, without a reason', () => {
+    const block = createControlBlock(2);
+    const target = allocateSlot(block, undefined)!;
+    Atomics.store(block.words, flagIndex(target.slot) + 4, 99); // held by a stalled writer
+    const started = performance.now();
+    assert.equal(requestInterrupt(block, target, bytes(1), undefined), 'set');
+    assert.ok(performance.now() - started >= 90, 'waited for the writer first');
+    const stored = readReason(block, target);
     assert.ok(stored && stored !== 'unchanged');
     assert.equal(stored.bytes, undefined);
-    const word = Atomics.load(block.words, flagIndex(ref.slot));
-    assert.equal(word & REASON_READY, REASON_READY, 'marked readable: later readers do not wait again');
-    assert.equal(clearInterruptFlag(block, ref), true);
+    assert.equal(slotWords(block, target.slot).reasonClaim, 99, 'the stalled writer still holds it');
   });
 });

@@ -29,6 +29,11 @@ function throwsInterrupted(fn: () => void): boolean {
   }
 }
 
+/** An object whose `then` is the given property: a thenable on purpose. */
+function withThen(descriptor: PropertyDescriptor): object {
+  return Object.defineProperty({}, 'then', descriptor);
+}
+
 describe('currentThread()', () => {
   it('describes the main thread', () => {
     const self = currentThread();
@@ -169,6 +174,58 @@ describe('critical sections', () => {
     assert.equal(signal.aborted, true);
     assert.ok(signal.reason instanceof ThreadInterruptedError);
     assert.equal((signal.reason as ThreadInterruptedError).reason, 'later');
+  });
+
+  it('close whatever the function returns: a then getter or Proxy that throws is a plain result', () => {
+    const throwingGetter = withThen({
+      get() {
+        throw new Error('then getter');
+      },
+    });
+    assert.equal(
+      criticalSection(() => throwingGetter),
+      throwingGetter,
+    );
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+      },
+    );
+    assert.equal(
+      criticalSection(() => hostile),
+      hostile,
+    );
+    currentThread().interrupt();
+    assert.equal(throwsInterrupted(checkInterrupt), true, 'no section is left open');
+  });
+
+  it('close when a thenable’s then throws, or a promise’s species lookup does', async () => {
+    const throwingThen = withThen({
+      value: () => {
+        throw new Error('then threw');
+      },
+    });
+    await assert.rejects(within(criticalSection(() => throwingThen) as Promise<unknown>), { message: 'then threw' });
+    let reads = 0;
+    const changing = withThen({
+      get() {
+        if (++reads > 1) throw new Error('second read');
+        return () => {};
+      },
+    });
+    await assert.rejects(within(criticalSection(() => changing) as Promise<unknown>), { message: 'second read' });
+    const promise = Promise.resolve('value');
+    Object.defineProperty(promise, 'constructor', {
+      get() {
+        throw new Error('constructor getter');
+      },
+    });
+    await assert.rejects(within(criticalSection(() => promise)), { message: 'constructor getter' });
+    currentThread().interrupt();
+    assert.equal(throwsInterrupted(checkInterrupt), true, 'no section is left open');
   });
 
   it('rejects a non-function', () => {

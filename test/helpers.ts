@@ -56,3 +56,29 @@ export function liveThreadCount(): number {
   // The src modules share the thread state with the built package through its global symbol.
   return state.registry === undefined ? 0 : [...liveSlots(state.registry)].length;
 }
+
+/**
+ * Resolves once the thread's event loop has sat idle for `idleMs` while the thread is still
+ * running: proof that something holds it open, where a thread with an empty loop would have
+ * ended. Rejects if the thread ends first, or after `timeoutMs`.
+ */
+export async function idleButAlive(thread: Thread, idleMs = 100, timeoutMs = 20_000): Promise<void> {
+  const worker = thread.worker;
+  if (worker === undefined) throw new Error('the thread has not started');
+  const ended = thread.join().then(
+    () => 'resolved',
+    (error: { code?: unknown }) => `rejected (${String(error.code)})`,
+  );
+  let outcome: string | undefined;
+  void ended.then((how) => {
+    outcome = how;
+  });
+  const idleAtStart = worker.performance.eventLoopUtilization().idle;
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (outcome !== undefined) throw new Error(`the thread ended (join ${outcome}) instead of staying alive`);
+    if (worker.performance.eventLoopUtilization().idle - idleAtStart >= idleMs) return;
+    if (performance.now() > deadline) throw new Error(`the thread's event loop was not idle for ${idleMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

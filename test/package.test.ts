@@ -21,9 +21,26 @@ describe('the packed tarball', () => {
       }),
     ) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = packed[0]!.files.map((file) => file.path);
-    assert.ok(
-      files.includes('dist/index.js') && files.includes('dist/index.d.ts') && files.includes('dist/bootstrap.js'),
+    assert.ok(files.includes('dist/index.d.ts'));
+    // One bundle per entry: every file a thread loads costs start time and memory in each thread.
+    assert.deepEqual(
+      files.filter((file) => file.startsWith('dist/') && file.endsWith('.js')),
+      ['dist/bootstrap.js', 'dist/index.js'],
     );
+    for (const bundle of ['dist/bootstrap.js', 'dist/index.js']) {
+      const code = readFileSync(join(root, bundle), 'utf8');
+      const imported = [
+        ...code.matchAll(
+          /^(?:import|export)\b[^;]*?\bfrom\s*(['"])(.+?)\1|^import\s*(['"])(.+?)\3|\bimport\(\s*(['"])(.+?)\5\s*\)/gm,
+        ),
+      ].map((match) => match[2] ?? match[4] ?? match[6]);
+      assert.deepEqual(
+        imported.filter((specifier) => !specifier!.startsWith('node:')),
+        [],
+        `${bundle} imports only node: modules`,
+      );
+      assert.ok(files.includes(`${bundle}.map`), `${bundle} has its source map`);
+    }
     assert.ok(!files.some((file) => file.startsWith('test/')), 'tests are not shipped');
 
     const project = join(dir, 'project');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { clearInterrupt, currentThread, interruptionSignal, Thread, ThreadInterruptedError } from 'graceful-threads';
-import { startWaiting, syncArray, targets, waitFor, within } from './helpers.ts';
+import { idleButAlive, startWaiting, syncArray, targets, waitFor, within } from './helpers.ts';
 
 afterEach(() => {
   clearInterrupt();
@@ -10,6 +10,7 @@ afterEach(() => {
 describe('interruptionSignal()', () => {
   it('aborts in a thread whose only pending work is waiting for it', async () => {
     const thread = await startWaiting('awaitSignal');
+    await idleButAlive(thread);
     thread.interrupt('stop now');
     assert.deepEqual(await within(thread.join()), { aborted: true, isError: true, reason: 'stop now' });
   });
@@ -46,6 +47,7 @@ describe('interruptionSignal()', () => {
 
   it('keeps the thread alive for a second watcher while the first one lets go', async () => {
     const thread = await startWaiting('overlappingWatchers');
+    await idleButAlive(thread);
     thread.interrupt('from outside');
     assert.deepEqual(await within(thread.join()), { first: 'self', second: 'from outside' });
   });

@@ -92,6 +92,14 @@ describe('sleepAsync()', () => {
     await assert.rejects(within(pending), (error) => error instanceof ThreadInterruptedError);
   });
 
+  it('runs many at once in a thread without a MaxListenersExceededWarning', async () => {
+    const thread = new Thread(new URL('./fixtures/lifecycle.mjs', import.meta.url), {
+      export: 'warningsOfConcurrentSleeps',
+      args: [25],
+    }).start();
+    assert.deepEqual(await within(thread.join()), []);
+  });
+
   it('rejects bad durations', async () => {
     await assert.rejects(sleepAsync(-5), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
     // @ts-expect-error: not a number

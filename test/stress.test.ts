@@ -1,0 +1,74 @@
+/**
+ * The protocol through the public API, with real threads racing it: interrupters terminated at
+ * random moments, and threads starting and ending while interruptAllThreads() loops. Bounded in
+ * time; the exhaustive-style interleavings are in protocol-interleavings.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Thread } from 'graceful-threads';
+import { state } from '../src/thread-state.ts';
+import { liveThreadCount, syncArray, waitFor, within } from './helpers.ts';
+import { checkInvariants } from './protocol-harness.ts';
+
+const stress = new URL('./fixtures/stress.mjs', import.meta.url);
+
+/** Resolves once `predicate` holds, polling on a timer; rejects after `timeoutMs`. */
+async function eventually(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+describe('the protocol under real threads', () => {
+  it('a sleeper always wakes when an interrupter looping interruptAllThreads() is terminated at a random moment', async () => {
+    const sleeperSync = syncArray();
+    const sleeper = new Thread(stress, { export: 'sleeperLoop', args: [sleeperSync], name: 'sleeper' }).start();
+    await waitFor(sleeperSync, 0, 1);
+    for (let i = 0; i < 60; i++) {
+      const sync = syncArray();
+      const interrupter = new Thread(stress, {
+        export: 'interruptLoop',
+        args: [sync],
+        name: `interrupter-${i}`,
+      }).start();
+      await waitFor(sync, 0, 1);
+      // A random moment of its loop (not a synchronisation: any moment must do).
+      const until = performance.now() + Math.random() * 3;
+      while (performance.now() < until);
+      await within(interrupter.terminate(), 10_000, 'terminate()');
+      // Nobody interrupts the sleeper any more: whatever the interrupter left, the sleeper must
+      // wake, clear its flag and sleep again.
+      await eventually(() => !sleeper.interrupted, `iteration ${i}: the sleeper did not wake and clear its flag`);
+    }
+    assert.ok(Atomics.load(sleeperSync, 1) > 0, 'the interrupters reached the sleeper');
+    Atomics.store(sleeperSync, 2, 1);
+    sleeper.interrupt('stop');
+    await within(sleeper.join());
+    assert.equal(Atomics.load(sleeperSync, 3), 0, 'no foreign or torn reason reached the sleeper');
+  });
+
+  it('threads start and end cleanly while another thread loops interruptAllThreads()', async () => {
+    const sync = syncArray();
+    const interrupter = new Thread(stress, { export: 'interruptLoop', args: [sync], name: 'interrupt-all' }).start();
+    await waitFor(sync, 0, 1);
+    let ended = 0;
+    for (let batch = 0; batch < 20; batch++) {
+      const threads = Array.from({ length: 8 }, () => new Thread(stress, { export: 'firstInstruction' }).start());
+      const results = await within(Promise.all(threads.map((thread) => thread.join())));
+      for (const [i, thread] of threads.entries()) {
+        assert.ok(['finished', 'interrupted'].includes(thread.state), `${thread.name} ${thread.state}`);
+        assert.ok(results[i] === undefined || typeof results[i] === 'boolean');
+        ended++;
+      }
+      // Between batches, every free slot must be clean (no flag bits on a slot nobody holds).
+      checkInvariants(state.registry!);
+    }
+    interrupter.interrupt();
+    assert.ok(((await within(interrupter.join())) as number) >= 0);
+    assert.equal(ended, 160);
+    assert.equal(liveThreadCount(), 0);
+    checkInvariants(state.registry!);
+  });
+});
