@@ -213,8 +213,9 @@ function leave(): void {
 /**
  * An `AbortSignal` that aborts when the calling thread is interrupted, with a
  * {@link ThreadInterruptedError} as its `reason`: hand it to `fetch`, `fs`, `timers/promises`,
- * streams and anything else that takes a signal (they reject with their own `AbortError`, whose
- * `cause` is the {@link ThreadInterruptedError}; a thread ending on it counts as interrupted). It
+ * streams and anything else that takes a signal (`fetch` rejects with the
+ * {@link ThreadInterruptedError} itself, Node's own APIs with an `AbortError` whose `cause` is it;
+ * a thread ending on either counts as interrupted). It
  * aborts even while the thread's event loop is idle, with no message needed. Inside a critical
  * section the abort waits for the section to end.
  *
