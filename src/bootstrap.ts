@@ -32,10 +32,10 @@ function report(message: OutcomeMessage): void {
 
 function notFoundMessage(href: string): string {
   // A .ts target named by the .js it would compile to, as TypeScript imports are written: tsx
-  // maps that .js to the .ts file (on Node 22.6 and newer), Node's type stripping does not.
+  // maps that .js to the .ts file (where it reaches threads), Node's type stripping does not.
   const typescript = href.replace(/\.([cm]?)js$/, '.$1ts');
   if (typescript !== href && moduleFileExists(typescript)) {
-    return `Cannot find the thread's module ${href}, but ${typescript} exists. Point the thread at the .ts file and load it with a TypeScript loader (Node.js 22.6 or newer with tsx, or Node's type stripping), or compile the target to JavaScript first.`;
+    return `Cannot find the thread's module ${href}, but ${typescript} exists. Point the thread at the .ts file and load it with a TypeScript loader (tsx on Node.js 22.22.3, 24.11.1 or newer, or Node's type stripping), or compile the target to JavaScript first.`;
   }
   return `Cannot find the thread's module ${href}. Pass an absolute path, a path starting with ./ or ../ (relative to the working directory), or a URL such as new URL('./worker.js', import.meta.url).`;
 }
@@ -53,7 +53,7 @@ async function loadTarget(href: string, exportName: string): Promise<(...args: u
       throw codedError(
         TypeError,
         'ERR_THREAD_TYPESCRIPT_UNSUPPORTED',
-        `Cannot load the TypeScript module ${href} in a thread: ${runtimeName} has no TypeScript loader in worker threads. Run on Node.js 22.6 or newer with tsx (node --import tsx) or Node's type stripping, or compile the target to JavaScript.`,
+        `Cannot load the TypeScript module ${href} in a thread: ${runtimeName} has no TypeScript loader in worker threads. Run on Node.js 22.22.3, 24.11.1 or newer with tsx (node --import tsx), or with Node's type stripping (22.18 and newer), or compile the target to JavaScript.`,
         error,
       );
     }

@@ -13,7 +13,8 @@ import { encodeReason } from './reason.js';
 import { callerIn, state } from './thread-state.js';
 
 /**
- * How many threads started by this library may be alive at once in one process. Each takes a
+ * How many threads started by this library may be alive at once in one group: the threads
+ * started from one main thread (or one plain `new Worker()`) and their descendants. Each takes a
  * 64-byte slot and a 4 KiB area for its interrupt reason; memory the OS commits only when used.
  */
 export const MAX_LIVE_THREADS = 4096;
@@ -25,8 +26,9 @@ export function ensureRegistry(): ControlBlock {
 }
 
 /**
- * Interrupts every thread this library started in the process and that is still alive, from
- * any thread: threads started by other threads included, the calling thread excluded.
+ * Interrupts every live thread of the calling thread's group (usually every thread this library
+ * started in the process), from any thread of it: threads started by other threads included, the
+ * calling thread excluded.
  *
  * @param reason as for `thread.interrupt(reason)`; cloned once, delivered to each thread.
  * @returns how many threads this call interrupted (threads whose flag was already set are not
