@@ -66,16 +66,19 @@ describe('Thread: start and join', () => {
     assert.equal(liveThreadCount(), live);
   });
 
-  it('runs a TypeScript target through tsx (Node 22+), with typed args and result', async () => {
+  it('runs a TypeScript target through tsx where its hooks reach threads (Node 24, 26), with typed args and result', async () => {
     const thread = new Thread<typeof count>(new URL('./fixtures/typed.ts', import.meta.url), {
       args: [10, 'ts'],
       execArgv: ['--import', 'tsx'],
     }).start();
-    if (nodeMajor >= 22) {
+    if (nodeMajor >= 24) {
       assert.deepEqual(await within(thread.join()), { label: 'ts', reached: 10 });
     } else {
       // Node 20 applies no --import loader hooks inside worker threads: say so clearly.
-      await assert.rejects(within(thread.join()), { code: 'ERR_THREAD_TYPESCRIPT_UNSUPPORTED', message: /22\.6/ });
+      await assert.rejects(within(thread.join()), {
+        code: 'ERR_THREAD_TYPESCRIPT_UNSUPPORTED',
+        message: /22\.22\.3, 24\.11\.1 or newer with tsx/,
+      });
     }
     // @ts-expect-error: args must match the target's parameters
     void new Thread<typeof count>(targets, { args: ['not a number', 'ts'] });
