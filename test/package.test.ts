@@ -34,10 +34,12 @@ describe('the packed tarball', () => {
           /^(?:import|export)\b[^;]*?\bfrom\s*(['"])(.+?)\1|^import\s*(['"])(.+?)\3|\bimport\(\s*(['"])(.+?)\5\s*\)/gm,
         ),
       ].map((match) => match[2] ?? match[4] ?? match[6]);
+      // Importing node:fs, node:v8, node:util or node:events costs every thread 0.1-0.8 ms of start
+      // and up to 0.7 MiB (Node 24, 26): the runtime adapter fetches them on first use instead.
       assert.deepEqual(
-        imported.filter((specifier) => !specifier!.startsWith('node:')),
+        imported.filter((specifier) => !['node:worker_threads', 'node:path', 'node:url'].includes(specifier!)),
         [],
-        `${bundle} imports only node: modules`,
+        `${bundle} imports no other file and no node: module a thread does not need to start`,
       );
       assert.ok(files.includes(`${bundle}.map`), `${bundle} has its source map`);
     }
