@@ -199,13 +199,16 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     this.#followSignal(this.#options.signal);
   }
 
+  // Until start() the signal is only checked: a listener would keep a thread that is never
+  // started reachable from a long-lived signal.
   #followSignal(signal: AbortSignal | undefined): void {
     if (signal === undefined) return;
-    const onAbort = (): void => this.#interruptFromSignal(signal.reason);
     if (signal.aborted) {
-      onAbort();
+      this.#interruptFromSignal(signal.reason);
       return;
     }
+    if (this.#state !== 'running') return;
+    const onAbort = (): void => this.#interruptFromSignal(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     // A long-lived signal (a server's) must not keep a listener for every thread it outlives.
     this.#done.then(
@@ -214,16 +217,22 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     );
   }
 
+  // An abort listener must not throw (it would be an uncaught exception), whatever the reason
+  // is: the thread is interrupted all the same, with a reason that says what the original was.
   #interruptFromSignal(reason: unknown): void {
     try {
       this.interrupt(reason);
-    } catch {
-      // An abort listener must not throw (it would be an uncaught exception): the thread is
-      // interrupted all the same, with a reason that says what the original was.
-      const name = reason instanceof Error && reason.name !== '' ? reason.name : 'AbortError';
-      this.interrupt(new DOMException(`The signal aborted with ${describeValue(reason)}`, name));
-    }
+      return;
+    } catch {}
+    let name = 'AbortError';
+    let text = 'a value that cannot be described';
+    try {
+      if (reason instanceof Error && typeof reason.name === 'string' && reason.name !== '') name = reason.name;
+      text = describeValue(reason);
+    } catch {}
+    this.interrupt(new DOMException(`The signal aborted with ${text}, which cannot reach the thread`, name));
   }
+
   /** The thread's name. */
   get name(): string {
     return this.#name;
@@ -270,6 +279,8 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
           : `Thread "${this.#name}" was already started (it is ${this.#state}); create a new Thread to run the target again.`,
       );
     }
+    // A signal that aborted since the constructor counts as an interrupt before start.
+    if (this.#options.signal?.aborted === true) this.#interruptFromSignal(this.#options.signal.reason);
     const registry = ensureRegistry();
     const slot = allocateSlot(registry, callerIn(registry));
     if (slot === undefined) {
@@ -311,6 +322,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     this.#threadId = worker.threadId;
     this.#state = 'running';
     setNativeThreadId(registry, slot, worker.threadId);
+    this.#followSignal(this.#options.signal);
     return this;
   }
 

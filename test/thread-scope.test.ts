@@ -109,3 +109,32 @@ describe('Thread: details that are easy to lose', () => {
     assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   });
 });
+
+describe('Thread: the signal option, edge cases', () => {
+  it('a signal that aborts between the constructor and start() interrupts from the first instruction', async () => {
+    const controller = new AbortController();
+    const thread = new Thread(targets, { export: 'flagAtStart', signal: controller.signal });
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'no listener before start()');
+    controller.abort('before start');
+    assert.equal(await within(thread.start().join()), true);
+  });
+
+  it('survives a reason whose every property throws, and still interrupts', async () => {
+    const controller = new AbortController();
+    const sync = syncArray();
+    const thread = new Thread(scope, { export: 'reasonShape', args: [sync], signal: controller.signal }).start();
+    await waitFor(sync, 0, 1);
+    const hostile = new Proxy(new Error('x'), {
+      get() {
+        throw new Error('no reading');
+      },
+      getPrototypeOf() {
+        throw new Error('no prototype');
+      },
+    });
+    controller.abort(hostile);
+    const seen = (await within(thread.join())) as { isDOMException: boolean; name: string };
+    assert.equal(seen.isDOMException, true);
+    assert.equal(seen.name, 'AbortError');
+  });
+});
