@@ -62,6 +62,19 @@ const ROOT_OWNER = -1;
  * reason (normally a copy of at most 4 KiB) before it interrupts without a reason of its own.
  */
 const CLAIM_WAIT_MS = 100;
+/**
+ * The same for the group's root thread (usually the main thread), shorter: a claim held by a
+ * terminated worker is freed by that worker's parent, often the root itself, which cannot do so
+ * while it waits; and its event loop should not stall.
+ */
+const ROOT_CLAIM_WAIT_MS = 5;
+
+/**
+ * How long a thread blocks on its flag word before looking again. A notify is never needed for
+ * correctness past this: an interrupter that died between setting the flag and waking the
+ * thread, whose parent is the sleeping thread itself, is made up for within it.
+ */
+export const FLAG_WAIT_SLICE_MS = 1000;
 
 /** The shared memory of a control block, as sent to another thread. */
 export interface ControlMemory {
@@ -248,10 +261,10 @@ function finishPendingInterrupt(block: ControlBlock, slot: number): void {
   if (pending === 0) return;
   const target = pending - 1;
   const claim = field(target, 'reasonClaim');
-  if (atomics.compareExchange(words, claim, tokenOf(block, slot), 0) === tokenOf(block, slot)) {
-    atomics.notify(words, claim);
-  }
-  // It may have set the flag and died before waking the target: a spurious wake-up is harmless.
+  atomics.compareExchange(words, claim, tokenOf(block, slot), 0);
+  // It may have freed the claim or set the flag and died before waking whoever waits on them:
+  // wake both (a spurious wake-up is harmless).
+  atomics.notify(words, claim);
   atomics.notify(words, flagIndex(target));
   atomics.store(words, field(slot, 'pending'), 0);
 }
@@ -300,7 +313,9 @@ export function requestInterrupt(
   }
   if (caller !== undefined) atomics.store(words, field(caller, 'pending'), ref.slot + 1);
   const token = tokenOf(block, caller);
-  const claimed = reason !== undefined && claimReasonArea(block, ref.slot, token);
+  const claimed =
+    reason !== undefined &&
+    claimReasonArea(block, ref.slot, token, caller === undefined ? ROOT_CLAIM_WAIT_MS : CLAIM_WAIT_MS);
   try {
     let written = false;
     for (;;) {
@@ -336,14 +351,14 @@ export function requestInterrupt(
  * Takes the right to write a slot's reason area; waits (bounded) for another interrupter to
  * finish with it. False when it stays taken: the interrupt then carries no reason.
  */
-function claimReasonArea(block: ControlBlock, slot: number, token: number): boolean {
+function claimReasonArea(block: ControlBlock, slot: number, token: number, waitMs: number): boolean {
   const { atomics, words } = block;
   const claim = field(slot, 'reasonClaim');
   let deadline: number | undefined; // read the clock only if there is something to wait for
   for (;;) {
     const holder = atomics.compareExchange(words, claim, 0, token);
     if (holder === 0) return true;
-    deadline ??= block.now() + CLAIM_WAIT_MS;
+    deadline ??= block.now() + waitMs;
     const left = deadline - block.now();
     if (left <= 0) return false;
     atomics.wait(words, claim, holder, left);

@@ -6,6 +6,7 @@
 import { trackAbortListeners } from './abort-listeners.js';
 import {
   clearInterruptFlag,
+  FLAG_WAIT_SLICE_MS,
   flagIndex,
   isInterruptRequested,
   REQUESTED,
@@ -293,7 +294,7 @@ function watchFlag(controller: AbortController): void {
       const word = Atomics.load(words, index);
       if ((word & REQUESTED) !== 0) abortSignalIfInterrupted();
       if (signal.aborted) return;
-      const wait = Atomics.waitAsync(words, index, word);
+      const wait = Atomics.waitAsync(words, index, word, FLAG_WAIT_SLICE_MS);
       if (!wait.async) continue;
       waiting = true;
       hold();

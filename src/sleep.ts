@@ -2,7 +2,7 @@
  * Interruptible sleep: the first interruption points. The synchronous form blocks on the
  * thread's own flag word with `Atomics.wait`, so an interrupt's `Atomics.notify` wakes it at once.
  */
-import { flagIndex, REQUESTED } from './control-block.js';
+import { FLAG_WAIT_SLICE_MS, flagIndex, REQUESTED } from './control-block.js';
 import { interruptedError, interruptionSignal } from './current.js';
 import { codedError, invalidArgType } from './errors.js';
 import { state } from './thread-state.js';
@@ -52,7 +52,7 @@ export function sleep(ms: number): void {
     const left = deadline - now();
     if (left <= 0) return;
     // Returns early when the word changes: an interrupt, or its reason becoming readable.
-    Atomics.wait(words, index, word, left);
+    Atomics.wait(words, index, word, Math.min(left, FLAG_WAIT_SLICE_MS));
   }
 }
 

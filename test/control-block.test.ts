@@ -141,9 +141,10 @@ describe('control block', () => {
   it('an interrupter that cannot get the reason area within its bound still interrupts, without a reason', () => {
     const block = createControlBlock(2);
     const target = allocateSlot(block, undefined)!;
+    const interrupter = allocateSlot(block, undefined)!;
     Atomics.store(block.words, flagIndex(target.slot) + 4, 99); // held by a stalled writer
     const started = performance.now();
-    assert.equal(requestInterrupt(block, target, bytes(1), undefined), 'set');
+    assert.equal(requestInterrupt(block, target, bytes(1), interrupter.slot), 'set');
     assert.ok(performance.now() - started >= 90, 'waited for the writer first');
     const stored = readReason(block, target);
     assert.ok(stored && stored !== 'unchanged');

@@ -6,16 +6,16 @@
  * sleeper blocked on a flag that is set.
  */
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import ts from 'typescript';
 import {
   allocateSlot,
   type ControlBlock,
   createControlBlock,
-  flagIndex,
   LIVE,
-  REQUESTED,
   type SlotRef,
   slotWords,
 } from '../src/control-block.ts';
@@ -26,6 +26,7 @@ const NOTIFIED = 2;
 const ROUND = 3;
 const STOP = 4;
 const JOB = 5;
+const SEEN = 8;
 const PER = 16;
 const P = {
   state: 0,
@@ -37,6 +38,7 @@ const P = {
   reasonCount: 6,
   error: 7,
   kill: 8,
+  value: 9,
 };
 const State = { idle: 0, running: 1, blocked: 2, done: 3, failed: 4 };
 
@@ -79,11 +81,13 @@ function compileProtocol(): string {
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
-  const dir = new URL('../.tmp/protocol/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const file = new URL('control-block.mjs', dir);
-  writeFileSync(file, outputText);
-  return file.href;
+  // A directory of its own: two test runs in one tree must not load each other's half-written file.
+  const parent = fileURLToPath(new URL('../.tmp/', import.meta.url));
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, 'protocol-'));
+  writeFileSync(join(dir, 'control-block.tmp'), outputText);
+  renameSync(join(dir, 'control-block.tmp'), join(dir, 'control-block.mjs'));
+  return pathToFileURL(join(dir, 'control-block.mjs')).href;
 }
 
 /** Invariants that hold between any two operations, whatever the interleaving. */
@@ -102,6 +106,8 @@ export class Scheduler {
   readonly #ctl = new Int32Array(new SharedArrayBuffer(4 * (16 + 8 * PER)));
   readonly #setup = new SharedArrayBuffer(64 * 1024);
   readonly #workers: (Worker | undefined)[] = [];
+  /** The round each worker was spawned for: it has read no setup before that one. */
+  readonly #spawnedFor: number[] = [];
   readonly #moduleHref = compileProtocol();
   #round = 0;
 
@@ -123,6 +129,7 @@ export class Scheduler {
     });
     worker.unref();
     this.#workers[id] = worker;
+    this.#spawnedFor[id] = this.#round + 1;
     return worker;
   }
 
@@ -150,8 +157,29 @@ export class Scheduler {
 
   /** Runs one schedule of `roles`, choosing each step with `rand`. */
   async run(roles: Role[], rand: () => number, gens: number[]): Promise<ScheduleResult> {
+    try {
+      return await this.#run(roles, rand, gens);
+    } catch (error) {
+      // Workers left mid-schedule would fail every later schedule: start afresh.
+      await this.close();
+      throw error;
+    }
+  }
+
+  async #run(roles: Role[], rand: () => number, gens: number[]): Promise<ScheduleResult> {
     const ctl = this.#ctl;
     const n = roles.length;
+    // Every worker, with a role last round or not, must have read the last setup before it is
+    // overwritten (one still reading would take the next round's setup for its own).
+    const acked = performance.now() + 20_000;
+    for (let id = 0; id < this.#workers.length; id++) {
+      if (this.#workers[id] === undefined || this.#spawnedFor[id]! > this.#round) continue;
+      while (Atomics.load(ctl, SEEN + id) < this.#round) {
+        if (performance.now() > acked) throw new Error(`participant ${id} did not read round ${this.#round}`);
+        const wait = Atomics.waitAsync(ctl, SEEN + id, Atomics.load(ctl, SEEN + id), 20);
+        if (wait.async) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
     for (let id = 0; id < n; id++) {
       if (this.#workers[id] === undefined) this.#spawn(id);
       for (let i = 0; i < PER; i++) Atomics.store(ctl, 16 + id * PER + i, 0);
@@ -195,41 +223,50 @@ export class Scheduler {
         if (id === releaser && !releaserReady) continue;
         runnable.push(id);
       }
+      const timed: number[] = [];
+      for (let id = 0; id < n; id++) {
+        if (!killed[id] && state(id) === State.blocked && Atomics.load(ctl, this.#field(id, 'timeout')) >= 0) {
+          timed.push(id);
+        }
+      }
+      const releaserPending = releaser >= 0 && !releaserReady;
+      const timeOut = (id: number): void => {
+        Atomics.add(ctl, CLOCK, Atomics.load(ctl, this.#field(id, 'timeout')));
+        Atomics.store(ctl, this.#field(id, 'result'), 1);
+        Atomics.store(ctl, this.#field(id, 'state'), State.running);
+      };
+      // Now and then a bounded wait times out while others could still run: the thread it waits
+      // for is stalled (descheduled) for longer than the bound.
+      if (runnable.length > 0 && timed.length > 0 && rand() < 0.02) {
+        timeOut(timed[Math.floor(rand() * timed.length)]!);
+        continue;
+      }
       if (runnable.length === 0) {
-        const timed = [];
-        for (let id = 0; id < n; id++) {
-          if (!killed[id] && state(id) === State.blocked && Atomics.load(ctl, this.#field(id, 'timeout')) >= 0) {
-            timed.push(id);
-          }
-        }
-        if (timed.length > 0) {
-          // Time passes only when nobody can run: the wait times out.
-          const id = timed[Math.floor(rand() * timed.length)]!;
-          Atomics.add(ctl, CLOCK, Atomics.load(ctl, this.#field(id, 'timeout')));
-          Atomics.store(ctl, this.#field(id, 'result'), 1);
-          Atomics.store(ctl, this.#field(id, 'state'), State.running);
-          continue;
-        }
-        if (releaser >= 0 && !releaserReady) {
-          // Every thread that ended normally is released by its parent too.
+        if (releaserPending && (timed.length === 0 || rand() < 0.5)) {
+          // The parent of a thread that ended normally releases its slot too.
           const ended = roles.findIndex((r, id) => r.slot !== undefined && !killed[id]);
           if (Atomics.load(ctl, JOB) === 0 && ended >= 0) Atomics.store(ctl, JOB, roles[ended]!.slot! + 1);
           releaserReady = true;
           continue;
         }
-        const sleepers = [];
-        for (let id = 0; id < n; id++) if (state(id) === State.blocked && !killed[id]) sleepers.push(id);
-        if (sleepers.length === 0) break;
-        for (const id of sleepers) {
-          const index = Atomics.load(ctl, this.#field(id, 'blockedOn')) - 1;
-          if ((Atomics.load(this.block.words, index) & REQUESTED) !== 0 && index % 16 === flagIndex(0) % 16) {
-            const word = Atomics.load(this.block.words, index);
-            if ((word & LIVE) !== 0) lostWakeUp = true;
+        const blocked: number[] = [];
+        for (let id = 0; id < n; id++) if (state(id) === State.blocked && !killed[id]) blocked.push(id);
+        if (blocked.length === 0) break;
+        if (!releaserPending) {
+          // Nobody left can run or notify: a waiter whose word changed was never woken.
+          for (const id of blocked) {
+            const index = Atomics.load(ctl, this.#field(id, 'blockedOn')) - 1;
+            const waited = Atomics.load(ctl, this.#field(id, 'value'));
+            if (Atomics.load(this.block.words, index) !== waited) lostWakeUp = true;
           }
+          if (lostWakeUp) break;
         }
-        if (lostWakeUp) break;
+        if (timed.length > 0) {
+          timeOut(timed[Math.floor(rand() * timed.length)]!);
+          continue;
+        }
         Atomics.store(ctl, STOP, 1);
-        for (const id of sleepers) {
+        for (const id of blocked) {
           Atomics.store(ctl, this.#field(id, 'result'), 0);
           Atomics.store(ctl, this.#field(id, 'state'), State.running);
         }
@@ -299,6 +336,7 @@ export class Scheduler {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#workers.map((worker) => worker?.terminate()));
+    const workers = this.#workers.splice(0);
+    await Promise.all(workers.map((worker) => worker?.terminate()));
   }
 }

@@ -9,6 +9,8 @@ import {
   Thread,
   ThreadInterruptedError,
 } from 'graceful-threads';
+import { flagIndex, liveSlots, REQUESTED } from '../src/control-block.ts';
+import { state } from '../src/thread-state.ts';
 import { startWaiting, targets, within } from './helpers.ts';
 
 afterEach(() => {
@@ -104,5 +106,18 @@ describe('sleepAsync()', () => {
     await assert.rejects(sleepAsync(-5), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
     // @ts-expect-error: not a number
     await assert.rejects(sleepAsync(null), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+  });
+});
+
+describe('sleep() without a notify', () => {
+  it('sees a flag set with no wake-up within its wait slice (an interrupter that died before waking it)', async () => {
+    const thread = await startWaiting('sleepForever');
+    const live = [...liveSlots(state.registry!)];
+    assert.equal(live.length, 1, 'only the sleeper is alive in this process');
+    // What a terminated interrupter leaves when its parent is the sleeper itself: the flag set
+    // and nobody to wake it.
+    Atomics.or(state.registry!.words, flagIndex(live[0]!.slot), REQUESTED);
+    assert.equal(await within(thread.join(), 10_000), undefined);
+    assert.equal(thread.state, 'interrupted');
   });
 });

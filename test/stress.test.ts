@@ -56,10 +56,9 @@ describe('the protocol under real threads', () => {
     let ended = 0;
     for (let batch = 0; batch < 20; batch++) {
       const threads = Array.from({ length: 8 }, () => new Thread(stress, { export: 'firstInstruction' }).start());
-      const results = await within(Promise.all(threads.map((thread) => thread.join())));
-      for (const [i, thread] of threads.entries()) {
+      await within(Promise.all(threads.map((thread) => thread.join())));
+      for (const thread of threads) {
         assert.ok(['finished', 'interrupted'].includes(thread.state), `${thread.name} ${thread.state}`);
-        assert.ok(results[i] === undefined || typeof results[i] === 'boolean');
         ended++;
       }
       // Between batches, every free slot must be clean (no flag bits on a slot nobody holds).
