@@ -4,7 +4,7 @@
  * outcome on a private port, leaving `parentPort` to the user.
  */
 import { describeError, thrownText } from './error-transfer.js';
-import { codedError, endsThreadGracefully } from './errors.js';
+import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import type { OutcomeMessage } from './messages.js';
 import { createKeepAlive, moduleFileExists, runtimeName } from './runtime/node.js';
 import { readStartData, state } from './thread-state.js';
@@ -91,7 +91,12 @@ const run = async (): Promise<void> => {
     const target = await loadTarget(start.moduleHref, start.exportName);
     report({ type: 'result', value: await target(...start.args) });
   } catch (error) {
-    report(endsThreadGracefully(error) ? { type: 'interrupted' } : { type: 'error', error: describeError(error) });
+    // The brand check first: the common way to end, and one function to compile rather than three.
+    if (isThreadInterruptedError(error) || endsThreadGracefully(error)) {
+      port.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
+    } else {
+      report({ type: 'error', error: describeError(error) });
+    }
   } finally {
     state.targetKeepAlive = undefined;
     keepAlive.close();

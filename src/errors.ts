@@ -69,7 +69,8 @@ export class ThreadInterruptedError extends Error {
 
   /** @param reason what `interrupt(reason)` was given; it also shapes the message. */
   constructor(reason?: unknown) {
-    super(describeReason(reason));
+    // No reason, no formatting: the interrupt that ends most threads, thrown on their way out.
+    super(reason === undefined ? NO_REASON : describeReason(reason));
     this.reason = reason;
     Object.defineProperty(this, brand, { value: true });
   }
@@ -129,11 +130,13 @@ function endsGracefully(error: unknown, depth: number): boolean {
   }
 }
 
+const NO_REASON = 'The thread was interrupted';
+
 function describeReason(reason: unknown): string {
-  if (reason === undefined) return 'The thread was interrupted';
+  if (reason === undefined) return NO_REASON;
   if (typeof reason === 'string') return `The thread was interrupted: ${reason}`;
   if (reason instanceof Error) return `The thread was interrupted: ${reason.message}`;
-  return 'The thread was interrupted';
+  return NO_REASON;
 }
 
 /** @internal A `TypeError` with `ERR_INVALID_ARG_TYPE`, worded as Node words it. */
