@@ -65,9 +65,10 @@ const CLAIM_WAIT_MS = 100;
 /**
  * The same for the group's root thread (usually the main thread), shorter: a claim held by a
  * terminated worker is freed by that worker's parent, often the root itself, which cannot do so
- * while it waits; and its event loop should not stall.
+ * while it waits, and its event loop should not stall long. Long enough for a holder descheduled
+ * for a scheduler quantum or two, after which the root's interrupt carries no reason.
  */
-const ROOT_CLAIM_WAIT_MS = 5;
+const ROOT_CLAIM_WAIT_MS = 20;
 
 /**
  * How long a thread blocks on its flag word before looking again. A notify is never needed for

@@ -340,13 +340,14 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   static #warmUp(): void {
     try {
       const thread = new Thread(bootstrapUrl, { name: 'warm-up' });
-      thread.interrupt();
+      thread.interrupt(); // the early-interrupt branch
       const block = createControlBlock(1);
       const slot = allocateSlot(block, undefined);
       if (slot === undefined) return;
-      requestInterrupt(block, slot, undefined, undefined);
       thread.#registry = block;
       thread.#slot = slot;
+      thread.#state = 'running';
+      thread.interrupt(); // the running branch, as interrupt() of a started thread runs it
       const channel = openReportChannel();
       channel.threadEnd.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
       channel.threadEnd.close();
