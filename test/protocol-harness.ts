@@ -6,8 +6,8 @@
  * sleeper blocked on a flag that is set.
  */
 
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import ts from 'typescript';
@@ -338,5 +338,11 @@ export class Scheduler {
   async close(): Promise<void> {
     const workers = this.#workers.splice(0);
     await Promise.all(workers.map((worker) => worker?.terminate()));
+  }
+
+  /** Stops the workers and removes the compiled protocol. */
+  async dispose(): Promise<void> {
+    await this.close();
+    rmSync(dirname(fileURLToPath(this.#moduleHref)), { recursive: true, force: true });
   }
 }

@@ -24,7 +24,7 @@ describe(`protocol interleavings (seed ${seed})`, () => {
   before(() => {
     scheduler = new Scheduler(8);
   });
-  after(() => scheduler.close());
+  after(() => scheduler.dispose());
 
   it('wakes a sleeper whatever the interleaving, even when an interrupter dies between two steps', async () => {
     const rand = random(seed);
