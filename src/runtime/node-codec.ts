@@ -22,7 +22,7 @@ export class BytesCloneError extends Error {
 
   /**
    * @param refusal `'shared-memory'` for a `SharedArrayBuffer` (or a view of one), `'message-only'`
-   *   for an object Node clones only through a `MessagePort` (`BlockList`, `KeyObject`, `Blob`…).
+   *   for an object Node clones only through a `MessagePort` (`BlockList`, `KeyObject`, `Blob`, ...).
    * @param className the class of the refused object.
    */
   constructor(
@@ -127,7 +127,7 @@ function define(target: object, key: PropertyKey, value: unknown, enumerable: bo
  * primitives) and those both refuse (functions, proxies, promises…) are left as they are.
  */
 class StructuredCopy {
-  /** Marker → the DOMException it stands for. */
+  /** Marker: the DOMException it stands for. */
   readonly markers = new Map<object, DomExceptionData>();
   readonly #copies = new Map<object, unknown>();
 
