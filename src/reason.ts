@@ -72,15 +72,3 @@ export function encodeReason(reason: unknown): Uint8Array | undefined {
   }
   return bytes;
 }
-
-/**
- * Decodes what {@link encodeReason} encoded.
- *
- * @example
- * ```ts
- * const reason = decodeReason(encodeReason('shutdown')!); // 'shutdown'
- * ```
- */
-export function decodeReason(bytes: Uint8Array): unknown {
-  return decodeValue(bytes);
-}

@@ -7,7 +7,8 @@ import { BlockList } from 'node:net';
 import { describe, it } from 'node:test';
 import { inspect, isDeepStrictEqual } from 'node:util';
 import { interruptAllThreads, Thread } from 'graceful-threads';
-import { decodeReason, encodeReason } from '../src/reason.ts';
+import { encodeReason } from '../src/reason.ts';
+import { decodeValue } from '../src/runtime/node.ts';
 // @ts-expect-error: a JavaScript fixture without types
 import { shape } from './fixtures/shape.mjs';
 import { syncArray, waitFor, within } from './helpers.ts';
@@ -17,7 +18,7 @@ const shapeOf = shape as (value: unknown) => unknown;
 
 function roundTrip(value: unknown): unknown {
   const bytes = encodeReason(value);
-  return bytes === undefined ? undefined : decodeReason(bytes);
+  return bytes === undefined ? undefined : decodeValue(bytes);
 }
 
 /** The first place two shapes differ, for a short failure message (a full diff of large shapes takes minutes). */
