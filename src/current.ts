@@ -35,7 +35,7 @@ function flagCheck(flagWords: Int32Array, flagWord: number): () => boolean {
   const ownIndex = flagWord;
   const bit = REQUESTED;
   return function interruptionRequested(): boolean {
-    // A plain (unordered) read, not Atomics.load (about 7 ns here): the goal is well under 1 ns.
+    // A plain (unordered) read, not Atomics.load (about 4 ns more here): the goal is well under 1 ns.
     // The ECMAScript memory model would let an engine hoist such a read out of a loop. V8 does
     // not: TurboFan's load elimination never tracked typed-array loads, and Turboshaft builds
     // every ArrayBuffer element load as not load-eliminable (LoadArrayBufferElement in
