@@ -41,6 +41,8 @@ const P = {
   value: 9,
 };
 const State = { idle: 0, running: 1, blocked: 2, done: 3, failed: 4 };
+/** The layout of the scheduler's control words, handed to each participant with its workerData. */
+const LAYOUT = { TURN, CLOCK, NOTIFIED, ROUND, STOP, JOB, SEEN, PER, P, State };
 
 /** What one participant does in a schedule. */
 export interface Role {
@@ -124,6 +126,7 @@ export class Scheduler {
         memory: this.block.memory,
         id,
         firstRound: this.#round + 1,
+        layout: LAYOUT,
       },
       stderr: false,
     });
