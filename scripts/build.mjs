@@ -38,6 +38,19 @@ const common = {
   absWorkingDir: root,
 };
 
+/**
+ * The bootstrap loads the package's main module (dist/index.js) only when a thread's args hold
+ * locks, queues…: as the sibling file, never bundled into it.
+ */
+const mainModuleStaysExternal = {
+  name: 'main-module-stays-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/index\.js$/ }, (args) =>
+      args.importer.endsWith('bootstrap.ts') ? { path: './index.js', external: true } : undefined,
+    );
+  },
+};
+
 /** Bundles src/ into `outdir`, writing the files as if they were in dist/ (their maps point to ../src). */
 async function bundlePackage(outdir) {
   const result = await esbuild.build({
@@ -45,6 +58,7 @@ async function bundlePackage(outdir) {
     entryPoints: { index: 'src/index.ts', bootstrap: 'src/bootstrap.ts' },
     outdir: dist,
     write: false,
+    plugins: [mainModuleStaysExternal],
   });
   for (const file of result.outputFiles) writeFileSync(join(outdir, relative(dist, file.path)), file.contents);
 }

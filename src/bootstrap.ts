@@ -3,10 +3,12 @@
  * importing the thread state before any user code), runs the target export and reports its
  * outcome on a private port, leaving `parentPort` to the user.
  */
+
+import { markEnded } from './control-block.js';
 import { describeError, thrownText } from './error-transfer.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
-import type { OutcomeMessage } from './messages.js';
-import { createKeepAlive, moduleFileExists, runtimeName } from './runtime/node.js';
+import type { CrashMessage, OutcomeMessage } from './messages.js';
+import { createKeepAlive, moduleFileExists, onThreadEnd, onUncaughtError, runtimeName } from './runtime/node.js';
 import { readStartData, state } from './thread-state.js';
 
 const start = readStartData();
@@ -14,6 +16,17 @@ if (start === undefined) {
   throw new Error('graceful-threads: bootstrap.js runs only as the entry of a Thread.');
 }
 const { port } = start;
+
+// For a parent blocked in joinSync(), which hears no 'error' or 'exit' event: the error the
+// thread dies of, then the end itself, in shared memory.
+onUncaughtError((error) => {
+  try {
+    port.postMessage({ type: 'crash', error: describeError(error) } satisfies CrashMessage);
+  } catch {
+    // The port may be closed already; the parent's 'error' event still has the error.
+  }
+});
+onThreadEnd((exitCode) => markEnded(state.block, state.self, exitCode));
 
 function report(message: OutcomeMessage): void {
   try {
@@ -78,6 +91,16 @@ async function loadTarget(href: string, exportName: string): Promise<(...args: u
   return target as (...args: unknown[]) => unknown;
 }
 
+/**
+ * Revives the locks, queues... in the args with the package's main module (which the target, if it
+ * uses them, imports too): it registers its unpacking on a global symbol as it loads.
+ */
+async function unpackArgs(args: readonly unknown[]): Promise<unknown[]> {
+  await import('./index.js');
+  const unpack = (globalThis as Record<symbol, unknown>)[Symbol.for('graceful-threads.unpack-shared.v1')];
+  return (unpack as (value: unknown) => unknown[])(args);
+}
+
 // The event loop emptied while the target's promise is pending: nothing left can settle it, and
 // the thread is about to end. Said now, as the outcome; should something still settle it later
 // (a 'beforeExit' listener of the user's scheduled more work), that outcome is the last word.
@@ -89,7 +112,7 @@ state.targetKeepAlive = keepAlive;
 const run = async (): Promise<void> => {
   try {
     const target = await loadTarget(start.moduleHref, start.exportName);
-    report({ type: 'result', value: await target(...start.args) });
+    report({ type: 'result', value: await target(...(start.shared ? await unpackArgs(start.args) : start.args)) });
   } catch (error) {
     // The brand check first: the common way to end, and one function to compile rather than three.
     if (isThreadInterruptedError(error) || endsThreadGracefully(error)) {

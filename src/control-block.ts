@@ -37,7 +37,18 @@ export const REASON_BYTES = 4096;
 const HEADER_WORDS = 16;
 const SLOT_WORDS = 16;
 const MAGIC = 0x67746872; // "gthr"
-const Header = { magic: 0, capacity: 1, highWater: 2, threadCounter: 3 } as const;
+const Header = {
+  magic: 0,
+  capacity: 1,
+  highWater: 2,
+  threadCounter: 3,
+  /** Random, set once: tells two views of one block from views of two blocks. */
+  id: 4,
+  /** Where the group's root thread parks in the waits of `src/waits/` (see `parkIndex`). */
+  rootPark: 5,
+  /** Numbers the locks, queues... made in the group, so each thread knows one when it sees it again. */
+  objectCounter: 6,
+} as const;
 
 /** Word offsets inside a slot. */
 const Field = {
@@ -53,6 +64,13 @@ const Field = {
   interruptSeq: 6,
   /** The slot this slot's thread is interrupting right now, + 1 (0: none). */
   pending: 7,
+  /**
+   * Bumped by whoever wants the slot's thread to look again at what it waits for: a lock
+   * released, an item put, an interrupt. The waits of `src/waits/` park on it.
+   */
+  park: 8,
+  /** 0 while the slot's thread runs; its exit code + 1 once it is ending (see `markEnded`). */
+  ended: 9,
 } as const;
 
 const ROOT_OWNER = -1;
@@ -129,6 +147,7 @@ export function createControlBlock(capacity: number): ControlBlock {
   const block = openControlBlock({ control, reasons });
   Atomics.store(block.words, Header.magic, MAGIC);
   Atomics.store(block.words, Header.capacity, capacity);
+  Atomics.store(block.words, Header.id, (Math.random() * 0x7fffffff) | 1);
   return block;
 }
 
@@ -155,9 +174,39 @@ export function nextThreadNumber(block: ControlBlock): number {
   return block.atomics.add(block.words, Header.threadCounter, 1) + 1;
 }
 
+/** A number for a new shared object of the group, unique in it. */
+export function nextObjectId(block: ControlBlock): number {
+  return block.atomics.add(block.words, Header.objectCounter, 1) + 1;
+}
+
 /** The index in `words` of a slot's flag word: what `Atomics.wait` sleeps on. */
 export function flagIndex(slot: number): number {
   return HEADER_WORDS + slot * SLOT_WORDS;
+}
+
+/** A block's random id: equal for two views of the same memory, different for two blocks. */
+export function blockId(block: ControlBlock): number {
+  return block.atomics.load(block.words, Header.id);
+}
+
+/** The id of the block whose memory this is, as {@link blockId} tells it. */
+export function memoryId(memory: ControlMemory): number {
+  return Atomics.load(new Int32Array(memory.control, 0, HEADER_WORDS), Header.id);
+}
+
+/**
+ * The index in `words` of the word a thread parks on while it waits for a lock, an event or a
+ * queue: its slot's park word, or the header's for the group's root (`caller` undefined). An
+ * interrupt of the slot bumps it, so a parked thread wakes for both.
+ */
+export function parkIndex(caller: Caller): number {
+  return caller === undefined ? Header.rootPark : HEADER_WORDS + caller * SLOT_WORDS + Field.park;
+}
+
+/** Wakes the thread parked on `words[index]`, if any: bumps the word, then notifies it. */
+export function unpark(atomics: AtomicOps, words: Int32Array, index: number): void {
+  atomics.add(words, index, 1);
+  atomics.notify(words, index);
 }
 
 function field(slot: number, name: keyof typeof Field): number {
@@ -210,6 +259,7 @@ export function allocateSlot(block: ControlBlock, parent: Caller): SlotRef | und
     atomics.store(words, field(slot, 'nativeThreadId'), -1);
     atomics.store(words, field(slot, 'criticalDepth'), 0);
     atomics.store(words, field(slot, 'pending'), 0);
+    atomics.store(words, field(slot, 'ended'), 0);
     const free = atomics.load(words, flagIndex(slot));
     const gen = generationOf(free);
     // A free slot's word is exactly its next generation: nothing may set bits on it.
@@ -267,6 +317,7 @@ function finishPendingInterrupt(block: ControlBlock, slot: number): void {
   // wake both (a spurious wake-up is harmless).
   atomics.notify(words, claim);
   atomics.notify(words, flagIndex(target));
+  unpark(atomics, words, field(target, 'park'));
   atomics.store(words, field(slot, 'pending'), 0);
 }
 
@@ -309,7 +360,7 @@ export function requestInterrupt(
   const first = atomics.load(words, index);
   if ((first & ~BITS) !== live) return 'gone';
   if ((first & REQUESTED) !== 0) {
-    atomics.notify(words, index); // in case the interrupter that set it died before waking it
+    wakeTarget(block, ref.slot); // in case the interrupter that set it died before waking it
     return 'already-set';
   }
   if (caller !== undefined) atomics.store(words, field(caller, 'pending'), ref.slot + 1);
@@ -323,7 +374,7 @@ export function requestInterrupt(
       const word = atomics.load(words, index);
       if ((word & ~BITS) !== live) return 'gone';
       if ((word & REQUESTED) !== 0) {
-        atomics.notify(words, index);
+        wakeTarget(block, ref.slot);
         return 'already-set';
       }
       if (claimed && reason !== undefined && !written) {
@@ -335,7 +386,7 @@ export function requestInterrupt(
       }
       atomics.add(words, field(ref.slot, 'interruptSeq'), 1);
       if (atomics.compareExchange(words, index, word, word | REQUESTED | (claimed ? HAS_REASON : 0)) === word) {
-        atomics.notify(words, index);
+        wakeTarget(block, ref.slot);
         return 'set';
       }
     }
@@ -346,6 +397,12 @@ export function requestInterrupt(
     }
     if (caller !== undefined) atomics.store(words, field(caller, 'pending'), 0);
   }
+}
+
+/** Wakes a slot's thread wherever it blocks: on its flag (sleep) or its park word (waits). */
+function wakeTarget(block: ControlBlock, slot: number): void {
+  block.atomics.notify(block.words, flagIndex(slot));
+  unpark(block.atomics, block.words, field(slot, 'park'));
 }
 
 /**
@@ -410,6 +467,25 @@ export function clearInterruptFlag(block: ControlBlock, ref: SlotRef): boolean {
     if ((word & ~BITS) !== liveWord(ref.gen) || (word & REQUESTED) === 0) return false;
     if (atomics.compareExchange(words, index, word, word & ~BITS) === word) return true;
   }
+}
+
+/**
+ * Called by a thread as it ends (its last event, which a terminated thread does not reach):
+ * records its exit code and wakes its parent, which may be blocked in `joinSync()`.
+ */
+export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number): void {
+  const { atomics, words } = block;
+  if (!isLive(block, ref)) return;
+  atomics.store(words, field(ref.slot, 'ended'), (exitCode | 0) + 1);
+  const owner = atomics.load(words, field(ref.slot, 'owner'));
+  if (owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
+}
+
+/** The exit code a live slot's thread recorded as it ended, or undefined while it runs. */
+export function endedExitCode(block: ControlBlock, ref: SlotRef): number | undefined {
+  if (!isLive(block, ref)) return undefined;
+  const ended = block.atomics.load(block.words, field(ref.slot, 'ended'));
+  return ended === 0 ? undefined : ended - 1;
 }
 
 /** Records the Node thread id of the slot's thread, for reports. */

@@ -89,6 +89,14 @@ export function checkInterrupt(): void {
 }
 
 /**
+ * @internal True when an interruption point should throw now: the flag is set (read with
+ * `Atomics.load`, after a wake-up) and no critical section is open.
+ */
+export function interruptPending(): boolean {
+  return (Atomics.load(words, index) & REQUESTED) !== 0 && state.criticalDepth === 0;
+}
+
+/**
  * Clears the calling thread's flag and returns whether it was set: the way to handle an
  * interruption and carry on (Java's `Thread.interrupted()`). Nothing else clears the flag.
  *

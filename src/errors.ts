@@ -21,7 +21,15 @@ export type GracefulThreadsErrorCode =
   | 'ERR_THREAD_EXPORT_NOT_FUNCTION'
   | 'ERR_THREAD_TERMINATED'
   | 'ERR_THREAD_EXITED'
-  | 'ERR_THREAD_UNSETTLED';
+  | 'ERR_THREAD_UNSETTLED'
+  | 'ERR_THREAD_JOIN_TIMEOUT'
+  | 'ERR_LOCK_NOT_HELD'
+  | 'ERR_LOCK_ALREADY_HELD'
+  | 'ERR_SEMAPHORE_OVERFLOW'
+  | 'ERR_BARRIER_BROKEN'
+  | 'ERR_QUEUE_CLOSED'
+  | 'ERR_QUEUE_ITEM_TOO_LARGE'
+  | 'ERR_QUEUE_ITEM_NOT_CLONEABLE';
 
 /** An error with a {@link GracefulThreadsErrorCode}. */
 export type CodedError<E extends Error = Error> = E & { readonly code: GracefulThreadsErrorCode };

@@ -31,3 +31,8 @@ export {
   type ThreadState,
   type ThreadTarget,
 } from './thread.js';
+export { Barrier } from './waits/barrier.js';
+export { Condition } from './waits/condition.js';
+export { Event } from './waits/event.js';
+export { Lock } from './waits/lock.js';
+export { Semaphore, type SemaphoreOptions } from './waits/semaphore.js';

@@ -8,3 +8,13 @@ export type OutcomeMessage =
   | { readonly type: 'error'; readonly error: TransferredError }
   /** The event loop emptied with the target's promise pending: nothing can settle it any more. */
   | { readonly type: 'unsettled' };
+
+/**
+ * What else a thread posts on its report channel: an uncaught error, as it dies of it (Node's
+ * `'error'` event brings the error to an awaiting parent; a parent blocked in `joinSync()` reads
+ * this instead).
+ */
+export type CrashMessage = { readonly type: 'crash'; readonly error: TransferredError };
+
+/** Everything a thread posts on its report channel. */
+export type ReportMessage = OutcomeMessage | CrashMessage;

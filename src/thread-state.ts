@@ -29,6 +29,8 @@ export interface StartData {
   readonly moduleHref: string;
   readonly exportName: string;
   readonly args: readonly unknown[];
+  /** True when `args` hold shared objects (locks, queues...) to revive before the target runs. */
+  readonly shared: boolean;
   readonly port: MessagePort;
 }
 

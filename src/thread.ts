@@ -5,6 +5,7 @@ import {
   allocateSlot,
   type ControlBlock,
   createControlBlock,
+  endedExitCode,
   isInterruptRequested,
   nextThreadNumber,
   releaseSlot,
@@ -14,7 +15,7 @@ import {
 } from './control-block.js';
 import { rebuildError } from './error-transfer.js';
 import { codedError, describeValue, endsThreadGracefully, invalidArgType } from './errors.js';
-import type { OutcomeMessage } from './messages.js';
+import type { CrashMessage, OutcomeMessage, ReportMessage } from './messages.js';
 import { encodeReason } from './reason.js';
 import { ensureRegistry } from './registry.js';
 import {
@@ -28,6 +29,11 @@ import {
   type WorkerOptions,
 } from './runtime/node.js';
 import { callerIn, START_KEY, type StartData } from './thread-state.js';
+import { validateTimeout } from './waits/arguments.js';
+import { waitUntil } from './waits/park.js';
+import { sharedObjectsSeen } from './waits/shared-memory.js';
+import { pack } from './waits/transfer.js';
+import { ownParking } from './waits/wait-queue.js';
 
 /**
  * A function a thread can run: the type `Thread` reads its `args` and `join()` result from.
@@ -184,6 +190,9 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   #interruptedAtEnd = false;
   #terminating = false;
   #crash: { readonly error: unknown } | undefined;
+  #channel: ReportChannel | undefined;
+  /** How it ended, once known: to joinSync() before the worker's 'exit', else at that event. */
+  #end: Settlement<ThreadResult<Target>> | undefined;
   readonly #done: Promise<ThreadResult<Target>>;
   #settle!: (result: Settlement<ThreadResult<Target>>) => void;
 
@@ -317,6 +326,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       throw error;
     }
     this.#worker = worker;
+    this.#channel = channel;
     this.#registry = registry;
     this.#slot = slot;
     this.#threadId = worker.threadId;
@@ -360,6 +370,8 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
 
   #workerOptions(registry: ControlBlock, slot: SlotRef, port: MessagePort): WorkerOptions {
     const { export: exportName, args, name, transferList, signal: _signal, ...nodeOptions } = this.#options;
+    // Walked only once this thread has seen a lock, queue... (a walk of large args costs).
+    const packedArgs = (sharedObjectsSeen && args !== undefined ? pack(args) : (args ?? [])) as unknown[];
     const start: StartData = {
       registry: registry.memory,
       slot: slot.slot,
@@ -367,7 +379,8 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       name: this.#name,
       moduleHref: this.#module.href,
       exportName: exportName ?? 'default',
-      args: args ?? [],
+      args: packedArgs,
+      shared: packedArgs !== args && packedArgs.length > 0,
       port,
     };
     return {
@@ -389,15 +402,24 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   }
 
   #onExit(channel: ReportChannel, exitCode: number): void {
-    const outcome = channel.takeLast() as OutcomeMessage | undefined;
+    const { outcome } = readReports(channel.takeAll());
     channel.close();
     if (this.#registry !== undefined && this.#slot !== undefined) {
       this.#interruptedAtEnd = isInterruptRequested(this.#registry, this.#slot);
       releaseSlot(this.#registry, this.#slot);
     }
-    const [final, result] = endOf<ThreadResult<Target>>(outcome, this.#crash, this.#terminating, exitCode, this.#name);
-    this.#state = final;
-    this.#settle(result);
+    if (this.#end === undefined) {
+      const [final, result] = endOf<ThreadResult<Target>>(
+        outcome,
+        this.#crash,
+        this.#terminating,
+        exitCode,
+        this.#name,
+      );
+      this.#state = final;
+      this.#end = result;
+    }
+    this.#settle(this.#end);
   }
 
   /**
@@ -451,6 +473,56 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   }
 
   /**
+   * Blocks the calling thread until the thread ends, for code that cannot await (use `join()`
+   * where you can: this blocks the event loop). Returns what `join()` resolves with and throws
+   * what it rejects with. It returns once the thread's last event has run (Node's `'exit'` in
+   * the thread), possibly a moment before its worker is torn down and `join()` settles. An
+   * interruption point: an interrupt of the calling thread wakes it at once and throws
+   * {@link ThreadInterruptedError}, leaving the thread running.
+   *
+   * @param timeoutMs how long to wait (default: no limit).
+   * @throws Error with code `ERR_THREAD_JOIN_TIMEOUT` when the thread has not ended in time;
+   *   `ERR_THREAD_TERMINATED` at once after {@link Thread.terminate} (a terminated thread sends
+   *   no word of its end: await `join()` for it).
+   * @example
+   * ```ts
+   * const child = new Thread(new URL('./part.js', import.meta.url), { args: [chunk] }).start();
+   * const sum = child.joinSync(60_000);
+   * ```
+   */
+  joinSync(timeoutMs?: number): ThreadResult<Target> {
+    const timeout = validateTimeout(timeoutMs);
+    if (this.#state === 'new') throw notStarted(this.#name);
+    if (this.#end === undefined) {
+      if (this.#terminating) throw terminatedError(this.#name);
+      const registry = this.#registry!;
+      const slot = this.#slot!;
+      let exitCode: number | undefined;
+      const hasEnded = (): boolean => {
+        exitCode = endedExitCode(registry, slot);
+        return exitCode !== undefined;
+      };
+      const ended = waitUntil(ownParking(registry), hasEnded, timeout);
+      if (this.#end === undefined) {
+        if (!ended) {
+          throw codedError(
+            Error,
+            'ERR_THREAD_JOIN_TIMEOUT',
+            `Thread "${this.#name}" did not end within ${timeout} ms. Interrupt it first (thread.interrupt()), wait longer, or await thread.join().`,
+          );
+        }
+        const { outcome, crash } = readReports(this.#channel!.takeAll());
+        const error = this.#crash ?? (crash === undefined ? undefined : { error: rebuildError(crash.error) });
+        const [final, result] = endOf<ThreadResult<Target>>(outcome, error, false, exitCode!, this.#name);
+        this.#state = final;
+        this.#end = result;
+      }
+    }
+    if (this.#end.ok) return this.#end.value;
+    throw this.#end.error;
+  }
+
+  /**
    * Stops the thread at once, wherever it is: **no `finally` block, critical section or cleanup
    * runs**, and files it was writing may be left half-written. The forced last resort for a
    * thread that does not respond to {@link Thread.interrupt}; prefer interrupt-then-join. Resolves
@@ -490,6 +562,20 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
 }
 
 type Settlement<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+/** The last outcome a thread reported, and the error it died of, if it did. */
+function readReports(messages: readonly unknown[]): {
+  outcome: OutcomeMessage | undefined;
+  crash: CrashMessage | undefined;
+} {
+  let outcome: OutcomeMessage | undefined;
+  let crash: CrashMessage | undefined;
+  for (const message of messages as ReportMessage[]) {
+    if (message.type === 'crash') crash = message;
+    else outcome = message;
+  }
+  return { outcome, crash };
+}
 
 /** How a thread ended, from what its bootstrap reported and what Node saw. */
 function endOf<T>(

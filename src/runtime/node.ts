@@ -103,8 +103,8 @@ export function allowManyListeners(target: EventTarget): void {
 export interface ReportChannel {
   /** The end to hand to the thread (in its start data and transfer list). */
   readonly threadEnd: MessagePort;
-  /** The last message the thread posted, read synchronously; undefined if none. */
-  takeLast(): unknown;
+  /** The messages the thread posted and nobody has read yet, read synchronously. */
+  takeAll(): unknown[];
   close(): void;
 }
 
@@ -114,12 +114,13 @@ export function openReportChannel(): ReportChannel {
   port1.unref();
   return {
     threadEnd: port2,
-    takeLast() {
-      // Read synchronously: the message was queued before the thread ended, but its delivery
-      // event and the worker's 'exit' may come in either order.
-      let last: unknown;
-      for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1)) last = m.message;
-      return last;
+    takeAll() {
+      // Read synchronously: the messages were queued before the thread ended, but their
+      // delivery events and the worker's 'exit' may come in either order.
+      const messages: unknown[] = [];
+      for (let m = receiveMessageOnPort(port1); m !== undefined; m = receiveMessageOnPort(port1))
+        messages.push(m.message);
+      return messages;
     },
     close: () => port1.close(),
   };
@@ -143,3 +144,16 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
 
 /** The runtime and its version, for messages. */
 export const runtimeName = `Node.js ${process.version}`;
+
+/**
+ * Calls `listener` as the calling thread ends: normally, by `process.exit()` or of an uncaught
+ * error, with its exit code (not when terminated from outside).
+ */
+export function onThreadEnd(listener: (exitCode: number) => void): void {
+  process.on('exit', listener);
+}
+
+/** Calls `listener` with an uncaught error (or unhandled rejection) as it ends the thread. */
+export function onUncaughtError(listener: (error: unknown) => void): void {
+  process.on('uncaughtExceptionMonitor', listener);
+}

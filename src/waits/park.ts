@@ -1,0 +1,175 @@
+/**
+ * Waiting until a condition over shared memory holds: the one loop every blocking method of
+ * `src/waits/` runs (`waitUntil`), and its awaitable twin (`waitUntilAsync`). Both are
+ * interruption points: an interrupt wakes the thread at once and throws (rejects) with the
+ * {@link ThreadInterruptedError}, without `ready()` having succeeded; inside a critical section
+ * they keep waiting.
+ */
+import { interruptedError, interruptionSignal, interruptPending } from '../current.js';
+import { createKeepAlive, type KeepAlive } from '../runtime/node.js';
+import type { Parking, ParkSpot } from './wait-queue.js';
+
+/**
+ * Tries to take what the caller waits for (a lock, a permit, an item) or checks that it has
+ * come; true when done. Runs again after every wake-up, so it must be cheap and must not block.
+ */
+export type Attempt = () => boolean;
+
+const clock = (): number => performance.now();
+
+/**
+ * Blocks until `attempt()` succeeds (true), the timeout passes (false), or the thread is
+ * interrupted (throws). Checks the interrupt first: a wait entered interrupted throws at once.
+ */
+export function waitUntil(queue: Parking, attempt: Attempt, timeoutMs: number, interruptible = true): boolean {
+  if (interruptible && interruptPending()) throw interruptedError();
+  if (attempt()) return true;
+  if (timeoutMs <= 0) return false;
+  // A wait without end reads no clock (Node loads `performance` on first use).
+  const deadline = timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : clock() + timeoutMs;
+  const { words, index, sliceMs } = queue.spot;
+  queue.enlist();
+  try {
+    for (;;) {
+      // Read before the last look: a wake-up after it changes the word, and the wait returns.
+      const seen = Atomics.load(words, index);
+      if (interruptible && interruptPending()) throw interruptedError();
+      if (attempt()) return true;
+      const left = deadline === Number.POSITIVE_INFINITY ? sliceMs : deadline - clock();
+      if (left <= 0) return false;
+      Atomics.wait(words, index, seen, Math.min(left, sliceMs));
+    }
+  } finally {
+    queue.delist();
+  }
+}
+
+/**
+ * Resolves true once `attempt()` succeeds, false when the timeout passes, and rejects with the
+ * {@link ThreadInterruptedError} when the thread is interrupted (at once if it already is).
+ * Never blocks the event loop, and keeps it alive while pending.
+ */
+export function waitUntilAsync(
+  queue: Parking,
+  attempt: Attempt,
+  timeoutMs: number,
+  interruptible = true,
+): Promise<boolean> {
+  if (interruptible && interruptPending()) return Promise.reject(interruptedError());
+  if (attempt()) return Promise.resolve(true);
+  if (timeoutMs <= 0) return Promise.resolve(false);
+  return new Promise<boolean>((resolve, reject) => {
+    const waiter: AsyncWaiter = { attempt, queue, settle: undefined };
+    const signal = interruptible ? interruptionSignal() : undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const keepAlive = sharedKeepAlive();
+    const settle = (outcome: boolean | Error): void => {
+      waiter.settle = undefined;
+      parkerFor(queue.spot).remove(waiter);
+      queue.delist();
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      keepAlive.unref();
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    const onAbort = (): void => settle(signal?.reason as Error);
+    waiter.settle = settle;
+    keepAlive.ref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timeoutMs !== Number.POSITIVE_INFINITY) timer = armTimer(timeoutMs, () => settle(false));
+    queue.enlist();
+    parkerFor(queue.spot).add(waiter);
+  });
+}
+
+interface AsyncWaiter {
+  readonly attempt: Attempt;
+  readonly queue: Parking;
+  /** Set while pending. */
+  settle: ((outcome: boolean | Error) => void) | undefined;
+}
+
+// setTimeout fires at once for delays above 2^31 - 1 ms, so longer timeouts re-arm.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function armTimer(ms: number, fire: () => void): ReturnType<typeof setTimeout> {
+  const step = Math.min(ms, MAX_TIMER_MS);
+  return setTimeout(() => (ms > step ? armTimer(ms - step, fire) : fire()), step);
+}
+
+let keepAliveHandle: KeepAlive | undefined;
+/** One keep-alive for all of the thread's pending waits: referenced while any is pending. */
+function sharedKeepAlive(): KeepAlive {
+  keepAliveHandle ??= createKeepAlive();
+  return keepAliveHandle;
+}
+
+/**
+ * Parks the calling thread's async waits of one spot: one `Atomics.waitAsync` at a time on the
+ * park word, and on every change of it each pending wait tries again.
+ */
+class AsyncParker {
+  readonly #spot: ParkSpot;
+  readonly #waiters = new Set<AsyncWaiter>();
+  #armed = false;
+  /** Rounds in a row that found the word changed at once: past a few, yield to the event loop. */
+  #busyRounds = 0;
+
+  constructor(spot: ParkSpot) {
+    this.#spot = spot;
+  }
+
+  /** Takes a waiter already enlisted in its queue. */
+  add(waiter: AsyncWaiter): void {
+    this.#waiters.add(waiter);
+    if (!this.#armed) this.#round();
+    // The armed wait fires on any change after it began, but the state may have changed between
+    // the waiter's first attempt and its enlisting, with nobody to wake: one more look.
+    else if (waiter.attempt()) waiter.settle?.(true);
+  }
+
+  remove(waiter: AsyncWaiter): void {
+    this.#waiters.delete(waiter);
+  }
+
+  /** Tries every pending wait, then waits for the word to change from what it was before. */
+  #round(): void {
+    this.#armed = false;
+    if (this.#waiters.size === 0) return;
+    const { words, index, sliceMs } = this.#spot;
+    const seen = Atomics.load(words, index);
+    for (const waiter of this.#waiters) {
+      if (waiter.settle !== undefined && waiter.attempt()) waiter.settle(true);
+    }
+    if (this.#waiters.size === 0) return;
+    this.#armed = true;
+    const wait = Atomics.waitAsync(words, index, seen, sliceMs);
+    if (wait.async) {
+      this.#busyRounds = 0;
+      void wait.value.then(() => this.#round());
+    } else if (++this.#busyRounds < 16) {
+      queueMicrotask(() => this.#round());
+    } else {
+      this.#busyRounds = 0;
+      setTimeout(() => this.#round(), 0);
+    }
+  }
+}
+
+// Weak: a thread of another group parks on each primitive's own word.
+const parkers = new WeakMap<Int32Array, Map<number, AsyncParker>>();
+
+function parkerFor(spot: ParkSpot): AsyncParker {
+  let byIndex = parkers.get(spot.words);
+  if (byIndex === undefined) {
+    byIndex = new Map();
+    parkers.set(spot.words, byIndex);
+  }
+  let parker = byIndex.get(spot.index);
+  if (parker === undefined) {
+    parker = new AsyncParker(spot);
+    byIndex.set(spot.index, parker);
+  }
+  return parker;
+}

@@ -1,0 +1,140 @@
+/**
+ * The wait queue of a lock, event, semaphore, condition, barrier or queue: which threads are
+ * parked waiting for it to change, kept in its shared memory, so that whoever changes it (in any
+ * thread) can wake them.
+ *
+ * Each thread parks on one word of its group's registry (its slot's park word, or the root's),
+ * which an interrupt of that thread also bumps: so a parked thread wakes both when what it waits
+ * for changes and when it is interrupted, with one `Atomics.wait` (the design of Java's
+ * `LockSupport.park`, each thread parking on its own word). The queue holds one bit per
+ * registry slot, plus one for the root: a waker bumps and notifies the park word of every thread
+ * whose bit is set. Every waiter re-checks its condition when it wakes, so a spurious wake (a
+ * bit left by a thread that was terminated while parked, or a bit of a thread waiting for
+ * something else of the same primitive) costs a look, never correctness.
+ *
+ * A thread of another group (a plain `new Worker()` the object was posted to, or a thread it
+ * started) has no park word in this registry: it parks on the queue's own sequence word, which
+ * every wake also bumps, looking at its flag every {@link FOREIGN_SLICE_MS}.
+ *
+ * Layout, at `offset` in the primitive's words: `[waiters, seq, bits...]`.
+ */
+import { type ControlBlock, FLAG_WAIT_SLICE_MS, parkIndex, unpark } from '../control-block.js';
+import { state } from '../thread-state.js';
+
+const WAITERS = 0;
+const SEQ = 1;
+const BITS = 2;
+
+/**
+ * How long a thread of another group parks before looking at its flag again: nothing can wake it
+ * on an interrupt, so this bounds how late it notices one.
+ */
+export const FOREIGN_SLICE_MS = 20;
+
+/** How many words a wait queue takes for a registry of `capacity` slots. */
+export function waitQueueWords(capacity: number): number {
+  return BITS + Math.ceil((capacity + 1) / 32);
+}
+
+/** Where the calling thread parks for one queue: a word, and how long to block on it at most. */
+export interface ParkSpot {
+  readonly words: Int32Array;
+  readonly index: number;
+  /** Re-check at least this often: a wake-up lost with a terminated waker is made up for. */
+  readonly sliceMs: number;
+}
+
+/** What a wait needs: where to park, and how to tell wakers it is there. */
+export interface Parking {
+  readonly spot: ParkSpot;
+  enlist(): void;
+  delist(): void;
+}
+
+/**
+ * Parking for a wait whose waker knows the calling thread's park word without a queue (a thread
+ * ending wakes its parent, blocked in `joinSync()`). The calling thread must be in `registry`.
+ */
+export function ownParking(registry: ControlBlock): Parking {
+  const caller = callerOf(registry);
+  if (caller === 'foreign') throw new Error('graceful-threads: internal error: parking outside the own group');
+  const spot = { words: registry.words, index: parkIndex(caller), sliceMs: FLAG_WAIT_SLICE_MS };
+  return { spot, enlist() {}, delist() {} };
+}
+
+/** A wait queue in shared memory, as seen from the calling thread. */
+export class WaitQueue implements Parking {
+  readonly #words: Int32Array;
+  readonly #offset: number;
+  readonly #registry: ControlBlock;
+  /** The calling thread's bit, or undefined when it belongs to another group. */
+  readonly #bit: number | undefined;
+  /** How many of the calling thread's waits are enlisted (its async waits can overlap). */
+  #enlisted = 0;
+  readonly spot: ParkSpot;
+
+  constructor(words: Int32Array, offset: number, registry: ControlBlock) {
+    this.#words = words;
+    this.#offset = offset;
+    this.#registry = registry;
+    const caller = callerOf(registry);
+    if (caller === 'foreign') {
+      this.#bit = undefined;
+      this.spot = { words, index: offset + SEQ, sliceMs: FOREIGN_SLICE_MS };
+    } else {
+      this.#bit = caller ?? registry.capacity;
+      this.spot = { words: registry.words, index: parkIndex(caller), sliceMs: FLAG_WAIT_SLICE_MS };
+    }
+  }
+
+  /**
+   * Adds the calling thread to the queue. Call before the last look at the condition: a waker
+   * changes the state, then reads the queue, so one of the two sees the other.
+   */
+  enlist(): void {
+    if (this.#enlisted++ !== 0) return;
+    Atomics.add(this.#words, this.#offset + WAITERS, 1);
+    if (this.#bit !== undefined) {
+      Atomics.or(this.#words, this.#offset + BITS + (this.#bit >>> 5), 1 << (this.#bit & 31));
+    }
+  }
+
+  /** Removes the calling thread once its last enlisted wait has ended. */
+  delist(): void {
+    if (--this.#enlisted !== 0) return;
+    if (this.#bit !== undefined) {
+      Atomics.and(this.#words, this.#offset + BITS + (this.#bit >>> 5), ~(1 << (this.#bit & 31)));
+    }
+    Atomics.sub(this.#words, this.#offset + WAITERS, 1);
+  }
+
+  /** True when some thread may be parked on the queue: the one load an uncontended release pays. */
+  hasWaiters(): boolean {
+    return Atomics.load(this.#words, this.#offset + WAITERS) !== 0;
+  }
+
+  /** Wakes every thread parked on the queue. Call after changing the state they wait for. */
+  wakeAll(): void {
+    if (!this.hasWaiters()) return;
+    const words = this.#words;
+    unpark(Atomics, words, this.#offset + SEQ);
+    const registry = this.#registry;
+    const bitWords = Math.ceil((registry.capacity + 1) / 32);
+    for (let w = 0; w < bitWords; w++) {
+      let bits = Atomics.load(words, this.#offset + BITS + w);
+      while (bits !== 0) {
+        const low = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const bit = w * 32 + low;
+        unpark(Atomics, registry.words, parkIndex(bit === registry.capacity ? undefined : bit));
+      }
+    }
+  }
+}
+
+/** The calling thread as a caller in `registry`, or 'foreign' when it has no park word there. */
+function callerOf(registry: ControlBlock): number | undefined | 'foreign' {
+  if (state.managed && registry === state.block) return state.self.slot;
+  if (registry === state.registry) return undefined; // the group's root
+  return 'foreign';
+}
