@@ -9,6 +9,7 @@ const benchmarks = {
   join: './join-latency.js',
   start: './start.js',
   memory: './memory.js',
+  waits: './waits.js',
 };
 
 const names = process.argv.slice(2);

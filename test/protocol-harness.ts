@@ -46,7 +46,7 @@ const LAYOUT = { TURN, CLOCK, NOTIFIED, ROUND, STOP, JOB, SEEN, PER, P, State };
 
 /** What one participant does in a schedule. */
 export interface Role {
-  readonly role: 'interrupter' | 'interruptAll' | 'sleeper' | 'reuser' | 'releaser' | 'spawner' | 'churner';
+  readonly role: 'interrupter' | 'interruptAll' | 'sleeper' | 'parker' | 'reuser' | 'releaser' | 'spawner' | 'churner';
   readonly params: Record<string, unknown>;
   /** When set, the participant is killed before this operation (0-based) if it gets that far. */
   readonly killAt?: number | undefined;

@@ -26,7 +26,7 @@ describe(`protocol interleavings (seed ${seed})`, () => {
   });
   after(() => scheduler.dispose());
 
-  it('wakes a sleeper whatever the interleaving, even when an interrupter dies between two steps', async () => {
+  it('wakes a sleeper or a parked waiter whatever the interleaving, even when an interrupter dies between two steps', async () => {
     const rand = random(seed);
     let kills = 0;
     let withReason = 0;
@@ -38,8 +38,9 @@ describe(`protocol interleavings (seed ${seed})`, () => {
       const alone = rand() < 0.5;
       const victim = rand() < 0.6 ? (alone ? 1 : 1 + Math.floor(rand() * 2)) : -1;
       const killAt = Math.floor(rand() * 12);
+      // Asleep in sleep() (on its flag word) or waiting for a lock (on its park word).
       const roles = [
-        { role: 'sleeper', params: { target } },
+        { role: rand() < 0.5 ? 'sleeper' : 'parker', params: { target } },
         { role: 'interrupter', params: { target, caller: first!.slot, reason: 1 }, slot: first!.slot },
         {
           role: 'interrupter',
@@ -55,6 +56,7 @@ describe(`protocol interleavings (seed ${seed})`, () => {
       );
       const context = `schedule ${i}, victim ${victim} at op ${killAt}`;
       assert.equal(result.lostWakeUp, false, `lost wake-up: ${context}`);
+      assert.notEqual(result.outcomes[0], 2, `the parked waiter slept through an interrupt: ${context}`);
       const set = result.outcomes.slice(1, alone ? 2 : 3).some((outcome, j) => outcome === 1 && !result.killed[j + 1]);
       if (set) assert.ok(result.reasonCounts[0]! >= 1, `the sleeper never saw the interrupt: ${context}`);
       assert.ok([0, 1, 2].includes(result.reasonTags[0]!), `foreign reason: ${context}`);

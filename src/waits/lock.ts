@@ -1,6 +1,8 @@
 /**
  * A mutual-exclusion lock between threads, whose waits are interruption points.
  */
+
+import { interruptionRequested } from '../current.js';
 import { codedError } from '../errors.js';
 import { state } from '../thread-state.js';
 import { validateTimeout } from './arguments.js';
@@ -47,11 +49,15 @@ export class Lock implements SharedObject {
   readonly #memory: SharedMemory;
   readonly #words: Int32Array;
   readonly #queue: WaitQueue;
+  /** Takes the lock if it is free: made once, as every wait calls it. */
+  readonly #attempt: () => boolean;
 
   constructor() {
     this.#memory = memoryFor(this, KIND, () => SharedMemory.allocate(KIND, STATE_WORDS, 1));
-    this.#words = this.#memory.words;
+    const words = this.#memory.words;
+    this.#words = words;
     this.#queue = this.#memory.queue(STATE_WORDS, 0);
+    this.#attempt = () => Atomics.compareExchange(words, HOLDER, 0, self) === 0;
   }
 
   /** True while some thread holds the lock. */
@@ -70,7 +76,7 @@ export class Lock implements SharedObject {
    * ```
    */
   tryAcquire(): boolean {
-    return Atomics.compareExchange(this.#words, HOLDER, 0, self) === 0;
+    return this.#attempt();
   }
 
   /**
@@ -87,9 +93,11 @@ export class Lock implements SharedObject {
    * ```
    */
   acquire(timeoutMs?: number): boolean {
-    const timeout = validateTimeout(timeoutMs);
+    const timeout = timeoutMs === undefined ? Number.POSITIVE_INFINITY : validateTimeout(timeoutMs);
+    // The uncontended path: a plain read of the flag (an interrupt on entry still throws, below).
+    if (!interruptionRequested() && this.#attempt()) return true;
     if (Atomics.load(this.#words, HOLDER) === self) throw alreadyHeld();
-    return waitUntil(this.#queue, () => this.tryAcquire(), timeout);
+    return waitUntil(this.#queue, this.#attempt, timeout);
   }
 
   /**
@@ -104,7 +112,7 @@ export class Lock implements SharedObject {
    */
   acquireAsync(timeoutMs?: number): Promise<boolean> {
     try {
-      return waitUntilAsync(this.#queue, () => this.tryAcquire(), validateTimeout(timeoutMs));
+      return waitUntilAsync(this.#queue, this.#attempt, validateTimeout(timeoutMs));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -166,12 +174,12 @@ export class Lock implements SharedObject {
 
   /** @internal Takes the lock ignoring interrupts: a condition's wait gives it back this way. */
   reacquire(): void {
-    waitUntil(this.#queue, () => this.tryAcquire(), Number.POSITIVE_INFINITY, false);
+    waitUntil(this.#queue, this.#attempt, Number.POSITIVE_INFINITY, false);
   }
 
   /** @internal The awaitable {@link reacquire}. */
   async reacquireAsync(): Promise<void> {
-    await waitUntilAsync(this.#queue, () => this.tryAcquire(), Number.POSITIVE_INFINITY, false);
+    await waitUntilAsync(this.#queue, this.#attempt, Number.POSITIVE_INFINITY, false);
   }
 
   #holding(): Disposable {
