@@ -3,11 +3,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Barrier, Condition, Event, Lock, Semaphore, Thread } from 'graceful-threads';
+import { Barrier, Condition, Event, Lock, MAX_LIVE_THREADS, Semaphore, Thread } from 'graceful-threads';
 import { syncArray, waitFor, within } from './helpers.ts';
 
 const fixture = new URL('./fixtures/waits.mjs', import.meta.url);
 const DESCRIBE = Symbol.for('graceful-threads.describe-shared.v1');
+/** A condition's own words: one record per slot, the root's and other groups'. */
+const CONDITION_WORDS = MAX_LIVE_THREADS + 2;
 
 type Outcome = { returned?: unknown; threw?: string; [key: string]: unknown };
 
@@ -295,7 +297,7 @@ describe('Condition', () => {
     // notified all the same (its notification is waiting for it).
     const threads = Array.from({ length: 3 }, () => start('conditionWaiter', sync, condition, 1_500));
     await waitFor(sync, 0, 3);
-    await enlisted(condition, 2, 3);
+    await enlisted(condition, CONDITION_WORDS, 3);
     condition.notify();
     const outcomes = (await within(Promise.all(threads.map((t) => t.join())))) as Outcome[];
     assert.deepEqual(outcomes.map((o) => o.returned).sort(), [false, false, true]);
@@ -307,7 +309,7 @@ describe('Condition', () => {
     const sync = syncArray();
     const threads = Array.from({ length: 3 }, () => start('conditionWaiter', sync, condition, 60_000));
     await waitFor(sync, 0, 3);
-    await enlisted(condition, 2, 3);
+    await enlisted(condition, CONDITION_WORDS, 3);
     condition.notifyAll();
     const outcomes = await within(Promise.all(threads.map((t) => t.join())));
     assert.deepEqual(outcomes, Array(3).fill({ returned: true, heldAgain: true }));
@@ -328,7 +330,7 @@ describe('Condition', () => {
     const sync = syncArray();
     const thread = start('conditionWaiter', sync, condition, 60_000);
     await waitFor(sync, 0, 1);
-    await enlisted(condition, 2);
+    await enlisted(condition, CONDITION_WORDS);
     // Hold the lock: the waiter cannot take it back, so it cannot throw, until released.
     condition.lock.acquire();
     thread.interrupt();

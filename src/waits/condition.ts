@@ -2,13 +2,16 @@
  * A condition variable between threads (Java's `Condition`, Python's `threading.Condition`),
  * whose waits are interruption points.
  *
- * Its state is one 64-bit word: how many waiters wait un-notified (high half) and how many
- * notifications are waiting to be taken (low half). `notify(n)` turns up to `n` waiters into
- * notifications; a waiter wakes by taking one. Notifications carry no name, so the count is
- * exact (a notify wakes exactly as many waiters as it turned) even though which waiter takes
- * which is not fixed; a notify with nobody waiting turns nothing, so it is not remembered.
+ * A notification goes to a thread that waits at the moment of the notify, never to one that
+ * starts waiting after it (else a thread that notifies and then waits again could take its own
+ * notification, leaving the others asleep). So each thread has a record of its own, one word
+ * indexed like its bit in the wait queue: how many of its waits are registered (high half) and
+ * how many of those are notified (low half). `notify(n)` hands out up to `n` notifications
+ * among the records of the threads enlisted now; a wait ends by taking one of its own thread's.
+ * Within a thread, its waits take them in the order they began.
  */
 import { codedError, invalidArgType } from '../errors.js';
+import { ensureRegistry } from '../registry.js';
 import { validateCount, validateTimeout } from './arguments.js';
 import { Lock } from './lock.js';
 import { waitUntil, waitUntilAsync } from './park.js';
@@ -23,10 +26,12 @@ import {
 } from './shared-memory.js';
 import type { WaitQueue } from './wait-queue.js';
 
-// Words 0-1: the 64-bit state.
-const STATE_WORDS = 2;
 const KIND = 'Condition';
-const HALF = 0x1_0000_0000n;
+/** A record: waits registered, in the high half; notified, in the low half. */
+const WAIT = 0x1_0000;
+const NOTIFIED = 0xffff;
+/** One record per slot, one for the root, one for all threads of other groups. */
+const recordsFor = (capacity: number): number => capacity + 2;
 
 let withLock: Lock | undefined;
 
@@ -49,8 +54,12 @@ let withLock: Lock | undefined;
  */
 export class Condition implements SharedObject {
   readonly #memory: SharedMemory;
-  readonly #state: BigInt64Array;
+  readonly #words: Int32Array;
   readonly #queue: WaitQueue;
+  /** The calling thread's waits on this condition, oldest first: the head takes first. */
+  readonly #mine: object[] = [];
+  /** Where the next notify starts looking, so that notify(1) does not favour low slots. */
+  #cursor = 0;
   /** The lock the waiters hold. */
   readonly lock: Lock;
 
@@ -59,9 +68,12 @@ export class Condition implements SharedObject {
     if (lock !== undefined && !(lock instanceof Lock)) throw invalidArgType('lock', 'a Lock', lock);
     this.lock = withLock ?? lock ?? new Lock();
     withLock = undefined;
-    this.#memory = memoryFor(this, KIND, () => SharedMemory.allocate(KIND, STATE_WORDS, 1));
-    this.#state = new BigInt64Array(this.#memory.buffer, 0, 1);
-    this.#queue = this.#memory.queue(STATE_WORDS, 0);
+    this.#memory = memoryFor(this, KIND, () => {
+      const capacity = ensureRegistry().capacity;
+      return SharedMemory.allocate(KIND, recordsFor(capacity), 1);
+    });
+    this.#words = this.#memory.words;
+    this.#queue = this.#memory.queue(recordsFor(this.#memory.registry.capacity), 0);
   }
 
   /**
@@ -82,17 +94,18 @@ export class Condition implements SharedObject {
     const timeout = validateTimeout(timeoutMs);
     this.#checkHeld('wait');
     // Interrupted on entry: thrown with the lock held, as it is on any other way out.
-    this.#enter();
+    const me = this.#enter();
     this.lock.release();
     let notified = false;
     try {
-      notified = waitUntil(this.#queue, () => this.#take(), timeout);
-      if (!notified) notified = this.#leave();
+      notified = waitUntil(this.#queue, () => this.#take(me), timeout);
+      if (!notified) notified = this.#leave(me);
     } catch (error) {
       // Interrupted: it must not swallow a notification meant for a waiter that stays.
-      if (this.#leave()) this.notify(1);
+      if (this.#leave(me)) this.notify(1);
       throw error;
     } finally {
+      this.#queue.delist();
       this.lock.reacquire();
     }
     return notified;
@@ -110,16 +123,17 @@ export class Condition implements SharedObject {
   async waitAsync(timeoutMs?: number): Promise<boolean> {
     const timeout = validateTimeout(timeoutMs);
     this.#checkHeld('waitAsync');
-    this.#enter();
+    const me = this.#enter();
     this.lock.release();
     let notified = false;
     try {
-      notified = await waitUntilAsync(this.#queue, () => this.#take(), timeout);
-      if (!notified) notified = this.#leave();
+      notified = await waitUntilAsync(this.#queue, () => this.#take(me), timeout);
+      if (!notified) notified = this.#leave(me);
     } catch (error) {
-      if (this.#leave()) this.notify(1);
+      if (this.#leave(me)) this.notify(1);
       throw error;
     } finally {
+      this.#queue.delist();
       await this.lock.reacquireAsync();
     }
     return notified;
@@ -181,16 +195,24 @@ export class Condition implements SharedObject {
    * ```
    */
   notify(n = 1): void {
-    const count = BigInt(validateCount(n, 'n', 0));
-    for (let seen = Atomics.load(this.#state, 0); ; ) {
-      const waiting = seen / HALF;
-      const turned = waiting < count ? waiting : count;
-      if (turned === 0n) return;
-      const prior = Atomics.compareExchange(this.#state, 0, seen, seen - turned * HALF + turned);
-      if (prior === seen) break;
-      seen = prior;
+    let left = validateCount(n, 'n', 0);
+    if (left === 0 || !this.#queue.hasWaiters()) return;
+    const words = this.#words;
+    for (const bit of this.#queue.enlisted(this.#cursor++)) {
+      let given = 0;
+      for (let seen = Atomics.load(words, bit); ; ) {
+        const waiting = (seen >>> 16) - (seen & NOTIFIED);
+        given = Math.min(waiting, left);
+        if (given === 0) break;
+        const prior = Atomics.compareExchange(words, bit, seen, seen + given);
+        if (prior === seen) break;
+        seen = prior;
+      }
+      if (given === 0) continue;
+      this.#queue.wake(bit);
+      left -= given;
+      if (left === 0) return;
     }
-    this.#queue.wakeAll();
   }
 
   /**
@@ -216,30 +238,49 @@ export class Condition implements SharedObject {
     }
   }
 
-  /** Counts the caller as a waiter. */
-  #enter(): void {
-    Atomics.add(this.#state, 0, HALF);
+  /**
+   * Registers a wait of the calling thread: enlisted in the queue (so a notify finds its
+   * record), then counted in its record. Returns the wait's place in the thread's order.
+   */
+  #enter(): object {
+    const me = {};
+    this.#queue.enlist();
+    Atomics.add(this.#words, this.#queue.bit, WAIT);
+    this.#mine.push(me);
+    return me;
   }
 
-  /** Takes a notification, if one is waiting. */
-  #take(): boolean {
-    for (let seen = Atomics.load(this.#state, 0); seen % HALF !== 0n; ) {
-      const prior = Atomics.compareExchange(this.#state, 0, seen, seen - 1n);
-      if (prior === seen) return true;
+  /** Takes a notification of the calling thread's, if one is there and `me` is its oldest wait. */
+  #take(me: object): boolean {
+    if (this.#mine[0] !== me) return false;
+    const words = this.#words;
+    const record = this.#queue.bit;
+    for (let seen = Atomics.load(words, record); (seen & NOTIFIED) !== 0; ) {
+      const prior = Atomics.compareExchange(words, record, seen, seen - WAIT - 1);
+      if (prior === seen) {
+        this.#mine.shift();
+        return true;
+      }
       seen = prior;
     }
     return false;
   }
 
   /**
-   * Stops waiting without a notification: uncounts the caller, or, when every waiter has been
-   * turned into a notification meanwhile (its own among them), takes one. True in that case.
+   * Ends a wait that took no notification: uncounts it, or, when every wait of the thread has
+   * been notified meanwhile (so one of the notifications is this one's), takes one. True then.
    */
-  #leave(): boolean {
-    for (let seen = Atomics.load(this.#state, 0); ; ) {
-      const next = seen >= HALF ? seen - HALF : seen - 1n;
-      const prior = Atomics.compareExchange(this.#state, 0, seen, next);
-      if (prior === seen) return seen < HALF;
+  #leave(me: object): boolean {
+    const mine = this.#mine;
+    const index = mine.indexOf(me);
+    if (index === -1) return false; // it took one
+    mine.splice(index, 1);
+    const words = this.#words;
+    const record = this.#queue.bit;
+    for (let seen = Atomics.load(words, record); ; ) {
+      const notified = seen >>> 16 === (seen & NOTIFIED);
+      const prior = Atomics.compareExchange(words, record, seen, seen - WAIT - (notified ? 1 : 0));
+      if (prior === seen) return notified;
       seen = prior;
     }
   }

@@ -113,22 +113,44 @@ export class WaitQueue implements Parking {
     return Atomics.load(this.#words, this.#offset + WAITERS) !== 0;
   }
 
+  /**
+   * The calling thread's bit: its slot in the registry (the root's is `capacity`), or
+   * `capacity + 1` for every thread of another group, which all share it.
+   */
+  get bit(): number {
+    return this.#bit ?? this.#registry.capacity + 1;
+  }
+
   /** Wakes every thread parked on the queue. Call after changing the state they wait for. */
   wakeAll(): void {
     if (!this.hasWaiters()) return;
+    for (const bit of this.enlisted()) this.wake(bit);
+  }
+
+  /**
+   * The bits of the threads enlisted now, starting at a word chosen by `from` (so that callers
+   * waking one thread at a time can take turns), and always the shared bit of other groups last.
+   */
+  *enlisted(from = 0): Generator<number> {
     const words = this.#words;
-    unpark(Atomics, words, this.#offset + SEQ);
-    const registry = this.#registry;
-    const bitWords = Math.ceil((registry.capacity + 1) / 32);
-    for (let w = 0; w < bitWords; w++) {
+    const bitWords = Math.ceil((this.#registry.capacity + 1) / 32);
+    for (let i = 0; i < bitWords; i++) {
+      const w = (from + i) % bitWords;
       let bits = Atomics.load(words, this.#offset + BITS + w);
       while (bits !== 0) {
         const low = 31 - Math.clz32(bits & -bits);
         bits &= bits - 1;
-        const bit = w * 32 + low;
-        unpark(Atomics, registry.words, parkIndex(bit === registry.capacity ? undefined : bit));
+        yield w * 32 + low;
       }
     }
+    yield this.#registry.capacity + 1;
+  }
+
+  /** Wakes the thread of `bit` (all threads of other groups for theirs). */
+  wake(bit: number): void {
+    const registry = this.#registry;
+    if (bit > registry.capacity) unpark(Atomics, this.#words, this.#offset + SEQ);
+    else unpark(Atomics, registry.words, parkIndex(bit === registry.capacity ? undefined : bit));
   }
 }
 
