@@ -174,7 +174,7 @@ export class Lock implements SharedObject {
 
   /** @internal Takes the lock ignoring interrupts: a condition's wait gives it back this way. */
   reacquire(): void {
-    waitUntil(this.#queue, this.#attempt, Number.POSITIVE_INFINITY, false);
+    if (!this.#attempt()) waitUntil(this.#queue, this.#attempt, Number.POSITIVE_INFINITY, false);
   }
 
   /** @internal The awaitable {@link reacquire}. */
