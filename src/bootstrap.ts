@@ -8,7 +8,7 @@ import { markEnded } from './control-block.js';
 import { describeError, thrownText } from './error-transfer.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
-import { createKeepAlive, moduleFileExists, onThreadEnd, onUncaughtError, runtimeName } from './runtime/node.js';
+import { createKeepAlive, moduleFileExists, onFatalError, onThreadEnd, runtimeName } from './runtime/node.js';
 import { readStartData, state } from './thread-state.js';
 
 const start = readStartData();
@@ -18,15 +18,21 @@ if (start === undefined) {
 const { port } = start;
 
 // For a parent blocked in joinSync(), which hears no 'error' or 'exit' event: the error the
-// thread dies of, then the end itself, in shared memory.
-onUncaughtError((error) => {
-  try {
-    port.postMessage({ type: 'crash', error: describeError(error) } satisfies CrashMessage);
-  } catch {
-    // The port may be closed already; the parent's 'error' event still has the error.
-  }
+// thread dies of, then the end itself, in shared memory, after every other 'exit' listener.
+let fatal: { readonly error: unknown } | undefined;
+onFatalError((error) => {
+  fatal = { error };
 });
-onThreadEnd((exitCode) => markEnded(state.block, state.self, exitCode));
+onThreadEnd((exitCode) => {
+  if (fatal !== undefined && exitCode !== 0) {
+    try {
+      port.postMessage({ type: 'crash', error: describeError(fatal.error) } satisfies CrashMessage);
+    } catch {
+      // The port may be closed already; the parent's 'error' event still has the error.
+    }
+  }
+  markEnded(state.block, state.self, exitCode);
+});
 
 function report(message: OutcomeMessage): void {
   try {

@@ -3,6 +3,10 @@ import { Thread } from 'graceful-threads';
 import { liveSlots } from '../src/control-block.ts';
 import { state } from '../src/thread-state.ts';
 
+// The waits of src/waits/ re-check every second in production, which would hide a lost wake-up
+// as a delay: in tests they park without that net (fixtures set the same in their threads).
+(globalThis as Record<symbol, unknown>)[Symbol.for('graceful-threads.test.park-slice-ms')] = 600_000;
+
 /** A fresh Int32Array over a SharedArrayBuffer, for a thread to signal where it is. */
 export function syncArray(length = 8): Int32Array {
   return new Int32Array(new SharedArrayBuffer(length * 4));

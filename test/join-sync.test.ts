@@ -79,3 +79,16 @@ describe('thread.joinSync()', () => {
     assert.equal(await within(thread.join()), 'main');
   });
 });
+
+describe('thread.joinSync() and the end of the thread', () => {
+  it("returns after the thread's own 'exit' listeners have run", async () => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const thread = new Thread(fixture, { export: 'joinSyncSees', args: ['slowExitListener', flag] }).start();
+    assert.deepEqual(await within(thread.join()), { result: { returned: 'returned' }, flagAtJoin: 1 });
+  });
+
+  it('agrees with join() when the thread handles an uncaught error itself', async () => {
+    const thread = new Thread(fixture, { export: 'joinSyncSees', args: ['handlesUncaught'] }).start();
+    assert.deepEqual(await within(thread.join()), { result: { returned: 'survived' }, flagAtJoin: undefined });
+  });
+});

@@ -8,8 +8,8 @@ import { syncArray, waitFor, within } from './helpers.ts';
 
 const fixture = new URL('./fixtures/waits.mjs', import.meta.url);
 const DESCRIBE = Symbol.for('graceful-threads.describe-shared.v1');
-/** A condition's own words: one record per slot, the root's and other groups'. */
-const CONDITION_WORDS = MAX_LIVE_THREADS + 2;
+/** A condition's own words: a record (tag, counts) per slot, the root's and other groups'. */
+const CONDITION_WORDS = 2 * (MAX_LIVE_THREADS + 2);
 
 type Outcome = { returned?: unknown; threw?: string; [key: string]: unknown };
 
@@ -200,7 +200,7 @@ describe('Event', () => {
   for (const method of ['wait', 'waitAsync']) {
     it(`${method}() returns true once another thread sets it, false on timeout, throws on interrupt`, async () => {
       const event = new Event();
-      const setter = await blockedIn(event, 1, method, 20_000);
+      const setter = await blockedIn(event, 2, method, 20_000);
       event.set();
       assert.deepEqual(await outcomeOf(setter), { returned: true });
 
@@ -209,7 +209,7 @@ describe('Event', () => {
       const timed = start(method === 'wait' ? 'waitsOn' : 'waitsOnAsync', syncArray(), event, method, 20);
       assert.deepEqual(await outcomeOf(timed), { returned: false });
 
-      const interrupted = await blockedIn(event, 1, method);
+      const interrupted = await blockedIn(event, 2, method);
       interrupted.interrupt();
       assert.deepEqual(await outcomeOf(interrupted), { threw: 'interrupted' });
     });

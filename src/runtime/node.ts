@@ -147,13 +147,32 @@ export const runtimeName = `Node.js ${process.version}`;
 
 /**
  * Calls `listener` as the calling thread ends: normally, by `process.exit()` or of an uncaught
- * error, with its exit code (not when terminated from outside).
+ * error, with its exit code; not when terminated from outside, nor when it runs out of memory
+ * past its `resourceLimits`. It runs after every other `'exit'` listener added before the tick in
+ * which the thread ends.
  */
 export function onThreadEnd(listener: (exitCode: number) => void): void {
-  process.on('exit', listener);
+  const last = (exitCode: number): void => listener(exitCode);
+  process.on('exit', last);
+  let moving = false;
+  process.on('newListener', (event) => {
+    if (event !== 'exit' || moving) return;
+    // The new listener is added after this call returns: move ours behind it once it is.
+    queueMicrotask(() => {
+      moving = true;
+      process.off('exit', last);
+      process.on('exit', last);
+      moving = false;
+    });
+  });
 }
 
-/** Calls `listener` with an uncaught error (or unhandled rejection) as it ends the thread. */
-export function onUncaughtError(listener: (error: unknown) => void): void {
-  process.on('uncaughtExceptionMonitor', listener);
+/**
+ * Calls `listener` with an uncaught error (or an unhandled rejection raised as one) that is about
+ * to end the thread: none when an `'uncaughtException'` listener of the user's handles it.
+ */
+export function onFatalError(listener: (error: unknown) => void): void {
+  process.on('uncaughtExceptionMonitor', (error) => {
+    if (process.listenerCount('uncaughtException') === 0) listener(error);
+  });
 }

@@ -4,11 +4,14 @@
  *
  * A notification goes to a thread that waits at the moment of the notify, never to one that
  * starts waiting after it (else a thread that notifies and then waits again could take its own
- * notification, leaving the others asleep). So each thread has a record of its own, one word
- * indexed like its bit in the wait queue: how many of its waits are registered (high half) and
- * how many of those are notified (low half). `notify(n)` hands out up to `n` notifications
- * among the records of the threads enlisted now; a wait ends by taking one of its own thread's.
- * Within a thread, its waits take them in the order they began.
+ * notification, leaving the others asleep). So each thread has a record of its own, indexed like
+ * its bit in the wait queue: a tag naming the thread (its slot's generation, so a record left by
+ * a terminated thread is known as stale, skipped by notify and reset by the slot's next thread),
+ * and a count word: how many of its waits are registered (high half) and how many of those are
+ * notified (low half). `notify(n)` hands out up to `n` notifications among the records of the
+ * threads enlisted now; a wait ends by taking one of its own thread's. Within a thread, its
+ * async waits take them in the order they began; a blocking wait takes any (the async ones
+ * cannot run while it blocks). All threads of other groups share one record.
  */
 import { codedError, invalidArgType } from '../errors.js';
 import { ensureRegistry } from '../registry.js';
@@ -30,8 +33,8 @@ const KIND = 'Condition';
 /** A record: waits registered, in the high half; notified, in the low half. */
 const WAIT = 0x1_0000;
 const NOTIFIED = 0xffff;
-/** One record per slot, one for the root, one for all threads of other groups. */
-const recordsFor = (capacity: number): number => capacity + 2;
+/** One record (tag, counts) per slot, one for the root, one for all threads of other groups. */
+const recordsFor = (capacity: number): number => 2 * (capacity + 2);
 
 let withLock: Lock | undefined;
 
@@ -98,7 +101,7 @@ export class Condition implements SharedObject {
     this.lock.release();
     let notified = false;
     try {
-      notified = waitUntil(this.#queue, () => this.#take(me), timeout);
+      notified = waitUntil(this.#queue, () => this.#take(me, true), timeout);
       if (!notified) notified = this.#leave(me);
     } catch (error) {
       // Interrupted: it must not swallow a notification meant for a waiter that stays.
@@ -127,7 +130,7 @@ export class Condition implements SharedObject {
     this.lock.release();
     let notified = false;
     try {
-      notified = await waitUntilAsync(this.#queue, () => this.#take(me), timeout);
+      notified = await waitUntilAsync(this.#queue, () => this.#take(me, false), timeout);
       if (!notified) notified = this.#leave(me);
     } catch (error) {
       if (this.#leave(me)) this.notify(1);
@@ -199,12 +202,14 @@ export class Condition implements SharedObject {
     if (left === 0 || !this.#queue.hasWaiters()) return;
     const words = this.#words;
     for (const bit of this.#queue.enlisted(this.#cursor++)) {
+      if (!this.#queue.isCurrent(bit, Atomics.load(words, 2 * bit))) continue; // a terminated waiter's
+      const counts = 2 * bit + 1;
       let given = 0;
-      for (let seen = Atomics.load(words, bit); ; ) {
+      for (let seen = Atomics.load(words, counts); ; ) {
         const waiting = (seen >>> 16) - (seen & NOTIFIED);
         given = Math.min(waiting, left);
         if (given === 0) break;
-        const prior = Atomics.compareExchange(words, bit, seen, seen + given);
+        const prior = Atomics.compareExchange(words, counts, seen, seen + given);
         if (prior === seen) break;
         seen = prior;
       }
@@ -244,21 +249,33 @@ export class Condition implements SharedObject {
    */
   #enter(): object {
     const me = {};
+    const words = this.#words;
+    const bit = this.#queue.bit;
+    const tag = this.#queue.tag;
+    if (Atomics.load(words, 2 * bit) !== tag) {
+      // The first wait of a new thread in this slot: what the last one left is void.
+      Atomics.store(words, 2 * bit + 1, 0);
+      Atomics.store(words, 2 * bit, tag);
+    }
     this.#queue.enlist();
-    Atomics.add(this.#words, this.#queue.bit, WAIT);
+    Atomics.add(words, 2 * bit + 1, WAIT);
     this.#mine.push(me);
     return me;
   }
 
-  /** Takes a notification of the calling thread's, if one is there and `me` is its oldest wait. */
-  #take(me: object): boolean {
-    if (this.#mine[0] !== me) return false;
+  /**
+   * Takes a notification of the calling thread's, if one is there and `me` may: a blocking wait
+   * always, an async one when it is the thread's oldest wait.
+   */
+  #take(me: object, blocking: boolean): boolean {
+    const mine = this.#mine;
+    if (!blocking && mine[0] !== me) return false;
     const words = this.#words;
-    const record = this.#queue.bit;
+    const record = 2 * this.#queue.bit + 1;
     for (let seen = Atomics.load(words, record); (seen & NOTIFIED) !== 0; ) {
       const prior = Atomics.compareExchange(words, record, seen, seen - WAIT - 1);
       if (prior === seen) {
-        this.#mine.shift();
+        mine.splice(mine.indexOf(me), 1);
         return true;
       }
       seen = prior;
@@ -276,7 +293,7 @@ export class Condition implements SharedObject {
     if (index === -1) return false; // it took one
     mine.splice(index, 1);
     const words = this.#words;
-    const record = this.#queue.bit;
+    const record = 2 * this.#queue.bit + 1;
     for (let seen = Atomics.load(words, record); ; ) {
       const notified = seen >>> 16 === (seen & NOTIFIED);
       const prior = Atomics.compareExchange(words, record, seen, seen - WAIT - (notified ? 1 : 0));

@@ -14,9 +14,11 @@ import {
 } from './shared-memory.js';
 import type { WaitQueue } from './wait-queue.js';
 
-// Words: the flag (0 clear, 1 set).
+// Words: the flag (0 clear, 1 set), and how many times it was set: a wait that sees the count
+// move ends, so `set(); clear();` still releases every thread that was waiting (as in Python).
 const FLAG = 0;
-const STATE_WORDS = 1;
+const SETS = 1;
+const STATE_WORDS = 2;
 const KIND = 'Event';
 
 /**
@@ -43,7 +45,8 @@ export class Event implements SharedObject {
   }
 
   /**
-   * Sets the flag and wakes every thread waiting for it.
+   * Sets the flag and wakes every thread waiting for it (also when it is cleared again before
+   * they run).
    *
    * @example
    * ```ts
@@ -52,6 +55,7 @@ export class Event implements SharedObject {
    */
   set(): void {
     Atomics.store(this.#words, FLAG, 1);
+    Atomics.add(this.#words, SETS, 1);
     this.#queue.wakeAll();
   }
 
@@ -89,7 +93,7 @@ export class Event implements SharedObject {
    * ```
    */
   wait(timeoutMs?: number): boolean {
-    return waitUntil(this.#queue, () => this.isSet(), validateTimeout(timeoutMs));
+    return waitUntil(this.#queue, this.#setSince(), validateTimeout(timeoutMs));
   }
 
   /**
@@ -103,10 +107,17 @@ export class Event implements SharedObject {
    */
   waitAsync(timeoutMs?: number): Promise<boolean> {
     try {
-      return waitUntilAsync(this.#queue, () => this.isSet(), validateTimeout(timeoutMs));
+      return waitUntilAsync(this.#queue, this.#setSince(), validateTimeout(timeoutMs));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** True once the flag is set, or was set at any moment since this call. */
+  #setSince(): () => boolean {
+    const words = this.#words;
+    const sets = Atomics.load(words, SETS);
+    return () => Atomics.load(words, FLAG) === 1 || Atomics.load(words, SETS) !== sets;
   }
 
   /** @internal */

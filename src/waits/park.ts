@@ -61,13 +61,13 @@ export function waitUntilAsync(
   return new Promise<boolean>((resolve, reject) => {
     const waiter: AsyncWaiter = { attempt, queue, settle: undefined };
     const signal = interruptible ? interruptionSignal() : undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: { current: ReturnType<typeof setTimeout> | undefined } | undefined;
     const keepAlive = sharedKeepAlive();
     const settle = (outcome: boolean | Error): void => {
       waiter.settle = undefined;
       parkerFor(queue.spot).remove(waiter);
       queue.delist();
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer.current);
       signal?.removeEventListener('abort', onAbort);
       keepAlive.unref();
       if (outcome instanceof Error) reject(outcome);
@@ -90,12 +90,18 @@ interface AsyncWaiter {
   settle: ((outcome: boolean | Error) => void) | undefined;
 }
 
-// setTimeout fires at once for delays above 2^31 - 1 ms, so longer timeouts re-arm.
+// setTimeout fires at once for delays above 2^31 - 1 ms, so longer timeouts re-arm; `current`
+// is the timer pending now, for clearTimeout.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function armTimer(ms: number, fire: () => void): ReturnType<typeof setTimeout> {
+function armTimer(
+  ms: number,
+  fire: () => void,
+  timer: { current: ReturnType<typeof setTimeout> | undefined } = { current: undefined },
+): { current: ReturnType<typeof setTimeout> | undefined } {
   const step = Math.min(ms, MAX_TIMER_MS);
-  return setTimeout(() => (ms > step ? armTimer(ms - step, fire) : fire()), step);
+  timer.current = setTimeout(() => (ms > step ? armTimer(ms - step, fire, timer) : fire()), step);
+  return timer;
 }
 
 let keepAliveHandle: KeepAlive | undefined;

@@ -146,9 +146,13 @@ function keyOf(registry: ControlMemory, id: number): string {
   return `${memoryId(registry)}:${id}`;
 }
 
-/** Registers how objects of `kind` come back to life in a thread. */
+/**
+ * Registers how objects of `kind` come back to life in a thread. The first copy of the package to
+ * load in a thread wins: a thread's target loads (and imports its copy) before its args are
+ * revived, so they arrive as instances of the classes it imported.
+ */
 export function registerKind(kind: string, revive: Reviver): void {
-  revivers.set(kind, revive);
+  if (!revivers.has(kind)) revivers.set(kind, revive);
 }
 
 /** Records an object, so that it is itself when it comes back to this thread. */

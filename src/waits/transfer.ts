@@ -1,9 +1,10 @@
 /**
  * Sending shared objects (locks, queues...) inside other values: `pack` replaces each with its
  * description before a structured clone, `unpack` revives them on the other side. Both walk
- * arrays, plain objects, `Map`s and `Set`s, to any depth, cycles included; containers on the
- * way to a shared object are copied, never changed, and everything else is left as it is.
+ * arrays, plain objects, `Map`s and `Set`s, to any depth, cycles included; the caller's values
+ * are copied, never changed.
  */
+import { codedError, describeValue } from '../errors.js';
 import { DESCRIBE, isSharedDescription, revive, type SharedObject } from './shared-memory.js';
 
 function isSharedObject(value: object): value is SharedObject {
@@ -15,16 +16,31 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** `value` with every shared object in it replaced by its description. */
+/**
+ * `value` with every shared object in it replaced by its description. Throws a coded
+ * `TypeError` for a shared object inside a container structured clone would not keep (a class
+ * instance, an error): it would arrive as a plain object that no longer works.
+ */
 export function pack(value: unknown): unknown {
-  return walk(value, new Map(), (object) => (isSharedObject(object) ? object[DESCRIBE]() : undefined));
+  let found = false;
+  const packed = walk(
+    value,
+    new Map(),
+    (object) => {
+      if (!isSharedObject(object)) return undefined;
+      found = true;
+      return object[DESCRIBE]();
+    },
+    true,
+  );
+  // Nothing to revive: the thread gets the value itself, and need not look.
+  return found ? packed : value;
 }
 
 /** `value` with every shared object's description in it revived as an instance. */
 export function unpack(value: unknown): unknown {
-  return walk(value, new Map(), (object) => (isSharedDescription(object) ? revive(object) : undefined));
+  return walk(value, new Map(), (object) => (isSharedDescription(object) ? revive(object) : undefined), false);
 }
-
 /**
  * Where a thread's bootstrap finds {@link unpack} for its args: on a registered global symbol,
  * set when the package's main module loads, so that args are revived with the very classes the
@@ -34,10 +50,17 @@ export const UNPACK_KEY = Symbol.for('graceful-threads.unpack-shared.v1');
 (globalThis as Record<symbol, unknown>)[UNPACK_KEY] ??= unpack;
 
 /**
- * Copies the containers of `value` in which `replace` replaces something (returns a value other
- * than undefined), and returns the rest as it is.
+ * Copies the arrays, plain objects, `Map`s and `Set`s of `value`, replacing what `replace` turns
+ * into something else (anything but undefined). Each copy is recorded before its contents are
+ * walked, so cycles and shared references come out as they went in. Everything else is kept as it
+ * is; with `strict`, a shared object found inside it is an error.
  */
-function walk(value: unknown, seen: Map<object, unknown>, replace: (object: object) => unknown): unknown {
+function walk(
+  value: unknown,
+  seen: Map<object, unknown>,
+  replace: (object: object) => unknown,
+  strict: boolean,
+): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (seen.has(value)) return seen.get(value);
   const replaced = replace(value);
@@ -45,56 +68,58 @@ function walk(value: unknown, seen: Map<object, unknown>, replace: (object: obje
     seen.set(value, replaced);
     return replaced;
   }
-  // Marked before its contents are walked, so a cycle back to it ends the walk. (A cycle through a
-  // container that gets copied keeps pointing to the original: shared objects in cycles are not
-  // supported.)
-  seen.set(value, value);
+  const next = (item: unknown): unknown => walk(item, seen, replace, strict);
   if (Array.isArray(value)) {
-    return copyIfChanged(
-      value,
-      seen,
-      value.map((item) => walk(item, seen, replace)),
-      (items) => items,
-    );
+    const copy: unknown[] = new Array(value.length);
+    seen.set(value, copy);
+    for (let i = 0; i < value.length; i++) if (i in value) copy[i] = next(value[i]);
+    return copy;
   }
   if (value instanceof Map) {
-    const entries = [...value].map(([k, v]) => [walk(k, seen, replace), walk(v, seen, replace)] as const);
-    const original = [...value];
-    const changed = entries.some(([k, v], i) => k !== original[i]![0] || v !== original[i]![1]);
-    if (!changed) return value;
-    const copy = new Map(entries);
+    const copy = new Map();
     seen.set(value, copy);
+    for (const [k, v] of value) copy.set(next(k), next(v));
     return copy;
   }
   if (value instanceof Set) {
-    const items = [...value].map((item) => walk(item, seen, replace));
-    const original = [...value];
-    if (!items.some((item, i) => item !== original[i])) return value;
-    const copy = new Set(items);
+    const copy = new Set();
     seen.set(value, copy);
+    for (const item of value) copy.add(next(item));
     return copy;
   }
-  if (!isPlainObject(value)) return value;
-  const keys = Object.keys(value);
-  const record = value as Record<string, unknown>;
-  const values = keys.map((key) => walk(record[key], seen, replace));
-  if (!values.some((v, i) => v !== record[keys[i]!])) return value;
+  if (!isPlainObject(value)) {
+    if (strict && holdsSharedObject(value, new Set())) {
+      throw codedError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        `A lock, queue or other shared object inside ${describeValue(value)} cannot reach the thread working: structured clone keeps only the data of such an object. Put it in an array, a plain object, a Map or a Set.`,
+      );
+    }
+    seen.set(value, value);
+    return value;
+  }
   const copy: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
-  keys.forEach((key, i) => {
-    copy[key] = values[i];
-  });
   seen.set(value, copy);
+  for (const key of Object.keys(value)) {
+    // Defined, not assigned: a "__proto__" key (JSON.parse makes one) stays a key.
+    Object.defineProperty(copy, key, {
+      value: next((value as Record<string, unknown>)[key]),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
   return copy;
 }
 
-function copyIfChanged<T>(
-  original: unknown[],
-  seen: Map<object, unknown>,
-  items: unknown[],
-  make: (items: unknown[]) => T,
-): unknown {
-  if (!items.some((item, i) => item !== original[i])) return original;
-  const copy = make(items);
-  seen.set(original, copy);
-  return copy;
+/** True when a shared object sits anywhere in the own enumerable properties of `value`. */
+function holdsSharedObject(value: object, seen: Set<object>): boolean {
+  if (seen.has(value)) return false;
+  seen.add(value);
+  if (isSharedObject(value)) return true;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) return false;
+  const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : [];
+  if (value instanceof Error && value.cause !== undefined) children.push(value.cause);
+  for (const key of Object.keys(value)) children.push((value as Record<string, unknown>)[key]);
+  return children.some((child) => typeof child === 'object' && child !== null && holdsSharedObject(child, seen));
 }

@@ -18,7 +18,7 @@
  *
  * Layout, at `offset` in the primitive's words: `[waiters, seq, bits...]`.
  */
-import { type ControlBlock, FLAG_WAIT_SLICE_MS, parkIndex, unpark } from '../control-block.js';
+import { type ControlBlock, FLAG_WAIT_SLICE_MS, isLive, parkIndex, unpark } from '../control-block.js';
 import { state } from '../thread-state.js';
 
 const WAITERS = 0;
@@ -30,6 +30,16 @@ const BITS = 2;
  * on an interrupt, so this bounds how late it notices one.
  */
 export const FOREIGN_SLICE_MS = 20;
+
+// Set by the test suite only (on a registered global symbol, in each thread, before any wait):
+// a slice long enough that a lost wake-up shows as a hang instead of a one-second delay.
+const SLICE_KEY = Symbol.for('graceful-threads.test.park-slice-ms');
+
+/** How long a thread parked on its own word blocks before looking again. */
+function ownSliceMs(): number {
+  const override = (globalThis as Record<symbol, unknown>)[SLICE_KEY];
+  return typeof override === 'number' ? override : FLAG_WAIT_SLICE_MS;
+}
 
 /** How many words a wait queue takes for a registry of `capacity` slots. */
 export function waitQueueWords(capacity: number): number {
@@ -58,7 +68,7 @@ export interface Parking {
 export function ownParking(registry: ControlBlock): Parking {
   const caller = callerOf(registry);
   if (caller === 'foreign') throw new Error('graceful-threads: internal error: parking outside the own group');
-  const spot = { words: registry.words, index: parkIndex(caller), sliceMs: FLAG_WAIT_SLICE_MS };
+  const spot = { words: registry.words, index: parkIndex(caller), sliceMs: ownSliceMs() };
   return { spot, enlist() {}, delist() {} };
 }
 
@@ -83,7 +93,7 @@ export class WaitQueue implements Parking {
       this.spot = { words, index: offset + SEQ, sliceMs: FOREIGN_SLICE_MS };
     } else {
       this.#bit = caller ?? registry.capacity;
-      this.spot = { words: registry.words, index: parkIndex(caller), sliceMs: FLAG_WAIT_SLICE_MS };
+      this.spot = { words: registry.words, index: parkIndex(caller), sliceMs: ownSliceMs() };
     }
   }
 
@@ -119,6 +129,19 @@ export class WaitQueue implements Parking {
    */
   get bit(): number {
     return this.#bit ?? this.#registry.capacity + 1;
+  }
+
+  /**
+   * A tag for the calling thread's bit that a later thread on the same bit (the next thread in
+   * the slot) does not share: its slot's generation + 1, or 1 for the root and other groups.
+   */
+  get tag(): number {
+    return this.#bit !== undefined && this.#bit < this.#registry.capacity ? state.self.gen + 1 : 1;
+  }
+
+  /** False when the thread that tagged `bit` with `tag` has ended (its slot was released). */
+  isCurrent(bit: number, tag: number): boolean {
+    return bit >= this.#registry.capacity || isLive(this.#registry, { slot: bit, gen: tag - 1 });
   }
 
   /** Wakes every thread parked on the queue. Call after changing the state they wait for. */
