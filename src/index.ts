@@ -20,6 +20,7 @@ export {
   isThreadInterruptedError,
   ThreadInterruptedError,
 } from './errors.js';
+export { interruptible } from './interruptible.js';
 export { interruptAllThreads, MAX_LIVE_THREADS } from './registry.js';
 export { sleep, sleepAsync } from './sleep.js';
 export {
