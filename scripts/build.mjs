@@ -7,11 +7,16 @@
 //                                           (npm run demo: no tsc on the way to its first line)
 //   node scripts/build.mjs --examples DIR   only the examples, into DIR (tests)
 //
-// Bundles: a thread loads dist/bootstrap.js, then its target, and dist/index.js when the target
-// imports 'graceful-threads'. Each file a thread loads costs start time and memory in every
-// thread, so each entry is one file. Modules both bundles contain (the thread state, the errors)
-// are evaluated twice in such a thread; they keep their state on registered global symbols, so
-// the two copies share it (as two copies of the package do).
+// Bundles: dist/index.js is the package's entry and each thread's (src/bootstrap.ts): a thread
+// loads it, then its target, and a target that imports 'graceful-threads' loads nothing more.
+// Each file a thread loads costs start time, and every byte of code in it memory in every
+// thread, run or not (src/lazy.ts). So what a thread that only polls its flag never runs (the
+// Thread class, the waits, errors rebuilt across threads, the codec of interrupt reasons) is
+// dist/heavy.js, loaded on first use. It holds no copy of what index.js holds: index.js hands it
+// those modules' bindings (only the ones heavy.js uses) as it loads it (src/lazy-require.ts), so
+// each module runs once in a thread and both halves share their classes (ThreadInterruptedError).
+// Not through an import of index.js: where a loader turns required ES modules into CommonJS (tsx
+// does), that import would load a second copy of index.js.
 //
 // dist/ is built in a staging directory and swapped in, so that a test run or a demo starting
 // beside a rebuild does not load half-written files.
@@ -38,29 +43,109 @@ const common = {
   absWorkingDir: root,
 };
 
-/**
- * The bootstrap loads the package's main module (dist/index.js) only when a thread's args hold
- * locks, queues…: as the sibling file, never bundled into it.
- */
-const mainModuleStaysExternal = {
-  name: 'main-module-stays-external',
+/** In the bundles, src/lazy-require.ts takes src/lazy.ts's place (src/lazy.ts says why). */
+const lazyRequire = {
+  name: 'lazy-require',
   setup(build) {
-    build.onResolve({ filter: /^\.\/index\.js$/ }, (args) =>
-      args.importer.endsWith('bootstrap.ts') ? { path: './index.js', external: true } : undefined,
+    build.onResolve({ filter: /^\.\/lazy\.js$/ }, (args) =>
+      args.importer.startsWith(join(root, 'src')) ? { path: join(root, 'src', 'lazy-require.ts') } : undefined,
     );
   },
 };
 
+/** Where src/lazy-require.ts puts index.js's bindings while heavy.js loads. */
+const INTERNALS_KEY = 'graceful-threads.heavy-internals.v1';
+
+/**
+ * Resolves, in heavy.js, the modules index.js holds (`shared`, absolute paths): to an external
+ * `light:<path>` while collecting which bindings heavy.js uses, then to modules that take those
+ * bindings from what index.js hands over (src/lazy-require.ts).
+ */
+function sharedFromIndex(shared, names) {
+  return {
+    name: 'shared-from-index',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const path = resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+        if (!shared.has(path)) return undefined;
+        const module = relative(root, path);
+        return names === undefined
+          ? { path: `light:${module}`, external: true }
+          : { path: module, namespace: 'shared' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'shared' }, (args) => {
+        const used = names.get(args.path) ?? [];
+        const internals = `globalThis[Symbol.for(${JSON.stringify(INTERNALS_KEY)})]`;
+        return {
+          loader: 'js',
+          contents:
+            used.length === 0
+              ? ''
+              : `export const { ${used.join(', ')} } = ${internals}[${JSON.stringify(args.path)}];`,
+        };
+      });
+    },
+  };
+}
+
+/** The bindings of each shared module that a bundle built with `sharedFromIndex(shared)` imports. */
+function importedBindings(code) {
+  const names = new Map();
+  const statements = /^import\s*\{([^}]*)\}\s*from\s*"light:([^"]+)";/gm;
+  for (const [, list, module] of code.matchAll(statements)) {
+    const bindings = list
+      .split(',')
+      .map((item) => item.trim().split(/\s+as\s+/)[0])
+      .filter(Boolean);
+    names.set(module, [...new Set([...(names.get(module) ?? []), ...bindings])]);
+  }
+  const all = code.match(/"light:/g)?.length ?? 0;
+  const parsed = code.match(statements)?.length ?? 0;
+  if (all !== parsed)
+    throw new Error('heavy.js imports a shared module in a form the build cannot follow (import { a, b } only)');
+  return names;
+}
+
 /** Bundles src/ into `outdir`, writing the files as if they were in dist/ (their maps point to ../src). */
 async function bundlePackage(outdir) {
-  const result = await esbuild.build({
-    ...common,
-    entryPoints: { index: 'src/index.ts', bootstrap: 'src/bootstrap.ts' },
-    outdir: dist,
-    write: false,
-    plugins: [mainModuleStaysExternal],
+  const light = { ...common, outdir: dist, write: false, plugins: [lazyRequire] };
+  // What index.js holds: every module the package's entry reaches.
+  const plain = await esbuild.build({
+    ...light,
+    entryPoints: { index: 'src/index.ts' },
+    metafile: true,
+    sourcemap: false,
   });
-  for (const file of result.outputFiles) writeFileSync(join(outdir, relative(dist, file.path)), file.contents);
+  const shared = new Set(Object.keys(plain.metafile.inputs).map((input) => resolve(root, input)));
+  // Which of their bindings heavy.js uses.
+  const heavy = { ...common, entryPoints: { heavy: 'src/heavy.ts' }, outdir: dist, write: false };
+  const probe = await esbuild.build({ ...heavy, sourcemap: false, plugins: [sharedFromIndex(shared)] });
+  const names = importedBindings(probe.outputFiles[0].text);
+  // index.js, handing those bindings over; heavy.js, taking them.
+  const imports = [];
+  const entries = [];
+  [...names].forEach(([module, bindings], m) => {
+    imports.push(`import { ${bindings.map((name) => `${name} as m${m}_${name}`).join(', ')} } from './${module}';`);
+    entries.push(`${JSON.stringify(module)}: { ${bindings.map((name) => `${name}: m${m}_${name}`).join(', ')} }`);
+  });
+  const entry = {
+    name: 'light-entry',
+    setup(build) {
+      build.onResolve({ filter: /^light-entry$/ }, () => ({ path: 'index', namespace: 'light-entry' }));
+      build.onLoad({ filter: /.*/, namespace: 'light-entry' }, () => ({
+        resolveDir: root,
+        loader: 'js',
+        contents: `export * from './src/index.ts';\nimport { provideInternals } from './src/lazy-require.ts';\n${imports.join('\n')}\nprovideInternals(${JSON.stringify(INTERNALS_KEY)}, { ${entries.join(', ')} });\n`,
+      }));
+    },
+  };
+  const results = await Promise.all([
+    esbuild.build({ ...light, entryPoints: { index: 'light-entry' }, plugins: [entry, lazyRequire] }),
+    esbuild.build({ ...heavy, plugins: [sharedFromIndex(shared, names)] }),
+  ]);
+  for (const file of results.flatMap((result) => result.outputFiles)) {
+    writeFileSync(join(outdir, relative(dist, file.path)), file.contents);
+  }
 }
 
 /** Emits the declarations (and type-checks src) into `outdir`, with maps as if it were dist/. */

@@ -1,44 +1,34 @@
 /**
- * The entry module of every thread this library starts: attaches the thread to its slot (by
- * importing the thread state before any user code), runs the target export and reports its
- * outcome on a private port, leaving `parentPort` to the user.
+ * What runs a thread this library starts: attaches the thread to its slot (by importing the
+ * thread state before any user code), runs the target export and reports its outcome on a
+ * private port, leaving `parentPort` to the user.
+ *
+ * The package's entry (src/index.ts) imports it, and a thread's entry is the package's entry: a
+ * target that imports the package then loads no second file. Only the copy of the package the
+ * thread started with runs the target (it claims the start data); another copy a target imports,
+ * and the package in any other thread, do nothing here.
  */
 
 import { markEnded } from './control-block.js';
-import { describeError, thrownText } from './error-transfer.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
+import { heavy } from './lazy.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
-import { createKeepAlive, moduleFileExists, onFatalError, onThreadEnd, runtimeName } from './runtime/node.js';
-import { readStartData, state } from './thread-state.js';
+import {
+  createKeepAlive,
+  type MessagePort,
+  moduleFileExists,
+  onFatalError,
+  onThreadEnd,
+  runtimeName,
+} from './runtime/node.js';
+import { claimStartData, type StartData, state } from './thread-state.js';
 
-const start = readStartData();
-if (start === undefined) {
-  throw new Error('graceful-threads: bootstrap.js runs only as the entry of a Thread.');
-}
-const { port } = start;
-
-// For a parent blocked in joinSync(), which hears no 'error' or 'exit' event: the error the
-// thread dies of, then the end itself, in shared memory, after every other 'exit' listener.
-let fatal: { readonly error: unknown } | undefined;
-onFatalError((error) => {
-  fatal = { error };
-});
-onThreadEnd((exitCode) => {
-  if (fatal !== undefined && exitCode !== 0) {
-    try {
-      port.postMessage({ type: 'crash', error: describeError(fatal.error) } satisfies CrashMessage);
-    } catch {
-      // The port may be closed already; the parent's 'error' event still has the error.
-    }
-  }
-  markEnded(state.block, state.self, exitCode);
-});
-
-function report(message: OutcomeMessage): void {
+function report(port: MessagePort, message: OutcomeMessage): void {
   try {
     port.postMessage(message);
   } catch (cause) {
     if (message.type !== 'result') throw cause;
+    const { describeError, thrownText } = heavy();
     const error = codedError(
       TypeError,
       'ERR_THREAD_RESULT_NOT_CLONEABLE',
@@ -97,39 +87,66 @@ async function loadTarget(href: string, exportName: string): Promise<(...args: u
   return target as (...args: unknown[]) => unknown;
 }
 
-/**
- * Revives the locks, queues... in the args with the package's main module (which the target, if it
- * uses them, imports too): it registers its unpacking on a global symbol as it loads.
- */
-async function unpackArgs(args: readonly unknown[]): Promise<unknown[]> {
-  await import('./index.js');
-  const unpack = (globalThis as Record<symbol, unknown>)[Symbol.for('graceful-threads.unpack-shared.v1')];
-  return (unpack as (value: unknown) => unknown[])(args);
+// On a registered global symbol, set by the first copy of the package whose shared objects
+// loaded in this thread: args are revived with the very classes the target imports. Else this
+// copy's, loaded now (a thread whose args hold no shared object never loads them).
+const UNPACK_KEY = Symbol.for('graceful-threads.unpack-shared.v1');
+
+/** Revives the locks, queues... in the args. */
+function unpackArgs(args: readonly unknown[]): unknown[] {
+  const holder = globalThis as Record<symbol, unknown>;
+  const unpack = (holder[UNPACK_KEY] ?? heavy().unpack) as (value: unknown) => unknown[];
+  return unpack(args);
 }
 
-// The event loop emptied while the target's promise is pending: nothing left can settle it, and
-// the thread is about to end. Said now, as the outcome; should something still settle it later
-// (a 'beforeExit' listener of the user's scheduled more work), that outcome is the last word.
-const keepAlive = createKeepAlive(() => report({ type: 'unsettled' }));
-state.targetKeepAlive = keepAlive;
+/** Runs the target of the thread that `start` describes, and reports how it ended on its port. */
+function runThread(start: StartData): void {
+  const { port } = start;
 
-// Not a top-level await: a module whose top-level await never settles makes Node end the thread
-// with exit code 13 and print a warning that points into this file.
-const run = async (): Promise<void> => {
-  try {
-    const target = await loadTarget(start.moduleHref, start.exportName);
-    report({ type: 'result', value: await target(...(start.shared ? await unpackArgs(start.args) : start.args)) });
-  } catch (error) {
-    // The brand check first: the common way to end, and one function to compile rather than three.
-    if (isThreadInterruptedError(error) || endsThreadGracefully(error)) {
-      port.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
-    } else {
-      report({ type: 'error', error: describeError(error) });
+  // For a parent blocked in joinSync(), which hears no 'error' or 'exit' event: the error the
+  // thread dies of, then the end itself, in shared memory, after every other 'exit' listener.
+  let fatal: { readonly error: unknown } | undefined;
+  onFatalError((error) => {
+    fatal = { error };
+  });
+  onThreadEnd((exitCode) => {
+    if (fatal !== undefined && exitCode !== 0) {
+      try {
+        port.postMessage({ type: 'crash', error: heavy().describeError(fatal.error) } satisfies CrashMessage);
+      } catch {
+        // The port may be closed already; the parent's 'error' event still has the error.
+      }
     }
-  } finally {
-    state.targetKeepAlive = undefined;
-    keepAlive.close();
-  }
-};
+    markEnded(state.block, state.self, exitCode);
+  });
 
-void run();
+  // The event loop emptied while the target's promise is pending: nothing left can settle it,
+  // and the thread is about to end. Said now, as the outcome; should something still settle it
+  // later (a 'beforeExit' listener of the user's scheduled more work), that outcome is the last word.
+  const keepAlive = createKeepAlive(() => report(port, { type: 'unsettled' }));
+  state.targetKeepAlive = keepAlive;
+
+  // Not a top-level await: a module whose top-level await never settles makes Node end the
+  // thread with exit code 13 and print a warning that points into this file.
+  const run = async (): Promise<void> => {
+    try {
+      const target = await loadTarget(start.moduleHref, start.exportName);
+      const args = start.shared ? unpackArgs(start.args) : start.args;
+      report(port, { type: 'result', value: await target(...args) });
+    } catch (error) {
+      // The brand check first: the common way to end, and one function to compile rather than three.
+      if (isThreadInterruptedError(error) || endsThreadGracefully(error)) {
+        port.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
+      } else {
+        report(port, { type: 'error', error: heavy().describeError(error) });
+      }
+    } finally {
+      state.targetKeepAlive = undefined;
+      keepAlive.close();
+    }
+  };
+  void run();
+}
+
+const start = claimStartData();
+if (start !== undefined) runThread(start);

@@ -16,8 +16,8 @@ import {
   setCriticalDepth,
 } from './control-block.js';
 import { invalidArgType, ThreadInterruptedError } from './errors.js';
-import { encodeReason } from './reason.js';
-import { allowManyListeners, decodeValue, isMainThread, type KeepAlive } from './runtime/node.js';
+import { heavy } from './lazy.js';
+import { allowManyListeners, isMainThread, type KeepAlive } from './runtime/node.js';
 import { callerIn, state } from './thread-state.js';
 
 // This thread's flag word is words[index]; neither ever changes.
@@ -130,7 +130,7 @@ function currentReason(): unknown {
   const stored = readReason(state.block, state.self, state.reasonCache?.seq);
   if (stored === undefined) return undefined;
   if (stored === 'unchanged') return state.reasonCache?.value;
-  const value = stored.bytes === undefined ? undefined : decodeValue(stored.bytes);
+  const value = stored.bytes === undefined ? undefined : heavy().decodeValue(stored.bytes);
   state.reasonCache = { seq: stored.seq, value };
   return value;
 }
@@ -346,7 +346,9 @@ const current: CurrentThread = Object.freeze({
     return isInterruptRequested(state.block, state.self);
   },
   interrupt(reason?: unknown): void {
-    requestInterrupt(state.block, state.self, encodeReason(reason), callerIn(state.block));
+    // Without a reason there is nothing to clone, and the codec stays unloaded.
+    const bytes = reason === undefined ? undefined : heavy().encodeReason(reason);
+    requestInterrupt(state.block, state.self, bytes, callerIn(state.block));
     abortSignalIfInterrupted();
   },
 });

@@ -12,7 +12,7 @@
  * as `util.inspect` would.
  */
 import { isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
-import { inspectValue } from './runtime/node.js';
+import { inspectValue } from './runtime/node-codec.js';
 
 /** A thrown value, error, or property value of one, in a form that can be posted to another thread. */
 export type TransferredError =

@@ -3,6 +3,17 @@
  *
  * @packageDocumentation
  */
+// Also each thread's entry: in a thread this library started, it runs the thread's target.
+import './bootstrap.js';
+import { heavy } from './lazy.js';
+import { lazyClass } from './lazy-class.js';
+import type { Thread as ThreadClass, ThreadTarget } from './thread.js';
+import type { Barrier as BarrierClass } from './waits/barrier.js';
+import type { Condition as ConditionClass } from './waits/condition.js';
+import type { Event as EventClass } from './waits/event.js';
+import type { Lock as LockClass } from './waits/lock.js';
+import type { Semaphore as SemaphoreClass } from './waits/semaphore.js';
+
 export {
   type CriticalSection,
   type CurrentThread,
@@ -23,17 +34,94 @@ export {
 export { interruptible } from './interruptible.js';
 export { interruptAllThreads, MAX_LIVE_THREADS } from './registry.js';
 export { sleep, sleepAsync } from './sleep.js';
-export {
-  type JoinOptions,
-  Thread,
-  type ThreadConstructorOptions,
-  type ThreadOptions,
-  type ThreadResult,
-  type ThreadState,
-  type ThreadTarget,
+export type {
+  JoinOptions,
+  ThreadConstructorOptions,
+  ThreadOptions,
+  ThreadResult,
+  ThreadState,
+  ThreadTarget,
 } from './thread.js';
-export { Barrier } from './waits/barrier.js';
-export { Condition } from './waits/condition.js';
-export { Event } from './waits/event.js';
-export { Lock } from './waits/lock.js';
-export { Semaphore, type SemaphoreOptions } from './waits/semaphore.js';
+export type { SemaphoreOptions } from './waits/semaphore.js';
+
+// The classes below live in the package's lazily loaded half (src/lazy.ts): a thread that only
+// polls its flag never loads them. Each export is a stand-in that behaves as the class (`new`,
+// `instanceof`, `extends`, statics) and loads it on first use; the class documents itself.
+
+/**
+ * A worker thread that can be asked to stop gracefully (see the class {@link ThreadClass}).
+ *
+ * @example
+ * ```ts
+ * const thread = new Thread(new URL('./crunch.js', import.meta.url), { args: [items] }).start();
+ * thread.interrupt();
+ * await thread.join();
+ * ```
+ */
+export const Thread: typeof ThreadClass = lazyClass('Thread', () => heavy().Thread);
+export type Thread<Target extends ThreadTarget = (...args: unknown[]) => unknown> = ThreadClass<Target>;
+
+/**
+ * A lock between threads whose waits are interruption points (see the class {@link LockClass}).
+ *
+ * @example
+ * ```ts
+ * const lock = new Lock();
+ * {
+ *   using _ = lock.hold();
+ *   counter[0]++;
+ * }
+ * ```
+ */
+export const Lock: typeof LockClass = lazyClass('Lock', () => heavy().Lock);
+export type Lock = LockClass;
+
+/**
+ * A one-way flag between threads that can be waited for (see the class {@link EventClass}).
+ *
+ * @example
+ * ```ts
+ * const ready = new Event();
+ * ready.set(); // in one thread
+ * ready.wait(); // in another, given `ready` in its args
+ * ```
+ */
+export const Event: typeof EventClass = lazyClass('Event', () => heavy().Event);
+export type Event = EventClass;
+
+/**
+ * A counting semaphore between threads (see the class {@link SemaphoreClass}).
+ *
+ * @example
+ * ```ts
+ * const connections = new Semaphore(4); // at most 4 at once, across all threads
+ * connections.acquire();
+ * try { await query(); } finally { connections.release(); }
+ * ```
+ */
+export const Semaphore: typeof SemaphoreClass = lazyClass('Semaphore', () => heavy().Semaphore);
+export type Semaphore = SemaphoreClass;
+
+/**
+ * A condition variable between threads, bound to a {@link Lock} (see the class {@link ConditionClass}).
+ *
+ * @example
+ * ```ts
+ * const lock = new Lock();
+ * const changed = new Condition(lock);
+ * ```
+ */
+export const Condition: typeof ConditionClass = lazyClass('Condition', () => heavy().Condition);
+export type Condition = ConditionClass;
+
+/**
+ * A barrier a fixed number of threads wait at until all have arrived (see the class {@link BarrierClass}).
+ *
+ * @example
+ * ```ts
+ * const barrier = new Barrier(4);
+ * barrier.wait(); // in each of the 4 threads
+ * ```
+ */
+export const Barrier: typeof BarrierClass = lazyClass('Barrier', () => heavy().Barrier);
+export type Barrier = BarrierClass;

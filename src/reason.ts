@@ -6,7 +6,8 @@
  */
 import { REASON_BYTES } from './control-block.js';
 import { codedError, describeValue } from './errors.js';
-import { BytesCloneError, decodeValue, encodeValue, runtimeName, withoutStackTrace } from './runtime/node.js';
+import { runtimeName } from './runtime/node.js';
+import { BytesCloneError, decodeValue, encodeValue, withoutStackTrace } from './runtime/node-codec.js';
 
 // What structured clone accepts but bytes cannot hold: say why, and how to get it there instead.
 function refusalMessage(cause: unknown): string | undefined {

@@ -9,7 +9,7 @@
  * can never be left holding their slots.
  */
 import { type ControlBlock, createControlBlock, liveSlots, requestInterrupt } from './control-block.js';
-import { encodeReason } from './reason.js';
+import { heavy } from './lazy.js';
 import { callerIn, state } from './thread-state.js';
 
 /**
@@ -41,7 +41,8 @@ export function ensureRegistry(): ControlBlock {
  * ```
  */
 export function interruptAllThreads(reason?: unknown): number {
-  const bytes = encodeReason(reason);
+  // Without a reason there is nothing to clone, and the codec stays unloaded.
+  const bytes = reason === undefined ? undefined : heavy().encodeReason(reason);
   const registry = state.registry;
   if (registry === undefined) return 0;
   const caller = callerIn(registry);

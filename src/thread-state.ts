@@ -16,9 +16,14 @@ import {
 } from './control-block.js';
 import { currentThreadId, isMainThread, type KeepAlive, type MessagePort, startData } from './runtime/node.js';
 
-/** Where a thread started by this library finds its control data inside `workerData`. */
-export const START_KEY = 'graceful-threads:start:v1';
+/**
+ * Where a thread started by this library finds its control data inside `workerData`. v2: the
+ * thread's entry is the package's own, which runs the target once it claims this data; a copy of
+ * the package from before that (v1, with a bootstrap of its own) finds no data of its kind here.
+ */
+export const START_KEY = 'graceful-threads:start:v2';
 const STATE_KEY: unique symbol = Symbol.for('graceful-threads.thread-state.v1');
+const CLAIMED: unique symbol = Symbol.for('graceful-threads.start-claimed');
 
 /** What a thread started by this library receives, besides its arguments. */
 export interface StartData {
@@ -64,6 +69,18 @@ export function readStartData(): StartData | undefined {
   const data = (startData as Record<string, unknown>)[START_KEY];
   if (typeof data !== 'object' || data === null) return undefined;
   return isControlMemory((data as Partial<StartData>).registry) ? (data as StartData) : undefined;
+}
+
+/**
+ * Returns this thread's start data to its first caller only: the copy of the package the thread
+ * was started with, which runs its target. Undefined for every later caller (another copy the
+ * target imports), and in threads this library did not start.
+ */
+export function claimStartData(): StartData | undefined {
+  const start = readStartData();
+  if (start === undefined || (start as { [CLAIMED]?: true })[CLAIMED] === true) return undefined;
+  Object.defineProperty(start, CLAIMED, { value: true });
+  return start;
 }
 
 function createState(): OwnState {

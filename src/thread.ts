@@ -112,7 +112,8 @@ export type ThreadConstructorOptions<Target extends ThreadTarget> =
     ? [options?: ThreadOptions<Parameters<Target>>]
     : [options: ThreadOptions<Parameters<Target>> & { args: Parameters<Target> }];
 
-const bootstrapUrl = new URL('./bootstrap.js', import.meta.url);
+// A thread's entry is the package's own (src/bootstrap.ts says why).
+const entryUrl = new URL('./index.js', import.meta.url);
 
 /** Whether this thread has run {@link Thread}'s interrupt and exit paths once. */
 let warmedUp = false;
@@ -311,7 +312,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     const channel = openReportChannel();
     let worker: Worker;
     try {
-      worker = startWorker(bootstrapUrl, this.#workerOptions(registry, slot, channel.threadEnd), this.#events(channel));
+      worker = startWorker(entryUrl, this.#workerOptions(registry, slot, channel.threadEnd), this.#events(channel));
     } catch (error) {
       channel.close();
       releaseSlot(registry, slot);
@@ -349,7 +350,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
    */
   static #warmUp(): void {
     try {
-      const thread = new Thread(bootstrapUrl, { name: 'warm-up' });
+      const thread = new Thread(entryUrl, { name: 'warm-up' });
       thread.interrupt(); // the early-interrupt branch
       const block = createControlBlock(1);
       const slot = allocateSlot(block, undefined);

@@ -28,4 +28,16 @@ describe('two copies of the package in one thread', () => {
       reason: 'both',
     });
   });
+
+  it('run the target once: only the copy the thread started with runs it', async () => {
+    cpSync(new URL('../dist', import.meta.url), join(dir, 'dist-runs'), { recursive: true });
+    const copyUrl = pathToFileURL(join(dir, 'dist-runs', 'index.js')).href;
+    const runs = syncArray(1);
+    const thread = new Thread(new URL('./fixtures/dual-package.mjs', import.meta.url), {
+      export: 'countRuns',
+      args: [runs, copyUrl],
+    }).start();
+    await within(thread.join());
+    assert.equal(Atomics.load(runs, 0), 1);
+  });
 });

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { inspect, isDeepStrictEqual } from 'node:util';
 import { interruptAllThreads, Thread } from 'graceful-threads';
 import { encodeReason } from '../src/reason.ts';
-import { decodeValue } from '../src/runtime/node.ts';
+import { decodeValue } from '../src/runtime/node-codec.ts';
 // @ts-expect-error: a JavaScript fixture without types
 import { shape } from './fixtures/shape.mjs';
 import { syncArray, waitFor, within } from './helpers.ts';

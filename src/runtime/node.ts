@@ -1,7 +1,9 @@
 /**
- * The one module that imports `node:` APIs. The in-thread core needs only what it finds here
- * (thread identity, the data a thread was started with, a structured-clone codec), so porting to
- * Deno, Bun or Web Workers means writing another adapter with the same exports.
+ * The one module, with the structured-clone codec (./node-codec.ts), that imports `node:` APIs.
+ * The in-thread core needs only what it finds in these two (thread identity, the data a thread
+ * was started with, the codec), so porting to Deno, Bun or Web Workers means writing another
+ * adapter with the same exports. The codec is a module of its own so that only the package's
+ * lazily loaded half (src/lazy.ts) contains it.
  */
 
 import { resolve as resolvePath } from 'node:path';
@@ -30,16 +32,6 @@ export const currentThreadId: number = threadId;
 /** The `workerData` the calling thread was started with (undefined in the main thread). */
 export const startData: unknown = workerData;
 
-// The structured-clone codec for interrupt reasons, and the description of uncloneable values.
-export {
-  BytesCloneError,
-  type BytesRefusal,
-  decodeValue,
-  encodeValue,
-  inspectValue,
-  withoutStackTrace,
-} from './node-codec.js';
-
 /** Resolves a module given as a path (absolute, or relative to the working directory) or URL. */
 export function moduleUrl(module: string | URL): URL {
   if (module instanceof URL) return module;
@@ -50,6 +42,15 @@ export function moduleUrl(module: string | URL): URL {
 /** False when `href` is a file URL whose file does not exist. */
 export function moduleFileExists(href: string): boolean {
   return !href.startsWith('file:') || builtin('node:fs').existsSync(fileURLToPath(href));
+}
+
+/**
+ * Loads the ES module `specifier` (relative to this module) synchronously, through `require()`
+ * of an ES module (unflagged on Node 20.19+ and 22.12+): in dist/, the package's lazily loaded
+ * half (src/lazy.ts).
+ */
+export function requireSibling(specifier: string): unknown {
+  return builtin('node:module').createRequire(import.meta.url)(specifier);
 }
 
 /** A handle that keeps the thread's event loop alive while it has more `ref()`s than `unref()`s. */

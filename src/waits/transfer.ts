@@ -43,8 +43,8 @@ export function unpack(value: unknown): unknown {
 }
 /**
  * Where a thread's bootstrap finds {@link unpack} for its args: on a registered global symbol,
- * set when the package's main module loads, so that args are revived with the very classes the
- * target imports (and the bootstrap carries none of this code).
+ * set by the first copy of the package whose shared objects load in the thread, so that args are
+ * revived with the very classes the target imports (and the bootstrap carries none of this code).
  */
 export const UNPACK_KEY = Symbol.for('graceful-threads.unpack-shared.v1');
 (globalThis as Record<symbol, unknown>)[UNPACK_KEY] ??= unpack;

@@ -1,0 +1,131 @@
+// The package's lazily loaded half (src/lazy.ts): what loads it, and the stand-ins the package
+// exports in place of its classes (src/lazy-class.ts).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import {
+  Barrier,
+  Condition,
+  clearInterrupt,
+  currentThread,
+  Event,
+  Lock,
+  Semaphore,
+  Thread,
+  ThreadInterruptedError,
+} from 'graceful-threads';
+import { syncArray, waitFor, within } from './helpers.ts';
+
+const fixture = new URL('./fixtures/lazy.mjs', import.meta.url);
+
+describe('the lazily loaded half of the package', () => {
+  it('is not bundled into the file every thread loads', () => {
+    // esbuild marks where each source module starts; each of these costs every thread memory.
+    const entry = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+    const bundled = [...entry.matchAll(/^\/\/ (src\/\S+\.ts)$/gm)].map((match) => match[1]);
+    assert.ok(bundled.includes('src/current.ts'), 'the markers are still where this test looks');
+    const heavy = bundled.filter((module) =>
+      /^src\/(thread|error-transfer|reason|runtime\/node-codec|waits\/.*)\.ts$/.test(module!),
+    );
+    assert.deepEqual(heavy, []);
+    // And heavy.js takes what they share from index.js instead of holding a second copy.
+    const lazy = readFileSync(new URL('../dist/heavy.js', import.meta.url), 'utf8');
+    assert.ok(!/^\/\/ src\/(current|control-block|errors|thread-state)\.ts$/m.test(lazy), 'heavy.js copies a module');
+  });
+
+  it('stays unloaded in a thread that uses only the in-thread API, and loads to read a reason', async () => {
+    const sync = syncArray();
+    const thread = new Thread(fixture, { export: 'inThreadApi', args: [sync] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt({ why: 'lazy' });
+    assert.deepEqual(await within(thread.join()), {
+      before: false,
+      notALock: false,
+      withoutReason: true,
+      after: true,
+      reason: { why: 'lazy' },
+    });
+  });
+
+  it('loads in a thread that makes a lock', async () => {
+    const thread = new Thread(fixture, { export: 'makesALock' }).start();
+    assert.deepEqual(await within(thread.join()), { before: false, after: true, isLock: true });
+  });
+
+  it('throws the exported ThreadInterruptedError from its waits, in a thread and in the main thread', async () => {
+    const lock = new Lock();
+    lock.acquire();
+    try {
+      const sync = syncArray();
+      const thread = new Thread(fixture, { export: 'waitsForLock', args: [lock, sync] }).start();
+      await waitFor(sync, 0, 1);
+      thread.interrupt('stop');
+      assert.deepEqual(await within(thread.join()), {
+        sameClass: true,
+        instance: true,
+        lockIsLock: true,
+        reason: 'stop',
+      });
+    } finally {
+      lock.release();
+    }
+    currentThread().interrupt();
+    try {
+      assert.throws(
+        () => new Lock().acquire(),
+        (error: unknown) => (error as Error).constructor === ThreadInterruptedError,
+      );
+    } finally {
+      clearInterrupt();
+    }
+  });
+});
+
+describe('the stand-ins of the lazily loaded classes', () => {
+  const made = {
+    Thread: () => new Thread(fixture),
+    Lock: () => new Lock(),
+    Event: () => new Event(),
+    Semaphore: () => new Semaphore(1),
+    Condition: () => new Condition(),
+    Barrier: () => new Barrier(2),
+  };
+  const classes = { Thread, Lock, Event, Semaphore, Condition, Barrier };
+
+  for (const [name, make] of Object.entries(made)) {
+    const Class = classes[name as keyof typeof classes] as unknown as new (...args: unknown[]) => object;
+    it(`${name}: new, instanceof, constructor and prototype are the class's`, () => {
+      const instance = make();
+      assert.ok(instance instanceof Class);
+      assert.equal(instance.constructor, Class);
+      assert.equal(Object.getPrototypeOf(instance), Class.prototype);
+      assert.ok(!({} instanceof Class));
+      assert.throws(() => (Class as unknown as () => unknown)(), TypeError, 'a class is not callable');
+    });
+  }
+
+  it('can be extended, and the subclass constructs through the class', () => {
+    class NamedLock extends Lock {
+      readonly label: string;
+      constructor(label: string) {
+        super();
+        this.label = label;
+      }
+    }
+    const lock = new NamedLock('mine');
+    assert.ok(lock instanceof NamedLock && lock instanceof Lock);
+    assert.equal(lock.constructor, NamedLock);
+    assert.equal(lock.label, 'mine');
+    // The class's private state is there: its methods work on the subclass's instances.
+    assert.equal(lock.tryAcquire(), true);
+    assert.equal(lock.tryAcquire(), false);
+    lock.release();
+  });
+
+  it('a subclass of Thread starts a thread', async () => {
+    class Named extends Thread {}
+    const thread = new Named(fixture, { export: 'makesALock' }).start();
+    assert.ok(thread instanceof Thread);
+    assert.deepEqual(await within(thread.join()), { before: false, after: true, isLock: true });
+  });
+});
