@@ -10,6 +10,7 @@ const benchmarks = {
   start: './start.js',
   memory: './memory.js',
   waits: './waits.js',
+  queue: './queue.js',
 };
 
 const names = process.argv.slice(2);

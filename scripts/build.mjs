@@ -221,7 +221,7 @@ function safeReaddir(dir) {
 async function buildExamples(outdir) {
   await esbuild.build({
     ...common,
-    entryPoints: ['examples/demo.ts', 'examples/sleeper.ts'],
+    entryPoints: ['examples/demo.ts', 'examples/sleeper.ts', 'examples/pipeline.ts', 'examples/pipeline-stages.ts'],
     outdir,
     external: ['graceful-threads'],
   });

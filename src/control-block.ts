@@ -224,7 +224,7 @@ function liveWord(gen: number): number {
 }
 
 /** Slots at or above this index have never been used: scans stop there. */
-function highWater(block: ControlBlock): number {
+export function highWater(block: ControlBlock): number {
   return block.atomics.load(block.words, Header.highWater);
 }
 

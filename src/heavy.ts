@@ -12,6 +12,7 @@ export { Barrier } from './waits/barrier.js';
 export { Condition } from './waits/condition.js';
 export { Event } from './waits/event.js';
 export { Lock } from './waits/lock.js';
+export { Queue } from './waits/queue.js';
 export { Semaphore } from './waits/semaphore.js';
 export { unpack } from './waits/transfer.js';
 

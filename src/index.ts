@@ -12,6 +12,7 @@ import type { Barrier as BarrierClass } from './waits/barrier.js';
 import type { Condition as ConditionClass } from './waits/condition.js';
 import type { Event as EventClass } from './waits/event.js';
 import type { Lock as LockClass } from './waits/lock.js';
+import type { Queue as QueueClass } from './waits/queue.js';
 import type { Semaphore as SemaphoreClass } from './waits/semaphore.js';
 
 export {
@@ -42,6 +43,7 @@ export type {
   ThreadState,
   ThreadTarget,
 } from './thread.js';
+export type { QueueOptions } from './waits/queue.js';
 export type { SemaphoreOptions } from './waits/semaphore.js';
 
 // The classes below live in the package's lazily loaded half (src/lazy.ts): a thread that only
@@ -101,6 +103,20 @@ export type Event = EventClass;
  */
 export const Semaphore: typeof SemaphoreClass = lazyClass('Semaphore', () => heavy().Semaphore);
 export type Semaphore = SemaphoreClass;
+
+/**
+ * A bounded queue of structured-cloneable values between threads, through shared memory (see the
+ * class {@link QueueClass}).
+ *
+ * @example
+ * ```ts
+ * const jobs = new Queue<Job>({ capacity: 64 });
+ * jobs.put({ id: 1 }); // in a producer
+ * for (const job of jobs) handle(job); // in a consumer: until jobs.close() and drained
+ * ```
+ */
+export const Queue: typeof QueueClass = lazyClass('Queue', () => heavy().Queue);
+export type Queue<T = unknown> = QueueClass<T>;
 
 /**
  * A condition variable between threads, bound to a {@link Lock} (see the class {@link ConditionClass}).

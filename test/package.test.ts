@@ -76,6 +76,37 @@ console.log(JSON.stringify({ result: await thread.join(), state: thread.state })
     );
     const output = execFileSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8', timeout: 60_000 });
     assert.deepEqual(JSON.parse(output), { state: 'interrupted' });
+    // The waits, from the lazily loaded half, as a user uses them: a lock and a queue handed to a
+    // thread, a blocking join, an interrupt that wakes a waiting thread.
+    writeFileSync(
+      join(project, 'waits-worker.js'),
+      `export default function consume(queue, lock, counter) {
+  for (const n of queue) Atomics.add(counter, 0, n); // until the queue is closed and drained
+  lock.acquire(); // held by the main thread: only the interrupt ends this wait
+}`,
+    );
+    writeFileSync(
+      join(project, 'waits-main.js'),
+      `import { Lock, Queue, Thread, isThreadInterruptedError } from 'graceful-threads';
+const queue = new Queue({ capacity: 4 });
+const lock = new Lock();
+lock.acquire();
+const counter = new Int32Array(new SharedArrayBuffer(4));
+const thread = new Thread(new URL('./waits-worker.js', import.meta.url), { args: [queue, lock, counter] }).start();
+for (let n = 1; n <= 100; n++) queue.put(n);
+queue.close();
+while (Atomics.load(counter, 0) !== 5050) await new Promise((resolve) => setTimeout(resolve, 1));
+thread.interrupt();
+let joined;
+try { joined = thread.joinSync(30000); } catch (error) { joined = isThreadInterruptedError(error) ? 'interrupted' : String(error); }
+console.log(JSON.stringify({ sum: counter[0], joined: joined ?? null, state: thread.state, instance: queue instanceof Queue }));`,
+    );
+    const waits = execFileSync(process.execPath, ['waits-main.js'], {
+      cwd: project,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.deepEqual(JSON.parse(waits), { sum: 5050, joined: null, state: 'interrupted', instance: true });
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules/graceful-threads/package.json'), 'utf8'));
     assert.equal(manifest.exports['.'].types, './dist/index.d.ts');
   });

@@ -18,7 +18,7 @@
  *
  * Layout, at `offset` in the primitive's words: `[waiters, seq, bits...]`.
  */
-import { type ControlBlock, FLAG_WAIT_SLICE_MS, isLive, parkIndex, unpark } from '../control-block.js';
+import { type ControlBlock, FLAG_WAIT_SLICE_MS, highWater, isLive, parkIndex, unpark } from '../control-block.js';
 import { state } from '../thread-state.js';
 
 const WAITERS = 0;
@@ -147,7 +147,22 @@ export class WaitQueue implements Parking {
   /** Wakes every thread parked on the queue. Call after changing the state they wait for. */
   wakeAll(): void {
     if (!this.hasWaiters()) return;
-    for (const bit of this.enlisted()) this.wake(bit);
+    // A plain loop over the words slots have ever used, and the root's: every wake runs it.
+    const words = this.#words;
+    const base = this.#offset + BITS;
+    const capacity = this.#registry.capacity;
+    const used = Math.ceil(highWater(this.#registry) / 32);
+    const rootWord = capacity >>> 5;
+    for (let w = 0; w <= rootWord; w++) {
+      if (w >= used && w !== rootWord) continue;
+      let bits = Atomics.load(words, base + w);
+      while (bits !== 0) {
+        const low = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        this.wake(w * 32 + low);
+      }
+    }
+    this.wake(capacity + 1); // threads of other groups, parked on the queue's own word
   }
 
   /**

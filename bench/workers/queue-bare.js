@@ -1,0 +1,46 @@
+// The baseline of bench/queue.js: a plain Worker posting the same items on a MessagePort, one
+// message per item, or receiving them. workerData: { role, port, control, ends, slot, kind, n,
+// rounds } with control and ends laid out as in queue-ours.js.
+import { workerData } from 'node:worker_threads';
+import { itemOf } from './queue-items.js';
+
+const { role, port, control: controlBuffer, ends: endsBuffer, slot, kind, n, rounds } = workerData;
+const control = new Int32Array(controlBuffer);
+
+function ready() {
+  Atomics.add(control, 2, 1);
+  Atomics.notify(control, 2);
+}
+
+if (role === 'producer') {
+  ready();
+  for (let round = 0; round < rounds; round++) {
+    while (Atomics.load(control, 0) < round + 1) Atomics.wait(control, 0, round, 1000);
+    for (let i = 0; i < n; i++) port.postMessage(itemOf(kind, i));
+  }
+  // Its port stays open: the consumer closes the channel once it has every item.
+} else if (role === 'consumer') {
+  const ends = new BigInt64Array(endsBuffer);
+  let count = 0;
+  let round = 0;
+  port.on('message', (item) => {
+    if (++count < n) return;
+    ends[slot * rounds + round] = process.hrtime.bigint();
+    if (item === undefined || (kind === 'object' && typeof item.name !== 'string')) throw new Error('bad item');
+    count = 0;
+    Atomics.add(control, 1, 1);
+    Atomics.notify(control, 1);
+    if (++round === rounds) port.close();
+  });
+  ready();
+} else {
+  // Latency: echoes each message (the round trip), after recording when it arrived (one way).
+  const ends = new BigInt64Array(endsBuffer);
+  let round = 0;
+  port.on('message', (item) => {
+    ends[round++] = process.hrtime.bigint();
+    port.postMessage(item);
+    if (round === rounds) port.close();
+  });
+  ready();
+}

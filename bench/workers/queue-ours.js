@@ -1,0 +1,57 @@
+// Thread targets for bench/queue.js: producers and consumers of a graceful-threads Queue.
+// control (Int32Array): [0] the round the main thread has started (threads wait for it), [1] the
+// consumers that finished the round, [2] the threads ready. ends: a BigInt64Array of when each
+// consumer finished each round (process.hrtime.bigint(), the clock every thread shares).
+import { Queue } from 'graceful-threads';
+import { itemOf } from './queue-items.js';
+
+function ready(control) {
+  Atomics.add(control, 2, 1);
+  Atomics.notify(control, 2);
+}
+
+function awaitRound(control, round) {
+  while (Atomics.load(control, 0) < round + 1) Atomics.wait(control, 0, round, 1000);
+}
+
+/** Puts `n` items a round, for `rounds` rounds. */
+export function producer(controlBuffer, queue, kind, n, rounds) {
+  const control = new Int32Array(controlBuffer);
+  if (!(queue instanceof Queue)) throw new TypeError('not a queue');
+  ready(control);
+  for (let round = 0; round < rounds; round++) {
+    awaitRound(control, round);
+    for (let i = 0; i < n; i++) queue.put(itemOf(kind, i));
+  }
+}
+
+/** Takes `n` items a round and records when it has; checks the last one. */
+export function consumer(controlBuffer, endsBuffer, slot, queue, kind, n, rounds) {
+  const control = new Int32Array(controlBuffer);
+  const ends = new BigInt64Array(endsBuffer);
+  ready(control);
+  for (let round = 0; round < rounds; round++) {
+    awaitRound(control, round);
+    let last;
+    for (let i = 0; i < n; i++) last = queue.take();
+    ends[slot * rounds + round] = process.hrtime.bigint();
+    if (last === undefined || (kind === 'object' && typeof last.name !== 'string')) throw new Error('bad item');
+    Atomics.add(control, 1, 1);
+    Atomics.notify(control, 1);
+  }
+}
+
+/** Latency: takes `rounds` items, recording when each take returned; control[3] = 1 while waiting. */
+export function waitingConsumer(controlBuffer, endsBuffer, queue, rounds) {
+  const control = new Int32Array(controlBuffer);
+  const ends = new BigInt64Array(endsBuffer);
+  for (let round = 0; round < rounds; round++) {
+    Atomics.store(control, 3, 1);
+    Atomics.notify(control, 3);
+    queue.take();
+    ends[round] = process.hrtime.bigint();
+    Atomics.store(control, 3, 2);
+    Atomics.notify(control, 3);
+    Atomics.wait(control, 3, 2); // the main thread reads the time, then lets it go on
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * A queue's items in its cells: how an item is checked and encoded before any position is
+ * claimed (so a refused item leaves the queue as it was), written into a claimed cell, read out
+ * and decoded. Numbers, booleans and null are stored as they are, plain data in the compact codec
+ * (queue-codec.ts), anything else structured clone takes in V8's format, and what bytes cannot
+ * hold (shared memory, objects that cross only by message) goes on the side path
+ * (queue-channel.ts), its cell marked {@link SIDE}.
+ *
+ * A cell is `[sequence, tag, byte length, unused]` words, then the item's bytes.
+ */
+import { codedError, describeValue } from '../errors.js';
+import { BytesCloneError, decodeValue, encodeValue } from '../runtime/node-codec.js';
+import { encodedBytes, encodedWords, encodePlain, NOT_PLAIN, Reader, TOO_LARGE } from './queue-codec.js';
+import { pack, unpack } from './transfer.js';
+
+export const CELL_HEADER_WORDS = 4;
+
+const NUMBER = 1;
+const TRUE = 2;
+const FALSE = 3;
+const NULL = 4;
+/** The compact plain-data encoding. */
+const PLAIN = 5;
+/** Structured-clone bytes (V8's format). */
+const CLONE = 6;
+/** On the side path: the cell holds no bytes, the value travels on the queue's channel. */
+export const SIDE = 7;
+
+/** An item ready to be written to a cell. */
+export interface Payload {
+  tag: number;
+  number: number;
+  /** The encoding, from word 0, in whole words. */
+  bytes: Int32Array | undefined;
+  length: number;
+  /** A side-path item: its packed copy. */
+  side: unknown;
+}
+
+export function newPayload(): Payload {
+  return { tag: 0, number: 0, bytes: undefined, length: 0, side: undefined };
+}
+
+// How what a take read becomes the item.
+const AS_IS = 0;
+const BYTES = 1;
+export const PACKED = 2;
+
+/** What a take found. */
+export interface Taken {
+  /** The attempt's outcome (the queue's WAIT, DONE or SHUT). */
+  outcome: number;
+  /** The item, or what it is decoded from. */
+  value: unknown;
+  /** How `value` becomes the item: as it is, decoded from bytes, or unpacked (side path). */
+  form: number;
+}
+
+export function newTaken(): Taken {
+  return { outcome: 0, value: undefined, form: AS_IS };
+}
+
+/**
+ * Checks and encodes `item` into `payload`. `keep`: copy the bytes out of the shared scratch
+ * buffer (for a put that may wait across other calls: the async ones).
+ *
+ * @throws the coded errors `put` documents: undefined, not cloneable, too large.
+ */
+export function prepareItem(item: unknown, payload: Payload, keep: boolean, maxItemBytes: number): void {
+  payload.bytes = undefined;
+  payload.side = undefined;
+  switch (typeof item) {
+    case 'number':
+      payload.tag = NUMBER;
+      payload.number = item;
+      return;
+    case 'boolean':
+      payload.tag = item ? TRUE : FALSE;
+      return;
+    case 'undefined':
+      throw codedError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        'A queue cannot hold undefined: take() returns undefined on a timeout. Put null, or wrap the value ({ value }).',
+      );
+    case 'object':
+      if (item === null) {
+        payload.tag = NULL;
+        return;
+      }
+  }
+  let length: number;
+  try {
+    length = encodePlain(item, maxItemBytes);
+  } catch (error) {
+    throw notCloneable(item, error);
+  }
+  if (length === TOO_LARGE) throw tooLarge(maxItemBytes, undefined);
+  if (length !== NOT_PLAIN) {
+    payload.tag = PLAIN;
+    payload.bytes = keep ? copyOf(encodedBytes(), length) : encodedWords();
+    payload.length = length;
+    return;
+  }
+  const packed = pack(item);
+  if (packed === item) {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = encodeValue(item);
+    } catch (error) {
+      if (!(error instanceof BytesCloneError)) throw notCloneable(item, error);
+    }
+    if (bytes !== undefined) {
+      if (bytes.length > maxItemBytes) throw tooLarge(maxItemBytes, bytes.length);
+      payload.tag = CLONE;
+      payload.bytes = copyOf(bytes, bytes.length);
+      payload.length = bytes.length;
+      return;
+    }
+  }
+  // Shared memory or objects that cross only by message: the side path, which posts a structured
+  // clone. Cloned here, so that a refusal leaves nothing behind; the copy is what this thread
+  // keeps (a take here gets a copy, as anywhere else).
+  try {
+    payload.side = structuredClone(packed);
+  } catch (error) {
+    throw notCloneable(item, error);
+  }
+  payload.tag = SIDE;
+}
+
+/** Writes and reads the items of one queue's cells (all but side-path values). */
+export class Cells {
+  readonly #words: Int32Array;
+  readonly #floats: Float64Array;
+  readonly #bytes: Uint8Array;
+  readonly #reader: Reader;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.#words = new Int32Array(buffer);
+    this.#floats = new Float64Array(buffer);
+    this.#bytes = new Uint8Array(buffer);
+    this.#reader = new Reader(buffer);
+  }
+
+  /** Writes `payload` into the cell at word `cell` (8-aligned), claimed by the caller. */
+  write(cell: number, payload: Payload): void {
+    const words = this.#words;
+    const tag = payload.tag;
+    words[cell + 1] = tag;
+    const data = cell + CELL_HEADER_WORDS;
+    if (tag === NUMBER) {
+      this.#floats[data >>> 1] = payload.number;
+    } else if (tag === PLAIN || tag === CLONE) {
+      const length = payload.length;
+      words[cell + 2] = length;
+      copyInto(words, data, payload.bytes!, length);
+    }
+  }
+
+  /**
+   * Reads the item in the cell at word `cell`, claimed by the caller: plain data is decoded now,
+   * bytes that need V8's deserializer are copied out (decoded after the cell is free).
+   */
+  read(cell: number, taken: Taken): void {
+    const words = this.#words;
+    const data = (cell + CELL_HEADER_WORDS) << 2;
+    taken.form = AS_IS;
+    switch (words[cell + 1]) {
+      case NUMBER:
+        taken.value = this.#floats[data >>> 3];
+        return;
+      case TRUE:
+        taken.value = true;
+        return;
+      case FALSE:
+        taken.value = false;
+        return;
+      case NULL:
+        taken.value = null;
+        return;
+      case PLAIN:
+        taken.value = this.#reader.read(data);
+        return;
+      case CLONE:
+        taken.value = this.#bytes.slice(data, data + words[cell + 2]!);
+        taken.form = BYTES;
+        return;
+      default:
+        throw new Error(`graceful-threads: unknown item tag ${words[cell + 1]} in a queue cell`);
+    }
+  }
+}
+
+/** The item a take read, decoded (and its shared objects revived). */
+export function finishTake(taken: Taken): unknown {
+  const value = taken.value;
+  taken.value = undefined;
+  const form = taken.form;
+  if (form === AS_IS) return value;
+  return form === BYTES ? decodeValue(value as Uint8Array) : unpack(value);
+}
+
+/** Copies `length` bytes of `source` (whole words from 0) to `words` from word `at`: small items word by word, faster than `set()`. */
+function copyInto(words: Int32Array, at: number, source: Int32Array, length: number): void {
+  const n = (length + 3) >>> 2;
+  if (n > 64) {
+    words.set(source.subarray(0, n), at);
+    return;
+  }
+  for (let i = n - 1; i >= 0; i--) words[at + i] = source[i]!;
+}
+
+/** A copy of the first `length` bytes of `bytes`, as whole words. */
+function copyOf(bytes: Uint8Array, length: number): Int32Array {
+  const copy = new Int32Array(Math.ceil(length / 8) * 2);
+  new Uint8Array(copy.buffer).set(bytes.subarray(0, length));
+  return copy;
+}
+
+function tooLarge(limit: number, size: number | undefined): RangeError {
+  return codedError(
+    RangeError,
+    'ERR_QUEUE_ITEM_TOO_LARGE',
+    `The item takes ${size === undefined ? 'more than' : `${size} bytes, more than`} ${limit} bytes (the queue's maxItemBytes). Split it, or make the queue with a larger maxItemBytes. Nothing was put.`,
+  );
+}
+
+function notCloneable(item: unknown, cause: unknown): TypeError {
+  const reason = (cause instanceof Error ? cause.message : String(cause)).replace(/\.+$/, '');
+  return codedError(
+    TypeError,
+    'ERR_QUEUE_ITEM_NOT_CLONEABLE',
+    `The item (${describeValue(item)}) cannot be structured-cloned: ${reason}. Put plain data, shared objects or SharedArrayBuffers. Nothing was put.`,
+    cause,
+  );
+}

@@ -1,0 +1,726 @@
+/**
+ * A bounded multi-producer, multi-consumer FIFO between threads, through shared memory, whose
+ * waits are interruption points.
+ *
+ * The items live in a ring of `capacity` fixed-size cells (Dmitry Vyukov's bounded MPMC queue):
+ * each cell has a sequence word saying whose turn it is, a putter claims a position with one
+ * compare-and-swap on the tail and publishes the cell by storing its sequence, a taker claims one
+ * on the head the same way. Copies into and out of cells run in parallel, nothing is held across
+ * a wait, and a position is claimed only when the call can complete: an interrupt or a timeout
+ * never loses an item or leaves a hole. A waker notifies only when some thread is parked.
+ *
+ * Positions count modulo `capacity x floor(2^30 / capacity)`; bit 30 of the tail word is the closed
+ * flag, so a put and `close()` are ordered by that one word.
+ *
+ * Waking: a blocking call first tries again for a few microseconds (the other side is usually
+ * running), then parks in the takers' or the putters' wait queue. A put wakes the takers only
+ * when its item is at the head, a take wakes the putters only when it freed the cell the tail is
+ * at, and each passes the wake on when more is there (see `#wakeAfterPut`): a steady stream
+ * notifies nobody.
+ */
+import { memoryId } from '../control-block.js';
+import { interruptedError, interruptPending } from '../current.js';
+import { codedError, invalidArgType } from '../errors.js';
+import { validateCount, validateTimeout } from './arguments.js';
+import { waitUntil, waitUntilAsync } from './park.js';
+import { ChannelLink, type LinkHost } from './queue-channel.js';
+import {
+  CELL_HEADER_WORDS,
+  Cells,
+  finishTake,
+  newPayload,
+  newTaken,
+  PACKED,
+  type Payload,
+  prepareItem,
+  SIDE,
+  type Taken,
+} from './queue-item.js';
+import {
+  DESCRIBE,
+  memoryFor,
+  registerKind,
+  type SharedDescription,
+  SharedMemory,
+  type SharedObject,
+} from './shared-memory.js';
+import { type WaitQueue, waitQueueWords } from './wait-queue.js';
+
+// Words. Head and tail on cache lines of their own: putters and takers write them.
+const TAIL = 0;
+const HEAD = 16;
+/** Bumped by each thread asking for a side-path value. */
+const NEEDS = 32;
+/**
+ * 1 once closed, beside the tail's flag: a taker finding the queue empty reads this read-mostly
+ * word, not the tail's line, which every put writes.
+ */
+const CLOSED_FLAG = 33;
+const STATE_WORDS = 48;
+const TAKERS = 0;
+const PUTTERS = 1;
+/**
+ * The takers' waiter count, first word of their wait queue (wait-queue.ts: `[waiters, seq,
+ * bits...]`), read directly on the hot path (what `hasWaiters()` reads).
+ */
+const TAKERS_WAITING = STATE_WORDS;
+const KIND = 'Queue';
+
+const CLOSED = 1 << 30;
+const POSITION = CLOSED - 1;
+
+const LINE = 64;
+
+const MAX_CAPACITY = 2 ** 20;
+const MAX_ITEM_BYTES = 2 ** 28;
+const MAX_RING_BYTES = 2 ** 31 - 2 ** 16;
+/** The default item limit: room for records and short texts without much memory per cell. */
+const DEFAULT_ITEM_BYTES = 4096;
+
+/**
+ * Attempts before a blocking call parks: a put or take a few microseconds away (the other side
+ * running on another core) costs less than parking and being woken.
+ */
+const SPIN_ROUNDS = 24;
+
+let sink = 0;
+/**
+ * Busy-waits a little longer each round (about 8 ns x 2^round, at most 0.5 us) without touching
+ * shared memory: a spinning taker that read the cell the putter is writing on every turn would
+ * slow the putter down.
+ */
+function pause(round: number): void {
+  let x = sink;
+  for (let i = 8 << Math.min(round, 6); i > 0; i--) x = (Math.imul(x, 31) + i) | 0;
+  sink = x;
+}
+
+/** A linked thread reads its channel at least once every this many queue operations. */
+const DRAIN_EVERY = 256;
+
+// Outcomes of one attempt.
+const WAIT = 0;
+const DONE = 1;
+const SHUT = 2;
+
+/** Options of a {@link Queue}. */
+export interface QueueOptions {
+  /** How many items it holds at most: a put waits while it is full. An integer from 1 to 2^20. */
+  readonly capacity: number;
+  /**
+   * The largest item, in bytes of its encoding (8 for a number, about one per character of a
+   * string, a few more per property of an object): a larger one is refused with
+   * `ERR_QUEUE_ITEM_TOO_LARGE`. Each cell reserves this much. Default 4096.
+   */
+  readonly maxItemBytes?: number;
+}
+
+let reviving: { backlog: readonly (readonly [number, unknown])[] } | undefined;
+
+/**
+ * A bounded FIFO of structured-cloneable values between threads: any number of threads put and
+ * take. `put` waits while it is full, `take` while it is empty; both waits are interruption
+ * points that never lose an item (an interrupted taker has taken nothing, an interrupted putter
+ * has put nothing). Items travel through shared memory, so a consumer busy in synchronous code
+ * can take them; an item holding a shared object (a `Lock`, another `Queue`...) arrives as a
+ * working instance. `close()` ends it: puts throw `ERR_QUEUE_CLOSED`, takers get what is left,
+ * then `ERR_QUEUE_CLOSED`, and both iterations end.
+ *
+ * Works in the main thread and in every thread; pass it to a thread in `args` (or as an item).
+ * Each thread that has it also joins a broadcast channel named after it, which carries the items
+ * bytes cannot hold (those with shared objects, `SharedArrayBuffer`s, or objects Node clones
+ * only by message) and costs about 10 KiB per thread; such items are not counted against
+ * `maxItemBytes`. A thread terminated (not interrupted) in the middle of a put leaves the
+ * position it claimed unfinished, and takers stop there, as a lock it held stays held.
+ *
+ * @example
+ * ```ts
+ * const jobs = new Queue<{ id: number; url: string }>({ capacity: 64 });
+ * const worker = new Thread(new URL('./fetcher.js', import.meta.url), { args: [jobs] }).start();
+ * for (const [id, url] of urls.entries()) await jobs.putAsync({ id, url });
+ * jobs.close();
+ * await worker.join();
+ * // fetcher.js
+ * export function run(jobs) {
+ *   for (const job of jobs) fetchSync(job); // ends when the queue is closed and drained
+ * }
+ * ```
+ */
+export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncIterable<T> {
+  readonly #memory: SharedMemory;
+  readonly #words: Int32Array;
+  readonly #items: Cells;
+  readonly #takers: WaitQueue;
+  readonly #putters: WaitQueue;
+  /** The putters' waiter count (their wait queue follows the takers'). */
+  readonly #puttersWaiting: number;
+  readonly #capacity: number;
+  /**
+   * Cells in the ring: the capacity, but at least 2 (with 1, "published for position p" and
+   * "free for p + 1" would be the same sequence number); with 2 for a capacity of 1, a put also
+   * checks the count.
+   */
+  readonly #slots: number;
+  readonly #inverse: number;
+  readonly #maxItemBytes: number;
+  /** The number of positions: a multiple of the capacity below 2^30. */
+  readonly #modulus: number;
+  readonly #cellBase: number;
+  readonly #cellWords: number;
+  readonly #link: ChannelLink;
+  #needsSeen = 0;
+  /** Operations since this thread's link last read its channel. */
+  #sinceDrain = 0;
+  /** The sync calls' payload and result, reused (they never overlap in a thread). */
+  readonly #payload = newPayload();
+  readonly #taken = newTaken();
+  #putOutcome = WAIT;
+  readonly #putAttempt = (): boolean => {
+    this.#putOutcome = this.#offer(this.#payload);
+    return this.#putOutcome !== WAIT;
+  };
+  readonly #takeAttempt = (): boolean => this.#poll(this.#taken) !== WAIT;
+
+  /**
+   * @param options `capacity` (required) and `maxItemBytes` (default 4096): the ring takes
+   *   `capacity x (maxItemBytes + 16)` bytes of shared memory, rounded up to 64-byte lines per
+   *   item.
+   */
+  constructor(options: QueueOptions) {
+    let fresh = false;
+    this.#memory = memoryFor(this, KIND, () => {
+      const [capacity, maxItemBytes] = validateOptions(options);
+      fresh = true;
+      const ring = Math.max(2, capacity) * cellBytes(maxItemBytes);
+      return SharedMemory.allocate(KIND, STATE_WORDS, 2, [capacity, maxItemBytes], ring + LINE);
+    });
+    const memory = this.#memory;
+    this.#capacity = memory.config[0]!;
+    this.#maxItemBytes = memory.config[1]!;
+    this.#slots = Math.max(2, this.#capacity);
+    this.#inverse = 1 / this.#slots;
+    this.#modulus = this.#slots * Math.floor(2 ** 30 / this.#slots);
+    this.#words = memory.words;
+    this.#items = new Cells(memory.buffer);
+    this.#takers = memory.queue(STATE_WORDS, TAKERS);
+    this.#putters = memory.queue(STATE_WORDS, PUTTERS);
+    this.#puttersWaiting = STATE_WORDS + waitQueueWords(memory.registry.capacity);
+    this.#cellBase = (Math.ceil(memory.extraOffset(STATE_WORDS, 2) / LINE) * LINE) >>> 2;
+    this.#cellWords = cellBytes(this.#maxItemBytes) >>> 2;
+    if (fresh) {
+      // Cell i is free for the putter at position i.
+      for (let i = 0; i < this.#slots; i++) this.#words[this.#cellBase + i * this.#cellWords] = i;
+    }
+    // Every thread that has the queue joins its channel at once: side-path values then reach
+    // each of them when put, and one that ends does not take the only copy with it.
+    const backlog = reviving?.backlog;
+    reviving = undefined;
+    this.#link = this.#joinChannel(backlog);
+  }
+
+  /**
+   * How many items it holds at most.
+   *
+   * @example
+   * ```ts
+   * const spare = queue.capacity - queue.size;
+   * ```
+   */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /**
+   * The largest item it takes, in bytes of its encoding (see {@link QueueOptions.maxItemBytes}).
+   *
+   * @example
+   * ```ts
+   * if (text.length * 2 > queue.maxItemBytes) text = text.slice(0, queue.maxItemBytes / 2);
+   * ```
+   */
+  get maxItemBytes(): number {
+    return this.#maxItemBytes;
+  }
+
+  /**
+   * How many items it holds now (put, or being put, and not yet taken).
+   *
+   * @example
+   * ```ts
+   * if (queue.size === queue.capacity) console.warn('consumers are falling behind');
+   * ```
+   */
+  get size(): number {
+    const tail = Atomics.load(this.#words, TAIL) & POSITION;
+    const size = this.#wrap(tail - Atomics.load(this.#words, HEAD));
+    return Math.max(0, Math.min(this.#capacity, size));
+  }
+
+  /**
+   * True once {@link close} was called (items may be left to take).
+   *
+   * @example
+   * ```ts
+   * if (!queue.closed) queue.put(item);
+   * ```
+   */
+  get closed(): boolean {
+    return (Atomics.load(this.#words, TAIL) & CLOSED) !== 0;
+  }
+
+  /**
+   * Adds `item` at the end, waiting up to `timeoutMs` (default: no limit) while the queue is
+   * full. The item is copied as `structuredClone` copies it. An interruption point: on an
+   * interrupt it throws {@link ThreadInterruptedError} without having put the item.
+   *
+   * @returns true once put; false when the timeout passed first (nothing was put).
+   * @throws TypeError `ERR_INVALID_ARG_VALUE` for `undefined` (what `take` returns on timeout);
+   *   `ERR_QUEUE_ITEM_NOT_CLONEABLE` when structured clone refuses it; RangeError
+   *   `ERR_QUEUE_ITEM_TOO_LARGE` past `maxItemBytes`; Error `ERR_QUEUE_CLOSED` when the queue
+   *   is closed, or gets closed while this waits.
+   * @example
+   * ```ts
+   * if (!results.put({ id, rows }, 5_000)) throw new Error('the writer is stuck');
+   * ```
+   */
+  put(item: T, timeoutMs?: number): boolean {
+    const timeout = timeoutMs === undefined ? Number.POSITIVE_INFINITY : validateTimeout(timeoutMs);
+    const payload = this.#payload;
+    prepareItem(item, payload, false, this.#maxItemBytes);
+    if (interruptPending()) throw interruptedError();
+    let outcome = this.#offer(payload);
+    for (let round = timeout > 0 ? 0 : SPIN_ROUNDS; outcome === WAIT && round < SPIN_ROUNDS; round++) {
+      pause(round);
+      outcome = this.#offer(payload);
+    }
+    if (outcome === WAIT) {
+      this.#putOutcome = WAIT;
+      if (!waitUntil(this.#putters, this.#putAttempt, timeout)) return false;
+      outcome = this.#putOutcome;
+    }
+    if (outcome === SHUT) throw closedError('put');
+    return true;
+  }
+
+  /**
+   * Adds `item` if there is room now; never waits.
+   *
+   * @returns false when the queue is full.
+   * @throws as {@link put} does, `ERR_QUEUE_CLOSED` included.
+   * @example
+   * ```ts
+   * if (!events.tryPut(event)) dropped++;
+   * ```
+   */
+  tryPut(item: T): boolean {
+    prepareItem(item, this.#payload, false, this.#maxItemBytes);
+    const outcome = this.#offer(this.#payload);
+    if (outcome === SHUT) throw closedError('put');
+    return outcome === DONE;
+  }
+
+  /**
+   * The awaitable {@link put}: does not block the event loop, and keeps the thread alive while
+   * it waits.
+   *
+   * @example
+   * ```ts
+   * for await (const line of lines) await queue.putAsync(line);
+   * queue.close();
+   * ```
+   */
+  putAsync(item: T, timeoutMs?: number): Promise<boolean> {
+    try {
+      const timeout = validateTimeout(timeoutMs);
+      const payload = newPayload();
+      prepareItem(item, payload, true, this.#maxItemBytes);
+      let outcome = WAIT;
+      const attempt = (): boolean => {
+        outcome = this.#offer(payload);
+        return outcome !== WAIT;
+      };
+      return waitUntilAsync(this.#putters, attempt, timeout).then((put) => {
+        if (put && outcome === SHUT) throw closedError('put');
+        return put;
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Removes and returns the first item, waiting up to `timeoutMs` (default: no limit) while the
+   * queue is empty. An interruption point: on an interrupt it throws
+   * {@link ThreadInterruptedError} and has taken nothing.
+   *
+   * @returns the item; undefined only when the timeout passed first.
+   * @throws Error `ERR_QUEUE_CLOSED` once the queue is closed and empty.
+   * @example
+   * ```ts
+   * const job = jobs.take(1_000);
+   * if (job === undefined) return idle();
+   * ```
+   */
+  take(timeoutMs?: number): T | undefined {
+    const timeout = timeoutMs === undefined ? Number.POSITIVE_INFINITY : validateTimeout(timeoutMs);
+    const taken = this.#taken;
+    if (interruptPending()) throw interruptedError();
+    let outcome = this.#poll(taken);
+    for (let round = timeout > 0 ? 0 : SPIN_ROUNDS; outcome === WAIT && round < SPIN_ROUNDS; round++) {
+      pause(round);
+      outcome = this.#poll(taken);
+    }
+    if (outcome === WAIT && !waitUntil(this.#takers, this.#takeAttempt, timeout)) return undefined;
+    return this.#finish(taken);
+  }
+
+  /**
+   * Removes and returns the first item if there is one; never waits.
+   *
+   * @returns undefined when the queue is empty.
+   * @throws Error `ERR_QUEUE_CLOSED` once the queue is closed and empty.
+   * @example
+   * ```ts
+   * for (let job = jobs.tryTake(); job !== undefined; job = jobs.tryTake()) run(job);
+   * ```
+   */
+  tryTake(): T | undefined {
+    const taken = this.#taken;
+    if (this.#poll(taken) === WAIT) return undefined;
+    return this.#finish(taken);
+  }
+
+  /**
+   * The awaitable {@link take}: does not block the event loop, and keeps the thread alive while
+   * it waits.
+   *
+   * @example
+   * ```ts
+   * const result = await results.takeAsync();
+   * ```
+   */
+  takeAsync(timeoutMs?: number): Promise<T | undefined> {
+    try {
+      const timeout = validateTimeout(timeoutMs);
+      const taken = newTaken();
+      return waitUntilAsync(this.#takers, () => this.#poll(taken) !== WAIT, timeout).then((done) =>
+        done ? this.#finish(taken) : undefined,
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Closes the queue: later puts throw `ERR_QUEUE_CLOSED` (and so do the puts waiting now),
+   * takers get the items left and then `ERR_QUEUE_CLOSED`, and iterations end. Closing twice
+   * is harmless.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGINT', () => jobs.close()); // consumers finish what is queued, then end
+   * ```
+   */
+  close(): void {
+    Atomics.or(this.#words, TAIL, CLOSED);
+    Atomics.store(this.#words, CLOSED_FLAG, 1);
+    this.#takers.wakeAll();
+    this.#putters.wakeAll();
+  }
+
+  /**
+   * Takes items until the queue is closed and drained. Each step is a {@link take} (an
+   * interruption point: an interrupt ends the loop with {@link ThreadInterruptedError}).
+   *
+   * @example
+   * ```ts
+   * for (const job of jobs) handle(job);
+   * // here: jobs was closed and every job put has been taken
+   * ```
+   */
+  *[Symbol.iterator](): Iterator<T> {
+    for (;;) {
+      let item: T | undefined;
+      try {
+        item = this.take();
+      } catch (error) {
+        if (isClosedError(error)) return;
+        throw error;
+      }
+      yield item as T;
+    }
+  }
+
+  /**
+   * Takes items until the queue is closed and drained, each step a {@link takeAsync}.
+   *
+   * @example
+   * ```ts
+   * for await (const job of jobs) await handle(job);
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      let item: T | undefined;
+      try {
+        item = await this.takeAsync();
+      } catch (error) {
+        if (isClosedError(error)) return;
+        throw error;
+      }
+      yield item as T;
+    }
+  }
+
+  /** One attempt to put: DONE, WAIT (full), or SHUT (closed). */
+  #offer(payload: Payload): number {
+    const words = this.#words;
+    for (;;) {
+      const tail = Atomics.load(words, TAIL);
+      if ((tail & CLOSED) !== 0) return SHUT;
+      const cell = this.#cellOf(tail);
+      const seq = Atomics.load(words, cell);
+      const turn = seq === tail ? 0 : this.#wrap(seq - tail);
+      if (turn === 0) {
+        if (this.#slots !== this.#capacity && this.#wrap(tail - Atomics.load(words, HEAD)) >= this.#capacity) {
+          if (Atomics.load(words, TAIL) === tail) {
+            this.#serviceNeeds();
+            return WAIT;
+          }
+          continue;
+        }
+        const next = tail + 1 === this.#modulus ? 0 : tail + 1;
+        if (Atomics.compareExchange(words, TAIL, tail, next) !== tail) continue;
+        this.#write(cell, tail, payload);
+        Atomics.store(words, cell, next);
+        this.#wakeAfterPut(tail, next);
+        if (++this.#sinceDrain >= DRAIN_EVERY) this.#serviceNeeds();
+        return DONE;
+      }
+      // Behind: the cell still holds the item of the previous lap (full), unless the tail moved.
+      if (turn < 0 && Atomics.load(words, TAIL) === tail) {
+        this.#serviceNeeds();
+        return WAIT;
+      }
+    }
+  }
+
+  /**
+   * Wakes whom a put at `position` may concern, and only them: the takers when the item is at
+   * the head (they may sleep on an empty queue: later items find them awake or are taken by
+   * the taker of this one, which passes the wake on), and the putters when the next cell is
+   * free (this put took the room a woken putter was after). Each check reads after the store
+   * that published, and a waiter enlists before its last look: one of the two sees the other.
+   */
+  #wakeAfterPut(position: number, next: number): void {
+    const words = this.#words;
+    if (Atomics.load(words, TAKERS_WAITING) !== 0 && Atomics.load(words, HEAD) === position) this.#takers.wakeAll();
+    if (
+      Atomics.load(words, this.#puttersWaiting) !== 0 &&
+      this.#slots === this.#capacity &&
+      Atomics.load(words, this.#cellOf(next)) === next
+    ) {
+      this.#putters.wakeAll();
+    }
+  }
+
+  /** The same for a take at `position`: putters when its cell is the one the tail waits for, takers when the next item is in. */
+  #wakeAfterTake(position: number, next: number): void {
+    const words = this.#words;
+    if (Atomics.load(words, this.#puttersWaiting) !== 0) {
+      // A capacity of 1 counts: a put waits for the head to move, not for this cell.
+      const freed = this.#plus(position, this.#slots);
+      if (this.#slots !== this.#capacity || (Atomics.load(words, TAIL) & POSITION) === freed) this.#putters.wakeAll();
+    }
+    if (Atomics.load(words, TAKERS_WAITING) !== 0) {
+      const after = next + 1 === this.#modulus ? 0 : next + 1;
+      if (Atomics.load(words, this.#cellOf(next)) === after) this.#takers.wakeAll();
+    }
+  }
+
+  #write(cell: number, position: number, payload: Payload): void {
+    if (payload.tag === SIDE) {
+      this.#words[cell + 1] = SIDE;
+      this.#link.post(position, payload.side);
+    } else {
+      this.#items.write(cell, payload);
+    }
+  }
+
+  /** One attempt to take: DONE (the item in `taken`), WAIT (empty), or SHUT (closed and drained). */
+  #poll(taken: Taken): number {
+    const words = this.#words;
+    for (;;) {
+      const head = Atomics.load(words, HEAD);
+      const cell = this.#cellOf(head);
+      const next = head + 1 === this.#modulus ? 0 : head + 1;
+      const seq = Atomics.load(words, cell);
+      const turn = seq === next ? 0 : this.#wrap(seq - next);
+      if (turn === 0) {
+        // A side-path item is claimed only once its value is here.
+        if (words[cell + 1] === SIDE && !this.#link.has(head)) {
+          if (Atomics.load(words, HEAD) === head) return WAIT;
+          continue;
+        }
+        if (Atomics.compareExchange(words, HEAD, head, next) !== head) continue;
+        this.#read(cell, head, taken);
+        Atomics.store(words, cell, this.#plus(head, this.#slots));
+        this.#wakeAfterTake(head, next);
+        if (++this.#sinceDrain >= DRAIN_EVERY) this.#serviceNeeds();
+        taken.outcome = DONE;
+        return DONE;
+      }
+      if (turn < 0) {
+        // Empty, or claimed by a putter that has not published yet (it wakes the takers when it
+        // does). Closed and empty ends it.
+        if (Atomics.load(words, CLOSED_FLAG) !== 0 && (Atomics.load(words, TAIL) & POSITION) === head) {
+          taken.outcome = SHUT;
+          return SHUT;
+        }
+        if (Atomics.load(words, HEAD) === head) {
+          this.#serviceNeeds();
+          return WAIT;
+        }
+      }
+    }
+  }
+
+  /** The item a successful attempt took; or the closed error. */
+  #finish(taken: Taken): T {
+    if (taken.outcome === SHUT) throw closedError('take');
+    return finishTake(taken) as T;
+  }
+
+  /** Reads the claimed cell (a side-path item: the value this thread holds). */
+  #read(cell: number, position: number, taken: Taken): void {
+    if (this.#words[cell + 1] === SIDE) {
+      taken.value = this.#link.take(position);
+      taken.form = PACKED;
+    } else {
+      this.#items.read(cell, taken);
+    }
+  }
+
+  /** The word index of the cell of `position`. */
+  #cellOf(position: number): number {
+    // position % slots without an integer division: the float quotient is off by one at most.
+    const slots = this.#slots;
+    let index = position - Math.floor(position * this.#inverse) * slots;
+    if (index >= slots) index -= slots;
+    else if (index < 0) index += slots;
+    return this.#cellBase + index * this.#cellWords;
+  }
+
+  /** The position `k` (< the modulus) after `position`. */
+  #plus(position: number, k: number): number {
+    const sum = position + k;
+    return sum >= this.#modulus ? sum - this.#modulus : sum;
+  }
+
+  /** `difference` of two positions, as the signed distance between them. */
+  #wrap(difference: number): number {
+    const m = this.#modulus;
+    if (difference >= m >>> 1) return difference - m;
+    if (difference < -(m >>> 1)) return difference + m;
+    return difference;
+  }
+
+  #joinChannel(backlog: readonly (readonly [number, unknown])[] | undefined): ChannelLink {
+    const words = this.#words;
+    const takers = this.#takers;
+    const putters = this.#putters;
+    const modulus = this.#modulus;
+    const capacity = this.#capacity;
+    // Holds the memory, not the queue: a queue nobody uses any more can be collected.
+    const host: LinkHost = {
+      capacity,
+      isLive(position) {
+        const head = Atomics.load(words, HEAD);
+        const tail = Atomics.load(words, TAIL) & POSITION;
+        const offset = (position - head + modulus) % modulus;
+        return offset < (tail - head + modulus) % modulus;
+      },
+      wakeAll() {
+        takers.wakeAll();
+        putters.wakeAll();
+      },
+      announceNeed() {
+        Atomics.add(words, NEEDS, 1);
+      },
+    };
+    const { id, registry } = this.#memory;
+    const link = new ChannelLink(`graceful-threads:queue:${memoryId(registry.memory)}:${id}`, host, backlog);
+    this.#needsSeen = Atomics.load(words, NEEDS);
+    links.register(this, link);
+    return link;
+  }
+
+  /**
+   * Answers other threads' requests for side-path values this thread holds: each time an
+   * attempt finds it must wait (a thread blocked in the queue is woken by a request), and every
+   * {@link DRAIN_EVERY} items, when the messages are read anyway, so that values taken
+   * elsewhere do not pile up unread.
+   */
+  #serviceNeeds(): void {
+    const needs = Atomics.load(this.#words, NEEDS);
+    if (needs === this.#needsSeen && this.#sinceDrain < DRAIN_EVERY) return;
+    this.#needsSeen = needs;
+    this.#sinceDrain = 0;
+    this.#link.drain();
+  }
+
+  /** @internal */
+  [DESCRIBE](): SharedDescription {
+    const description = this.#memory.describe();
+    const backlog = this.#link.backlog();
+    return backlog.length === 0 ? description : ({ ...description, backlog } as SharedDescription);
+  }
+
+  static {
+    registerKind(KIND, (memory, description) => {
+      reviving = { backlog: (description as { backlog?: [number, unknown][] }).backlog ?? [] };
+      return new Queue({ capacity: memory.config[0]!, maxItemBytes: memory.config[1]! });
+    });
+  }
+}
+
+/** Each thread's link to a queue's channel is closed when the queue is collected there. */
+const links = new FinalizationRegistry<ChannelLink>((link) => link.close());
+
+/** Cells take whole cache lines: a putter writing one and a taker reading the one before never share a line. */
+function cellBytes(maxItemBytes: number): number {
+  return Math.ceil((CELL_HEADER_WORDS * 4 + maxItemBytes) / LINE) * LINE;
+}
+
+function validateOptions(options: QueueOptions): [number, number] {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidArgType('options', 'an object such as { capacity: 64 }', options);
+  }
+  const capacity = validateCount(options.capacity, 'options.capacity', 1, MAX_CAPACITY);
+  const maxItemBytes =
+    options.maxItemBytes === undefined
+      ? DEFAULT_ITEM_BYTES
+      : validateCount(options.maxItemBytes, 'options.maxItemBytes', 8, MAX_ITEM_BYTES);
+  if (capacity * cellBytes(maxItemBytes) > MAX_RING_BYTES) {
+    throw codedError(
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `A queue of ${capacity} items of up to ${maxItemBytes} bytes needs ${capacity * cellBytes(maxItemBytes)} bytes of shared memory, more than the ${MAX_RING_BYTES} it may take. Lower the capacity or maxItemBytes.`,
+    );
+  }
+  return [capacity, maxItemBytes];
+}
+
+function closedError(call: 'put' | 'take'): Error {
+  return codedError(
+    Error,
+    'ERR_QUEUE_CLOSED',
+    call === 'put'
+      ? 'The queue is closed: nothing more can be put. Stop producing (the takers finish what is queued).'
+      : 'The queue is closed and everything put into it has been taken. Stop consuming.',
+  );
+}
+
+function isClosedError(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_QUEUE_CLOSED';
+}

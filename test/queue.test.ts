@@ -1,0 +1,548 @@
+// Queue between real threads: each behaviour a user relies on, that every wait is an
+// interruption point that never loses an item, and exactly-once delivery under load.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Lock, MAX_LIVE_THREADS, Queue, Thread } from 'graceful-threads';
+import { waitQueueWords } from '../src/waits/wait-queue.ts';
+import { syncArray, waitFor, within } from './helpers.ts';
+
+const fixture = new URL('./fixtures/queue.mjs', import.meta.url);
+const DESCRIBE = Symbol.for('graceful-threads.describe-shared.v1');
+// Where a queue counts its enlisted waiters: the takers' wait queue follows its 48 state
+// words, the putters' follows that (src/waits/queue.ts).
+const TAKERS = 48;
+const PUTTERS = 48 + waitQueueWords(MAX_LIVE_THREADS);
+
+type Outcome = { returned?: unknown; threw?: string; [key: string]: unknown };
+
+function start(exportName: string, ...args: unknown[]): Thread {
+  return new Thread(fixture, { export: exportName, args }).start();
+}
+
+/** Resolves once `count` threads are enlisted at word `index` of the queue: parked in its wait loop. */
+async function enlisted(queue: Queue, index: number, count = 1): Promise<void> {
+  const { buffer } = (queue as unknown as { [DESCRIBE](): { buffer: SharedArrayBuffer } })[DESCRIBE]();
+  const words = new Int32Array(buffer);
+  const deadline = performance.now() + 20_000;
+  while (Atomics.load(words, index) < count) {
+    if (performance.now() > deadline) throw new Error(`${count} waiter(s) never enlisted`);
+    await delay(1);
+  }
+}
+
+/** Starts a thread calling queue[method](...args) and resolves once it waits in it. */
+async function blockedIn(queue: Queue, method: string, ...args: unknown[]): Promise<Thread> {
+  return startBlocked(method.endsWith('Async') ? 'callsOnAsync' : 'callsOn', queue, method, ...args);
+}
+
+/** The same, with a thread that also reports when the call returned (`at`). */
+async function blockedInTimed(queue: Queue, method: string, ...args: unknown[]): Promise<Thread> {
+  return startBlocked('callsOnTimed', queue, method, ...args);
+}
+
+async function startBlocked(exportName: string, queue: Queue, method: string, ...args: unknown[]): Promise<Thread> {
+  const sync = syncArray();
+  const thread = start(exportName, sync, queue, method, ...args);
+  await waitFor(sync, 0, 1);
+  await enlisted(queue, method.startsWith('put') ? PUTTERS : TAKERS);
+  return thread;
+}
+
+/** How many times a thread asked for a side-path value it lacked (the queue's word 32). */
+function needsOf(queue: Queue): number {
+  const { buffer } = (queue as unknown as { [DESCRIBE](): { buffer: SharedArrayBuffer } })[DESCRIBE]();
+  return Atomics.load(new Int32Array(buffer), 32);
+}
+
+async function outcomeOf(thread: Thread): Promise<Outcome> {
+  return (await within(thread.join())) as Outcome;
+}
+
+/** Everything `queue` holds, taken in order (the queue is left empty). */
+function drain(queue: Queue): unknown[] {
+  const items: unknown[] = [];
+  for (let item = queue.tryTake(); item !== undefined; item = queue.tryTake()) items.push(item);
+  return items;
+}
+
+/** Values whose structured clones differ from them in ways a hand-written codec gets wrong. */
+function tricky(): unknown[] {
+  const shared = { n: 1 };
+  const sparse = [1, 2, 3];
+  delete sparse[1]; // a hole
+  const withExtra = Object.assign([1, 2], { extra: 'x' });
+  const nullProto = Object.assign(Object.create(null), { b: 2, a: 1 });
+  class Point {
+    constructor(
+      public x: number,
+      public y: number,
+    ) {}
+  }
+  return [
+    0,
+    -0,
+    Number.NaN,
+    -Infinity,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    0.1,
+    '',
+    'plain',
+    'caf\u00e9 \u00ff',
+    'snow \u2603 and \ud83d\ude00',
+    'lone \ud800 high and \udc00 low',
+    true,
+    false,
+    null,
+    { a: 1, b: 'two', c: [3, { d: null }], e: undefined },
+    { 2: 'two', 1: 'one', b: 'b', a: 'a' },
+    { label: 'shared identity', a: shared, b: shared },
+    sparse,
+    withExtra,
+    nullProto,
+    new Point(1, 2),
+    [[], {}, [[-0]]],
+    new Date(86_400_000),
+    /x+/gi,
+    new Map<unknown, unknown>([[1, { m: true }]]),
+    new Set(['s']),
+    new Uint8Array([1, 2, 3]),
+    new Float64Array([-0, Number.NaN]),
+    2n ** 80n,
+    new Error('boom'),
+    Object.assign(new Number(5), {}),
+  ];
+}
+
+describe('Queue', () => {
+  it('carries values between threads in FIFO order, as structured clone copies them', async () => {
+    const values = tricky();
+    const queue = new Queue({ capacity: values.length });
+    for (const value of values) assert.equal(queue.put(value), true);
+    assert.equal(queue.size, values.length);
+    const { items, sameObjectTwice } = (await within(start('receives', queue, values.length).join())) as {
+      items: unknown[];
+      sameObjectTwice: boolean;
+    };
+    // Crossing back (the thread's result) is a structured clone too, which changes none of it.
+    assert.deepStrictEqual(
+      items,
+      values.map((v) => structuredClone(v)),
+    );
+    assert.ok(Object.is(items[1], -0));
+    assert.equal(sameObjectTwice, true);
+    assert.equal(queue.size, 0);
+  });
+
+  it('a take in the same thread gets a copy, equal to what structuredClone gives', () => {
+    const queue = new Queue<unknown>({ capacity: 64 });
+    for (const value of tricky()) {
+      queue.put(value);
+      const taken = queue.take();
+      assert.deepStrictEqual(taken, structuredClone(value));
+      if (typeof value === 'object' && value !== null) assert.notEqual(taken, value);
+    }
+    // Also on the side path (an item holding shared memory): a copy, the buffer shared.
+    const buffer = new SharedArrayBuffer(4);
+    const original = { buffer, data: { x: 1 } };
+    queue.put(original);
+    original.data.x = 2;
+    const copy = queue.take() as typeof original;
+    assert.notEqual(copy, original);
+    assert.deepEqual(copy.data, { x: 1 });
+    new Int32Array(copy.buffer)[0] = 7;
+    assert.equal(new Int32Array(buffer)[0], 7);
+    const getterRuns: string[] = [];
+    const withGetters = {
+      get a() {
+        getterRuns.push('a');
+        delete (this as { b?: number }).b;
+        return 1;
+      },
+      b: 2,
+      c: 3,
+    };
+    queue.put(withGetters);
+    // The getter ran once, and b, deleted by it before it was read, is skipped as structuredClone skips it.
+    assert.deepStrictEqual(queue.take(), { a: 1, c: 3 });
+    assert.deepEqual(getterRuns, ['a']);
+    const ownProto = JSON.parse('{"__proto__": {"x": 1}, "y": 2}');
+    queue.put(ownProto);
+    const ownCopy = queue.take() as object;
+    assert.deepStrictEqual(Object.getOwnPropertyNames(ownCopy), ['__proto__', 'y']);
+    assert.equal(Object.getPrototypeOf(ownCopy), Object.prototype);
+  });
+
+  it('put() and take() wait for each other across threads, and wake each other at once', async () => {
+    // A lost wake-up is made up for by the waiter's 1 s safety slice: only the time tells.
+    const promptly = async (thread: Thread, before: bigint, expected: unknown): Promise<void> => {
+      const { at, ...outcome } = (await outcomeOf(thread)) as Outcome & { at: bigint };
+      assert.deepEqual(outcome, { returned: expected });
+      const ms = Number(at - before) / 1e6;
+      assert.ok(ms < 500, `woken after ${ms.toFixed(0)} ms`);
+    };
+    for (const capacity of [1, 2, 16]) {
+      for (const method of ['take', 'takeAsync']) {
+        const queue = new Queue({ capacity });
+        const taker = await blockedInTimed(queue, method, 20_000);
+        const before = process.hrtime.bigint();
+        queue.put({ hello: method });
+        await promptly(taker, before, { hello: method });
+        assert.equal(queue.size, 0);
+      }
+      for (const method of ['put', 'putAsync']) {
+        const queue = new Queue({ capacity });
+        for (let i = 0; i < capacity; i++) queue.put(`first ${i}`);
+        const putter = await blockedInTimed(queue, method, 'last', 20_000);
+        assert.equal(queue.size, capacity);
+        const before = process.hrtime.bigint();
+        assert.equal(queue.take(), 'first 0');
+        await promptly(putter, before, true);
+        assert.deepEqual(drain(queue), [...Array.from({ length: capacity - 1 }, (_, i) => `first ${i + 1}`), 'last']);
+      }
+    }
+  });
+
+  it('times out with undefined / false, as a normal result, having changed nothing', async () => {
+    const queue = new Queue({ capacity: 1 });
+    assert.equal(queue.take(10), undefined);
+    assert.equal(await queue.takeAsync(10), undefined);
+    assert.equal(queue.tryTake(), undefined);
+    queue.put(1);
+    assert.equal(queue.put(2, 10), false);
+    assert.equal(await queue.putAsync(2, 10), false);
+    assert.equal(queue.tryPut(2), false);
+    assert.equal(queue.put(2, 0), false);
+    // From another thread too.
+    assert.deepEqual(await outcomeOf(start('callsOn', syncArray(), queue, 'put', 3, 30)), { returned: false });
+    assert.deepEqual(drain(queue), [1]);
+    assert.deepEqual(await outcomeOf(start('callsOn', syncArray(), queue, 'take', 30)), { returned: undefined });
+  });
+
+  for (const method of ['take', 'takeAsync']) {
+    it(`an interrupt wakes a thread waiting in ${method}(), which throws having taken nothing`, async () => {
+      const queue = new Queue({ capacity: 2 });
+      const thread = await blockedIn(queue, method);
+      thread.interrupt();
+      assert.deepEqual(await outcomeOf(thread), { threw: 'interrupted' });
+      queue.put('kept');
+      assert.deepEqual(drain(queue), ['kept']);
+    });
+  }
+
+  for (const method of ['put', 'putAsync']) {
+    it(`an interrupt wakes a thread waiting in ${method}(), which throws having put nothing`, async () => {
+      const queue = new Queue({ capacity: 2 });
+      queue.put('a');
+      queue.put('b');
+      const thread = await blockedIn(queue, method, 'never');
+      thread.interrupt();
+      assert.deepEqual(await outcomeOf(thread), { threw: 'interrupted' });
+      assert.deepEqual(drain(queue), ['a', 'b']);
+    });
+  }
+
+  it('a wait entered interrupted throws at once, even with an item or room there, changing nothing', async () => {
+    const queue = new Queue({ capacity: 2 });
+    queue.put('there');
+    for (const method of ['take', 'takeAsync', 'put', 'putAsync']) {
+      const args = method.startsWith('put') ? ['more'] : [];
+      assert.deepEqual(await outcomeOf(start('callsInterrupted', queue, method, ...args)), { threw: 'interrupted' });
+    }
+    assert.deepEqual(drain(queue), ['there']);
+  });
+
+  it('keeps waiting inside a critical section, then returns the item', async () => {
+    const queue = new Queue({ capacity: 1 });
+    const sync = syncArray();
+    const thread = start('takesInCriticalSection', sync, queue);
+    await waitFor(sync, 0, 1);
+    await enlisted(queue, TAKERS);
+    thread.interrupt();
+    await delay(20);
+    queue.put('late');
+    assert.deepEqual(await outcomeOf(thread), { returned: 'late', interrupted: true });
+  });
+
+  describe('close()', () => {
+    it('refuses later puts; takers drain what is left, then get ERR_QUEUE_CLOSED', async () => {
+      const queue = new Queue({ capacity: 4 });
+      queue.put(1);
+      queue.put(2);
+      queue.close();
+      queue.close(); // harmless
+      assert.equal(queue.closed, true);
+      assert.throws(() => queue.put(3), { code: 'ERR_QUEUE_CLOSED' });
+      assert.throws(() => queue.tryPut(3), { code: 'ERR_QUEUE_CLOSED' });
+      await assert.rejects(queue.putAsync(3), { code: 'ERR_QUEUE_CLOSED' });
+      assert.equal(queue.take(), 1);
+      assert.equal(queue.tryTake(), 2);
+      assert.throws(() => queue.take(), { code: 'ERR_QUEUE_CLOSED' });
+      assert.throws(() => queue.tryTake(), { code: 'ERR_QUEUE_CLOSED' });
+      await assert.rejects(queue.takeAsync(), { code: 'ERR_QUEUE_CLOSED' });
+      assert.equal(queue.size, 0);
+    });
+
+    it('wakes threads waiting to take, which throw ERR_QUEUE_CLOSED', async () => {
+      const queue = new Queue({ capacity: 1 });
+      const sync = await blockedIn(queue, 'take');
+      const async = await blockedIn(queue, 'takeAsync');
+      queue.close();
+      assert.deepEqual(await outcomeOf(sync), { threw: 'ERR_QUEUE_CLOSED' });
+      assert.deepEqual(await outcomeOf(async), { threw: 'ERR_QUEUE_CLOSED' });
+    });
+
+    it('wakes threads waiting to put, which throw ERR_QUEUE_CLOSED having put nothing', async () => {
+      const queue = new Queue({ capacity: 1 });
+      queue.put('only');
+      const sync = await blockedIn(queue, 'put', 'a');
+      const async = await blockedIn(queue, 'putAsync', 'b');
+      queue.close();
+      assert.deepEqual(await outcomeOf(sync), { threw: 'ERR_QUEUE_CLOSED' });
+      assert.deepEqual(await outcomeOf(async), { threw: 'ERR_QUEUE_CLOSED' });
+      assert.equal(queue.take(), 'only');
+      assert.throws(() => queue.take(), { code: 'ERR_QUEUE_CLOSED' });
+    });
+
+    for (const exportName of ['iterates', 'iteratesAsync']) {
+      it(`ends ${exportName === 'iterates' ? 'for...of' : 'for await...of'} once drained`, async () => {
+        const queue = new Queue<number>({ capacity: 4 });
+        const thread = start(exportName, queue);
+        for (let i = 0; i < 50; i++) await queue.putAsync(i);
+        queue.close();
+        assert.deepEqual(
+          await within(thread.join()),
+          Array.from({ length: 50 }, (_, i) => i),
+        );
+      });
+    }
+  });
+
+  describe('refused items', () => {
+    it('undefined is refused with ERR_INVALID_ARG_VALUE (take() returns it on a timeout)', async () => {
+      const queue = new Queue({ capacity: 2 });
+      assert.throws(() => queue.put(undefined), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+      assert.throws(() => queue.tryPut(undefined), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+      await assert.rejects(queue.putAsync(undefined), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+      assert.equal(queue.size, 0);
+    });
+
+    it('a non-cloneable item is refused with ERR_QUEUE_ITEM_NOT_CLONEABLE, and nothing is lost', async () => {
+      const queue = new Queue({ capacity: 3 });
+      queue.put({ id: 1 });
+      const { port1 } = new MessageChannel();
+      const thrown = new Error('getter says no');
+      const refused: unknown[] = [
+        () => 1,
+        Symbol('s'),
+        { nested: { fn: () => 1 } },
+        [1, Symbol.iterator],
+        new Proxy({}, {}),
+        { port: port1 },
+        {
+          get bad() {
+            throw thrown;
+          },
+        },
+      ];
+      for (const item of refused) {
+        assert.throws(() => queue.put(item, 0), { name: 'TypeError', code: 'ERR_QUEUE_ITEM_NOT_CLONEABLE' });
+        assert.throws(() => queue.tryPut(item), { code: 'ERR_QUEUE_ITEM_NOT_CLONEABLE' });
+        await assert.rejects(queue.putAsync(item), { code: 'ERR_QUEUE_ITEM_NOT_CLONEABLE' });
+      }
+      assert.throws(
+        () => queue.put(refused.at(-1)),
+        (error: { cause?: unknown }) => error.cause === thrown,
+      );
+      port1.close();
+      queue.put({ id: 2 });
+      assert.deepEqual(drain(queue), [{ id: 1 }, { id: 2 }]);
+    });
+
+    it('an item over maxItemBytes is refused with a RangeError, the queue unchanged', async () => {
+      const queue = new Queue({ capacity: 3, maxItemBytes: 64 });
+      assert.equal(queue.maxItemBytes, 64);
+      queue.put('x'.repeat(50));
+      for (const item of ['y'.repeat(65), '\u2603'.repeat(40), { list: Array(40).fill(1) }, new Uint8Array(100)]) {
+        assert.throws(() => queue.put(item), { name: 'RangeError', code: 'ERR_QUEUE_ITEM_TOO_LARGE' });
+        assert.throws(() => queue.tryPut(item), { name: 'RangeError', code: 'ERR_QUEUE_ITEM_TOO_LARGE' });
+        await assert.rejects(queue.putAsync(item), { code: 'ERR_QUEUE_ITEM_TOO_LARGE' });
+      }
+      assert.equal(queue.size, 1);
+      queue.put(new Uint8Array(8));
+      assert.deepEqual(drain(queue), ['x'.repeat(50), new Uint8Array(8)]);
+    });
+
+    it('bad options and timeouts are coded errors', () => {
+      assert.throws(() => new Queue(undefined as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+      assert.throws(() => new Queue({} as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+      for (const capacity of [0, -1, 1.5, Number.NaN, 2 ** 21]) {
+        assert.throws(() => new Queue({ capacity }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+      }
+      assert.throws(() => new Queue({ capacity: 1, maxItemBytes: 4 }), { code: 'ERR_OUT_OF_RANGE' });
+      assert.throws(() => new Queue({ capacity: 2 ** 20, maxItemBytes: 2 ** 20 }), {
+        name: 'RangeError',
+        code: 'ERR_OUT_OF_RANGE',
+      });
+      const queue = new Queue({ capacity: 1 });
+      assert.equal(queue.capacity, 1);
+      assert.throws(() => queue.take(-1), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+      assert.throws(() => queue.take(Number.NaN), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+      assert.throws(() => queue.put(1, '5' as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+      assert.equal(queue.size, 0);
+    });
+  });
+
+  describe('shared objects as items', () => {
+    it('a Lock, a Queue and a SharedArrayBuffer in an item arrive sharing their state', async () => {
+      const queue = new Queue({ capacity: 2 });
+      const reply = new Queue<{ seen: number }>({ capacity: 1 });
+      const lock = new Lock();
+      const buffer = new SharedArrayBuffer(4);
+      const sync = syncArray();
+      const thread = start('usesSharedItem', sync, queue);
+      await waitFor(sync, 1, 1);
+      lock.acquire();
+      new Int32Array(buffer)[0] = 42;
+      queue.put({ lock, again: lock, reply, buffer });
+      Atomics.store(sync, 0, 1);
+      assert.deepEqual(await outcomeOf(thread), {
+        lock: true,
+        lockHeld: true,
+        tryAcquire: false,
+        sameLock: true,
+        reply: true,
+      });
+      assert.deepEqual(reply.take(1_000), { seen: 42 });
+      lock.release();
+    });
+
+    it('reach a thread started after they were put', async () => {
+      const queue = new Queue({ capacity: 2 });
+      const lock = new Lock();
+      lock.acquire();
+      queue.put({ lock });
+      const sync = syncArray();
+      Atomics.store(sync, 0, 1);
+      assert.deepEqual(await outcomeOf(start('takesWhenTold', sync, queue)), { lock: true, locked: true });
+      // It came with the queue: nobody was asked for it.
+      assert.equal(needsOf(queue), 0);
+      lock.release();
+    });
+
+    it('reach a thread that had the queue when they were put, though their putter has ended', async () => {
+      const queue = new Queue({ capacity: 2 });
+      const lock = new Lock();
+      lock.acquire();
+      const sync = syncArray();
+      const taker = start('takesWhenTold', sync, queue);
+      await waitFor(sync, 1, 1);
+      assert.equal(await within(start('putsShared', queue, lock).join()), 'put');
+      Atomics.store(sync, 0, 1);
+      Atomics.notify(sync, 0);
+      assert.deepEqual(await outcomeOf(taker), { lock: true, locked: true });
+      assert.equal(needsOf(queue), 0);
+      lock.release();
+    });
+
+    it('reach a thread that got the queue while they were put: it asks, an idle holder answers', async () => {
+      const queue = new Queue({ capacity: 2 });
+      const lock = new Lock();
+      lock.acquire();
+      const sync = syncArray();
+      Atomics.store(sync, 0, 1);
+      const taker = start('takesWhenTold', sync, queue);
+      // Put before the thread has its copy of the queue (it is still starting): it has not
+      // joined the channel, and its copy came without this item.
+      queue.put({ lock });
+      assert.deepEqual(await outcomeOf(taker), { lock: true, locked: true });
+      assert.ok(needsOf(queue) >= 1, 'the taker never asked');
+      lock.release();
+    });
+
+    it('reach a thread that got the queue while they were put, from a holder blocked in the same queue', async () => {
+      const queue = new Queue<unknown>({ capacity: 1 });
+      const lock = new Lock();
+      lock.acquire();
+      const sync = syncArray();
+      const taker = start('takesWhenTold', sync, queue);
+      queue.put({ lock });
+      await waitFor(sync, 1, 1);
+      Atomics.store(sync, 0, 1);
+      Atomics.notify(sync, 0);
+      // Blocks this thread (the queue is full): the taker's request must wake it, and it answers.
+      assert.equal(queue.put('next', 20_000), true);
+      assert.deepEqual(await outcomeOf(taker), { lock: true, locked: true });
+      assert.ok(needsOf(queue) >= 1, 'the taker never asked');
+      assert.equal(queue.take(), 'next');
+      lock.release();
+    });
+  });
+
+  it('4 producers and 4 consumers through a Queue of capacity 16 deliver 200,000 items exactly once while consumers are interrupted at random and replaced', async () => {
+    const PRODUCERS = 4;
+    const PER_PRODUCER = 50_000;
+    const TOTAL = PRODUCERS * PER_PRODUCER;
+    const queue = new Queue<number | { id: number }>({ capacity: 16, maxItemBytes: 32 });
+    const counts = new Int32Array(new SharedArrayBuffer(4 * TOTAL));
+    // [0] items taken, [1..4] interrupted puts by producer, [8..11] items taken by the consumer
+    // in each of the 4 places since it started.
+    const sync = syncArray(16);
+    const producers = Array.from({ length: PRODUCERS }, (_, p) =>
+      start('producer', queue, p * PER_PRODUCER, PER_PRODUCER, p % 2 === 0 ? 'number' : 'object', p >= 2, sync, 1 + p),
+    );
+    const producing = Promise.all(producers.map((t) => t.join()));
+    let producersDone = false;
+    void producing.then(() => {
+      producersDone = true;
+    });
+    let replaced = 0;
+    const consumers = new Set<Promise<unknown>>();
+    const live: Thread[] = [];
+    const startConsumer = (index: number): void => {
+      Atomics.store(sync, 8 + index, 0);
+      const thread = start('consumer', queue, counts, sync, 8 + index, index % 2 === 1);
+      live[index] = thread;
+      const ended = thread.join().then((how) => {
+        consumers.delete(ended);
+        if (how === 'interrupted') {
+          replaced++;
+          startConsumer(index);
+        }
+        return how;
+      });
+      consumers.add(ended);
+    };
+    for (let i = 0; i < 4; i++) startConsumer(i);
+    const deadline = performance.now() + 90_000;
+    let interrupts = 0;
+    // Interrupt consumers (and now and then a producer) at random until everything is taken.
+    while (Atomics.load(sync, 0) < TOTAL) {
+      assert.ok(performance.now() < deadline, `stuck at ${Atomics.load(sync, 0)} of ${TOTAL} items`);
+      await delay(5 + Math.random() * 15);
+      // Only consumers that have taken something: one interrupted while it starts would take
+      // nothing (and threads start slowly under tsx).
+      const index = Math.floor(Math.random() * live.length);
+      if (Atomics.load(sync, 8 + index) > 0) {
+        live[index]!.interrupt();
+        interrupts++;
+      }
+      if (!producersDone && Math.random() < 0.2) producers[Math.floor(Math.random() * PRODUCERS)]!.interrupt();
+    }
+    assert.deepEqual(await within(producing, 30_000), Array(PRODUCERS).fill('produced'));
+    queue.close();
+    while (consumers.size > 0) await within(Promise.all([...consumers]), 30_000);
+    const wrong: string[] = [];
+    for (let id = 0; id < TOTAL && wrong.length < 10; id++) {
+      if (counts[id] !== 1) wrong.push(`item ${id} taken ${counts[id]} times`);
+    }
+    assert.deepEqual(wrong, []);
+    assert.equal(Atomics.load(sync, 0), TOTAL);
+    assert.equal(queue.size, 0);
+    // The run exercised what it claims to.
+    assert.ok(replaced >= 10, `only ${replaced} consumers replaced (${interrupts} interrupts)`);
+    const interruptedPuts = [1, 2, 3, 4].reduce((sum, i) => sum + Atomics.load(sync, i), 0);
+    assert.ok(interruptedPuts >= 1, 'no put was interrupted');
+  });
+});
