@@ -1,11 +1,11 @@
 // The waits of src/waits/ against the bare atomics they are built on, in the same run:
-//   1. interrupt → running again, for a thread blocked in sleep(), Lock.acquire() and
-//      Condition.wait(), beside the floor: Atomics.notify → a bare Worker in Atomics.wait.
+//   1. interrupt → running again, for a thread blocked in sleep(), Lock.acquire(),
+//      Condition.wait() and Queue.take(), beside the floor: Atomics.notify → a bare Worker in Atomics.wait.
 //      Woken round by round in a rotating order, 1-11 ms after each blocked; process.hrtime.
 //   2. an uncontended Lock acquire() + release(), beside a bare Atomics.compareExchange +
 //      Atomics.store pair on a shared word, timed in one loop each, rounds interleaved.
 import { Worker } from 'node:worker_threads';
-import { Condition, Lock, Thread } from 'graceful-threads';
+import { Condition, Lock, Queue, Thread } from 'graceful-threads';
 import { delay, fmt, goal, micros, now, printTable, quantile, rotate, spread, waitFor } from './lib.js';
 
 const ROUNDS = 200;
@@ -17,6 +17,7 @@ const CASES = {
   'interrupt → sleep() throws': 'sleep',
   'interrupt → Lock.acquire() throws': 'lock',
   'interrupt → Condition.wait() throws': 'condition',
+  'interrupt → Queue.take() throws': 'queue',
 };
 
 function startCase(name, rounds) {
@@ -39,7 +40,11 @@ function startCase(name, rounds) {
     return { control, times, wake, done: () => exited, release() {} };
   }
   const kind = CASES[name];
-  const primitive = kind === 'lock' ? new Lock() : kind === 'condition' ? new Condition() : undefined;
+  const primitive = {
+    lock: () => new Lock(),
+    condition: () => new Condition(),
+    queue: () => new Queue({ capacity: 4 }),
+  }[kind]?.();
   if (kind === 'lock') primitive.acquire();
   const thread = new Thread(oursUrl, {
     export: 'blockUntilInterrupted',

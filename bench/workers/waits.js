@@ -11,6 +11,8 @@ const blockers = {
   sleep: () => sleep(Number.POSITIVE_INFINITY),
   // The main thread holds the lock: the wait ends only with the interrupt.
   lock: (primitive) => primitive.acquire(),
+  // Empty, and nobody puts: the wait ends only with the interrupt.
+  queue: (primitive) => primitive.take(),
   // Nobody notifies: the wait ends only with the interrupt (after taking the lock back).
   condition: (primitive) => {
     primitive.lock.acquire();
