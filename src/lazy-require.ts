@@ -7,14 +7,19 @@
  * moment only.
  */
 import type * as heavyModule from './heavy.js';
-import { requireSibling } from './runtime/node.js';
+import { isMainThread, requireSibling } from './runtime/node.js';
 
 let loaded: typeof heavyModule | undefined;
 let internals: { readonly key: symbol; readonly bindings: unknown } | undefined;
 
-/** Called by index.js as it loads (the build writes the call): what heavy.js takes from it. */
+/**
+ * Called by index.js as it loads (the build writes the call, last): what heavy.js takes from it.
+ * The main thread loads heavy.js at once: it is one thread, it starts the threads, and its first
+ * `new Thread()` should not pay for loading it (1–2 ms on the first start).
+ */
 export function provideInternals(key: string, bindings: unknown): void {
   internals = { key: Symbol.for(key), bindings };
+  if (isMainThread) heavy();
 }
 
 /** The lazily loaded half of the package. */
