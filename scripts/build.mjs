@@ -41,6 +41,8 @@ const common = {
   sourcesContent: false,
   logLevel: 'warning',
   absWorkingDir: root,
+  // Classes keep their names (Lock, not _Lock) in stack traces, inspect() and error messages.
+  keepNames: true,
 };
 
 /** In the bundles, src/lazy-require.ts takes src/lazy.ts's place (src/lazy.ts says why). */

@@ -546,3 +546,43 @@ describe('Queue', () => {
     assert.ok(interruptedPuts >= 1, 'no put was interrupted');
   });
 });
+
+describe('Queue: a side-path item reaches a thread that gets the queue later', () => {
+  it('even when its putter has ended and the main thread blocks in joinSync()', () => {
+    const fixture = new URL('./fixtures/queue.mjs', import.meta.url);
+    const queue = new Queue({ capacity: 4 });
+    const putter = new Thread(fixture, { export: 'putsShared', args: [queue, new Lock()] }).start();
+    assert.equal(putter.joinSync(20_000), 'put');
+    // The main thread never returns to its event loop from here until the taker has ended.
+    const taker = new Thread(fixture, { export: 'takesOne', args: [queue] }).start();
+    assert.deepEqual(taker.joinSync(30_000), { lock: true });
+  });
+});
+
+describe('Queue: items arrive as structuredClone gives them', () => {
+  it('a built-in object with a plain prototype, and an array whose getter deletes a later element', () => {
+    const queue = new Queue({ capacity: 4 });
+    const date = Object.setPrototypeOf(new Date(5), Object.prototype);
+    const bytes = Object.setPrototypeOf(new Uint8Array([1, 2]), null);
+    const holey: unknown[] = [1, 2, 3];
+    Object.defineProperty(holey, 0, {
+      get() {
+        holey.length = 3;
+        delete holey[2];
+        return 1;
+      },
+      enumerable: true,
+    });
+    for (const item of [date, bytes]) {
+      const expected = structuredClone(item);
+      queue.put(item);
+      const taken = queue.take(0);
+      assert.equal(Object.prototype.toString.call(taken), Object.prototype.toString.call(expected));
+    }
+    const expected = structuredClone(holey) as unknown[];
+    holey[2] = 3;
+    queue.put(holey);
+    const taken = queue.take(0) as unknown[];
+    assert.deepEqual([taken.length, 2 in taken], [expected.length, 2 in expected]);
+  });
+});

@@ -81,6 +81,9 @@ export class ChannelLink {
 
   /** The live values held, for a description of the queue sent to another thread. */
   backlog(): [number, unknown][] {
+    // What has arrived but not been read yet too: the receiver may depend on this thread alone
+    // (the putter ended, and this thread is about to block in joinSync()).
+    this.drain();
     this.#prune();
     return [...this.#values];
   }

@@ -165,6 +165,9 @@ class Writer {
       return;
     }
     const proto: unknown = Object.getPrototypeOf(value);
+    // A built-in object given a plain prototype (a Date, a Map, a typed array...) is cloned as
+    // what it is, not as its properties: not plain. Its internal slots still show here.
+    if (ArrayBuffer.isView(value) || Object.prototype.toString.call(value) !== '[object Object]') throw notPlain;
     // An arguments object (a plain prototype, its own iterator), a module namespace (a null
     // prototype, its own tag): not plain.
     if (proto === Object.prototype) {
@@ -201,7 +204,12 @@ class Writer {
     this.bytes[this.pos] = ARRAY;
     this.view.setUint32(this.pos + 1, n, true);
     this.pos += 5;
-    for (let i = 0; i < n; i++) this.value(value[i], depth + 1);
+    for (let i = 0; i < n; i++) {
+      const item = value[i];
+      // A getter met before may have deleted a later element: structured clone keeps the hole.
+      if (item === undefined && !(i in value)) throw notPlain;
+      this.value(item, depth + 1);
+    }
   }
 }
 
