@@ -86,3 +86,19 @@ export async function idleButAlive(thread: Thread, idleMs = 100, timeoutMs = 20_
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * Resolves once `count` threads are enlisted in the wait queue whose waiter count is word `index`
+ * of a lock's, queue's... shared memory (a lock's queue follows its one word of state): they are
+ * in the wait loop, past their first attempt. Rejects after `timeoutMs`.
+ */
+export async function enlisted(primitive: object, index: number, count = 1, timeoutMs = 20_000): Promise<void> {
+  const describe = Symbol.for('graceful-threads.describe-shared.v1');
+  const { buffer } = (primitive as { [key: symbol]: () => { buffer: SharedArrayBuffer } })[describe]!();
+  const words = new Int32Array(buffer);
+  const deadline = performance.now() + timeoutMs;
+  while (Atomics.load(words, index) < count) {
+    if (performance.now() > deadline) throw new Error(`${count} waiter(s) never enlisted`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}

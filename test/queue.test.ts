@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Lock, MAX_LIVE_THREADS, Queue, Thread } from 'graceful-threads';
 import { waitQueueWords } from '../src/waits/wait-queue.ts';
-import { syncArray, waitFor, within } from './helpers.ts';
+import { enlisted, syncArray, waitFor, within } from './helpers.ts';
 
 const fixture = new URL('./fixtures/queue.mjs', import.meta.url);
 const DESCRIBE = Symbol.for('graceful-threads.describe-shared.v1');
@@ -18,17 +18,6 @@ type Outcome = { returned?: unknown; threw?: string; [key: string]: unknown };
 
 function start(exportName: string, ...args: unknown[]): Thread {
   return new Thread(fixture, { export: exportName, args }).start();
-}
-
-/** Resolves once `count` threads are enlisted at word `index` of the queue: parked in its wait loop. */
-async function enlisted(queue: Queue, index: number, count = 1): Promise<void> {
-  const { buffer } = (queue as unknown as { [DESCRIBE](): { buffer: SharedArrayBuffer } })[DESCRIBE]();
-  const words = new Int32Array(buffer);
-  const deadline = performance.now() + 20_000;
-  while (Atomics.load(words, index) < count) {
-    if (performance.now() > deadline) throw new Error(`${count} waiter(s) never enlisted`);
-    await delay(1);
-  }
 }
 
 /** Starts a thread calling queue[method](...args) and resolves once it waits in it. */

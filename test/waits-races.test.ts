@@ -5,26 +5,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Barrier, Condition, Event, Lock, MAX_LIVE_THREADS, Semaphore, Thread } from 'graceful-threads';
-import { syncArray, waitFor, within } from './helpers.ts';
+import { enlisted, syncArray, waitFor, within } from './helpers.ts';
 
 const fixture = new URL('./fixtures/waits.mjs', import.meta.url);
-const DESCRIBE = Symbol.for('graceful-threads.describe-shared.v1');
 const CONDITION_WORDS = 2 * (MAX_LIVE_THREADS + 2);
 
 type Outcome = { returned?: unknown; threw?: string };
 
 function start(exportName: string, ...args: unknown[]): Thread {
   return new Thread(fixture, { export: exportName, args }).start();
-}
-
-async function enlisted(primitive: object, stateWords: number, count = 1): Promise<void> {
-  const { buffer } = (primitive as { [DESCRIBE](): { buffer: SharedArrayBuffer } })[DESCRIBE]();
-  const words = new Int32Array(buffer);
-  const deadline = performance.now() + 20_000;
-  while (Atomics.load(words, stateWords) < count) {
-    if (performance.now() > deadline) throw new Error(`${count} waiter(s) never enlisted`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
 }
 
 describe('handoffs', () => {

@@ -3,26 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Barrier, Condition, Lock, Thread } from 'graceful-threads';
-import { syncArray, waitFor, within } from './helpers.ts';
+import { enlisted, syncArray, waitFor, within } from './helpers.ts';
 
 const fixture = new URL('./fixtures/waits.mjs', import.meta.url);
-const DESCRIBE = Symbol.for('graceful-threads.describe-shared.v1');
 
 function start(exportName: string, ...args: unknown[]): Thread {
   return new Thread(fixture, { export: exportName, args }).start();
-}
-
-function queueWaiters(primitive: object, stateWords: number): number {
-  const { buffer } = (primitive as { [DESCRIBE](): { buffer: SharedArrayBuffer } })[DESCRIBE]();
-  return Atomics.load(new Int32Array(buffer), stateWords);
-}
-
-async function enlisted(primitive: object, stateWords: number, count: number): Promise<void> {
-  const deadline = performance.now() + 20_000;
-  while (queueWaiters(primitive, stateWords) < count) {
-    if (performance.now() > deadline) throw new Error(`${count} waiter(s) never enlisted`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
 }
 
 describe('waits under stress', () => {

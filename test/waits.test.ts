@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Barrier, Condition, Event, Lock, MAX_LIVE_THREADS, Semaphore, Thread } from 'graceful-threads';
-import { syncArray, waitFor, within } from './helpers.ts';
+import { enlisted, syncArray, waitFor, within } from './helpers.ts';
 
 const fixture = new URL('./fixtures/waits.mjs', import.meta.url);
-const DESCRIBE = Symbol.for('graceful-threads.describe-shared.v1');
 /** A condition's own words: a record (tag, counts) per slot, the root's and other groups'. */
 const CONDITION_WORDS = 2 * (MAX_LIVE_THREADS + 2);
 
@@ -15,20 +14,6 @@ type Outcome = { returned?: unknown; threw?: string; [key: string]: unknown };
 
 function start(exportName: string, ...args: unknown[]): Thread {
   return new Thread(fixture, { export: exportName, args }).start();
-}
-
-/**
- * Resolves once `count` threads are enlisted in the wait queue that follows a primitive's
- * `stateWords` words: they are in the wait loop, past their first attempt.
- */
-async function enlisted(primitive: object, stateWords: number, count = 1): Promise<void> {
-  const { buffer } = (primitive as { [DESCRIBE](): { buffer: SharedArrayBuffer } })[DESCRIBE]();
-  const words = new Int32Array(buffer);
-  const deadline = performance.now() + 20_000;
-  while (Atomics.load(words, stateWords) < count) {
-    if (performance.now() > deadline) throw new Error(`${count} waiter(s) never enlisted`);
-    await delay(1);
-  }
 }
 
 /** Starts `waitsOn` (or its async form) blocking in primitive[method](...args), once enlisted. */

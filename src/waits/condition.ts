@@ -154,13 +154,10 @@ export class Condition implements SharedObject {
    * ```
    */
   waitFor(predicate: () => boolean, timeoutMs?: number): boolean {
-    if (typeof predicate !== 'function') throw invalidArgType('predicate', 'a function', predicate);
-    const timeout = validateTimeout(timeoutMs);
-    this.#checkHeld('waitFor');
-    const deadline = timeout === Number.POSITIVE_INFINITY ? timeout : performance.now() + timeout;
+    const timeLeft = this.#startWaitFor('waitFor', predicate, timeoutMs);
     for (;;) {
       if (predicate()) return true;
-      const left = deadline === timeout ? timeout : deadline - performance.now();
+      const left = timeLeft();
       if (left <= 0) return false;
       this.wait(left);
     }
@@ -175,16 +172,23 @@ export class Condition implements SharedObject {
    * ```
    */
   async waitForAsync(predicate: () => boolean, timeoutMs?: number): Promise<boolean> {
-    if (typeof predicate !== 'function') throw invalidArgType('predicate', 'a function', predicate);
-    const timeout = validateTimeout(timeoutMs);
-    this.#checkHeld('waitForAsync');
-    const deadline = timeout === Number.POSITIVE_INFINITY ? timeout : performance.now() + timeout;
+    const timeLeft = this.#startWaitFor('waitForAsync', predicate, timeoutMs);
     for (;;) {
       if (predicate()) return true;
-      const left = deadline === timeout ? timeout : deadline - performance.now();
+      const left = timeLeft();
       if (left <= 0) return false;
       await this.waitAsync(left);
     }
+  }
+
+  /** Checks a waitFor call's arguments and lock; returns how long it has left, when asked. */
+  #startWaitFor(method: string, predicate: unknown, timeoutMs: unknown): () => number {
+    if (typeof predicate !== 'function') throw invalidArgType('predicate', 'a function', predicate);
+    const timeout = validateTimeout(timeoutMs);
+    this.#checkHeld(method);
+    if (timeout === Number.POSITIVE_INFINITY) return () => timeout;
+    const deadline = performance.now() + timeout;
+    return () => deadline - performance.now();
   }
 
   /**
