@@ -360,7 +360,7 @@ export function requestInterrupt(
   const first = atomics.load(words, index);
   if ((first & ~BITS) !== live) return 'gone';
   if ((first & REQUESTED) !== 0) {
-    wakeTarget(block, ref.slot); // in case the interrupter that set it died before waking it
+    wakeTarget(block, ref.slot, false); // in case the interrupter that set it died before waking it
     return 'already-set';
   }
   if (caller !== undefined) atomics.store(words, field(caller, 'pending'), ref.slot + 1);
@@ -374,7 +374,7 @@ export function requestInterrupt(
       const word = atomics.load(words, index);
       if ((word & ~BITS) !== live) return 'gone';
       if ((word & REQUESTED) !== 0) {
-        wakeTarget(block, ref.slot);
+        wakeTarget(block, ref.slot, false);
         return 'already-set';
       }
       if (claimed && reason !== undefined && !written) {
@@ -386,7 +386,7 @@ export function requestInterrupt(
       }
       atomics.add(words, field(ref.slot, 'interruptSeq'), 1);
       if (atomics.compareExchange(words, index, word, word | REQUESTED | (claimed ? HAS_REASON : 0)) === word) {
-        wakeTarget(block, ref.slot);
+        wakeTarget(block, ref.slot, true);
         return 'set';
       }
     }
@@ -399,10 +399,16 @@ export function requestInterrupt(
   }
 }
 
-/** Wakes a slot's thread wherever it blocks: on its flag (sleep) or its park word (waits). */
-function wakeTarget(block: ControlBlock, slot: number): void {
+/**
+ * Wakes a slot's thread wherever it blocks: on its flag (sleep) or its park word (waits). The
+ * park word is bumped only by the interrupt that set the flag (whose death midway its pending
+ * record covers); a repeat wake only notifies, so that an interrupter dying within it cannot
+ * leave the word changed with nobody woken.
+ */
+function wakeTarget(block: ControlBlock, slot: number, bump: boolean): void {
   block.atomics.notify(block.words, flagIndex(slot));
-  unpark(block.atomics, block.words, field(slot, 'park'));
+  if (bump) unpark(block.atomics, block.words, field(slot, 'park'));
+  else block.atomics.notify(block.words, field(slot, 'park'));
 }
 
 /**

@@ -108,6 +108,8 @@ export class Scheduler {
   readonly #ctl = new Int32Array(new SharedArrayBuffer(4 * (16 + 8 * PER)));
   readonly #setup = new SharedArrayBuffer(64 * 1024);
   readonly #workers: (Worker | undefined)[] = [];
+  /** Workers told to terminate, until they have stopped. */
+  readonly #terminating: Promise<number>[] = [];
   /** The round each worker was spawned for: it has read no setup before that one. */
   readonly #spawnedFor: number[] = [];
   readonly #moduleHref = compileProtocol();
@@ -161,7 +163,11 @@ export class Scheduler {
   /** Runs one schedule of `roles`, choosing each step with `rand`. */
   async run(roles: Role[], rand: () => number, gens: number[]): Promise<ScheduleResult> {
     try {
-      return await this.#run(roles, rand, gens);
+      const result = await this.#run(roles, rand, gens);
+      // A worker told to terminate runs on until Node stops it: blocked on the turn word, it
+      // would take the next schedule's turn for the same id as a ghost participant. Wait for it.
+      await Promise.all(this.#terminating.splice(0));
+      return result;
     } catch (error) {
       // Workers left mid-schedule would fail every later schedule: start afresh.
       await this.close();
@@ -285,7 +291,7 @@ export class Scheduler {
         if (rand() < 0.1) {
           // Now and then a real worker.terminate(); otherwise the thread is told it is dead and
           // stops touching shared memory (the same to the protocol, and reusable).
-          void this.#workers[id]!.terminate();
+          this.#terminating.push(this.#workers[id]!.terminate());
           this.#workers[id] = undefined;
         } else {
           Atomics.store(ctl, this.#field(id, 'kill'), 1);
@@ -323,7 +329,7 @@ export class Scheduler {
       for (let id = 0; id < n; id++) {
         if (state(id) === State.blocked) {
           killed[id] = true;
-          void this.#workers[id]!.terminate();
+          this.#terminating.push(this.#workers[id]!.terminate());
           this.#workers[id] = undefined;
         }
       }
