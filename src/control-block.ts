@@ -184,12 +184,10 @@ export function flagIndex(slot: number): number {
   return HEADER_WORDS + slot * SLOT_WORDS;
 }
 
-/** A block's random id: equal for two views of the same memory, different for two blocks. */
-export function blockId(block: ControlBlock): number {
-  return block.atomics.load(block.words, Header.id);
-}
-
-/** The id of the block whose memory this is, as {@link blockId} tells it. */
+/**
+ * The random id of the block whose memory this is: equal for two views of the same memory,
+ * different for two blocks.
+ */
 export function memoryId(memory: ControlMemory): number {
   return Atomics.load(new Int32Array(memory.control, 0, HEADER_WORDS), Header.id);
 }

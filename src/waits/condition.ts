@@ -205,23 +205,26 @@ export class Condition implements SharedObject {
     let left = validateCount(n, 'n', 0);
     if (left === 0 || !this.#queue.hasWaiters()) return;
     const words = this.#words;
-    for (const bit of this.#queue.enlisted(this.#cursor++)) {
-      if (!this.#queue.isCurrent(bit, Atomics.load(words, 2 * bit))) continue; // a terminated waiter's
-      const counts = 2 * bit + 1;
-      let given = 0;
-      for (let seen = Atomics.load(words, counts); ; ) {
-        const waiting = (seen >>> 16) - (seen & NOTIFIED);
-        given = Math.min(waiting, left);
-        if (given === 0) break;
-        const prior = Atomics.compareExchange(words, counts, seen, seen + given);
-        if (prior === seen) break;
-        seen = prior;
-      }
-      if (given === 0) continue;
-      this.#queue.wake(bit);
-      left -= given;
-      if (left === 0) return;
-    }
+    const queue = this.#queue;
+    queue.visitEnlisted(
+      (bit) => {
+        if (!queue.isCurrent(bit, Atomics.load(words, 2 * bit))) return false; // a terminated waiter's
+        const counts = 2 * bit + 1;
+        let given = 0;
+        for (let seen = Atomics.load(words, counts); ; ) {
+          const waiting = (seen >>> 16) - (seen & NOTIFIED);
+          given = Math.min(waiting, left);
+          if (given === 0) return false;
+          const prior = Atomics.compareExchange(words, counts, seen, seen + given);
+          if (prior === seen) break;
+          seen = prior;
+        }
+        queue.wake(bit);
+        left -= given;
+        return left === 0;
+      },
+      this.#cursor++,
+    );
   }
 
   /**

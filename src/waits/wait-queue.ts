@@ -147,41 +147,34 @@ export class WaitQueue implements Parking {
   /** Wakes every thread parked on the queue. Call after changing the state they wait for. */
   wakeAll(): void {
     if (!this.hasWaiters()) return;
-    // A plain loop over the words slots have ever used, and the root's: every wake runs it.
+    this.visitEnlisted((bit) => {
+      this.wake(bit);
+      return false;
+    });
+  }
+
+  /**
+   * Calls `visit` with the bit of each thread enlisted now, until it returns true: the slots ever
+   * used and the root, starting at word `from` (so that callers waking one thread at a time take
+   * turns), then always the shared bit of other groups. A plain loop: every wake runs it.
+   */
+  visitEnlisted(visit: (bit: number) => boolean, from = 0): void {
     const words = this.#words;
     const base = this.#offset + BITS;
     const capacity = this.#registry.capacity;
     const used = Math.ceil(highWater(this.#registry) / 32);
     const rootWord = capacity >>> 5;
-    for (let w = 0; w <= rootWord; w++) {
+    for (let i = 0; i <= rootWord; i++) {
+      const w = (from + i) % (rootWord + 1);
       if (w >= used && w !== rootWord) continue;
       let bits = Atomics.load(words, base + w);
       while (bits !== 0) {
         const low = 31 - Math.clz32(bits & -bits);
         bits &= bits - 1;
-        this.wake(w * 32 + low);
+        if (visit(w * 32 + low) === true) return;
       }
     }
-    this.wake(capacity + 1); // threads of other groups, parked on the queue's own word
-  }
-
-  /**
-   * The bits of the threads enlisted now, starting at a word chosen by `from` (so that callers
-   * waking one thread at a time can take turns), and always the shared bit of other groups last.
-   */
-  *enlisted(from = 0): Generator<number> {
-    const words = this.#words;
-    const bitWords = Math.ceil((this.#registry.capacity + 1) / 32);
-    for (let i = 0; i < bitWords; i++) {
-      const w = (from + i) % bitWords;
-      let bits = Atomics.load(words, this.#offset + BITS + w);
-      while (bits !== 0) {
-        const low = 31 - Math.clz32(bits & -bits);
-        bits &= bits - 1;
-        yield w * 32 + low;
-      }
-    }
-    yield this.#registry.capacity + 1;
+    visit(capacity + 1); // threads of other groups, parked on the queue's own word
   }
 
   /** Wakes the thread of `bit` (all threads of other groups for theirs). */
