@@ -48,6 +48,8 @@ const Header = {
   rootPark: 5,
   /** Numbers the locks, queues... made in the group, so each thread knows one when it sees it again. */
   objectCounter: 6,
+  /** Bumped (and notified) whenever a thread of the group ends or its slot is freed: shutdown waits on it. */
+  endCounter: 7,
 } as const;
 
 /** Word offsets inside a slot. */
@@ -71,7 +73,14 @@ const Field = {
   park: 8,
   /** 0 while the slot's thread runs; its exit code + 1 once it is ending (see `markEnded`). */
   ended: 9,
+  /** The `interruptSeq` of the last interrupt the slot's thread has seen set (for shutdown reports). */
+  seen: 10,
 } as const;
+
+/** Bytes per slot for the thread's name, for reports by threads that did not start it. */
+const NAME_BYTES = 128;
+/** UTF-16 code units of a name kept per slot (the first unit holds the length). */
+const NAME_UNITS = NAME_BYTES / 2 - 1;
 
 const ROOT_OWNER = -1;
 
@@ -99,6 +108,7 @@ export const FLAG_WAIT_SLICE_MS = 1000;
 export interface ControlMemory {
   readonly control: SharedArrayBuffer;
   readonly reasons: SharedArrayBuffer;
+  readonly names: SharedArrayBuffer;
 }
 
 /**
@@ -119,6 +129,7 @@ export interface ControlBlock {
   readonly memory: ControlMemory;
   readonly words: Int32Array;
   readonly reasons: Uint8Array;
+  readonly names: Uint16Array;
   readonly capacity: number;
   readonly atomics: AtomicOps;
   /** Milliseconds on a monotonic clock, for bounded waits. */
@@ -144,7 +155,8 @@ export type Caller = number | undefined;
 export function createControlBlock(capacity: number): ControlBlock {
   const control = new SharedArrayBuffer((HEADER_WORDS + capacity * SLOT_WORDS) * 4);
   const reasons = new SharedArrayBuffer(capacity * REASON_BYTES);
-  const block = openControlBlock({ control, reasons });
+  const names = new SharedArrayBuffer(capacity * NAME_BYTES);
+  const block = openControlBlock({ control, reasons, names });
   Atomics.store(block.words, Header.magic, MAGIC);
   Atomics.store(block.words, Header.capacity, capacity);
   Atomics.store(block.words, Header.id, (Math.random() * 0x7fffffff) | 1);
@@ -159,14 +171,17 @@ export function openControlBlock(
 ): ControlBlock {
   const words = new Int32Array(memory.control);
   const capacity = (words.length - HEADER_WORDS) / SLOT_WORDS;
-  return { memory, words, reasons: new Uint8Array(memory.reasons), capacity, atomics, now };
+  const reasons = new Uint8Array(memory.reasons);
+  return { memory, words, reasons, names: new Uint16Array(memory.names), capacity, atomics, now };
 }
 
 /** True when `value` looks like {@link ControlMemory}. */
 export function isControlMemory(value: unknown): value is ControlMemory {
   if (typeof value !== 'object' || value === null) return false;
-  const { control, reasons } = value as Partial<ControlMemory>;
-  return control instanceof SharedArrayBuffer && reasons instanceof SharedArrayBuffer;
+  const { control, reasons, names } = value as Partial<ControlMemory>;
+  return (
+    control instanceof SharedArrayBuffer && reasons instanceof SharedArrayBuffer && names instanceof SharedArrayBuffer
+  );
 }
 
 /** Numbers default thread names (`Thread-1`, `Thread-2`, …) across every thread of the group. */
@@ -258,6 +273,8 @@ export function allocateSlot(block: ControlBlock, parent: Caller): SlotRef | und
     atomics.store(words, field(slot, 'criticalDepth'), 0);
     atomics.store(words, field(slot, 'pending'), 0);
     atomics.store(words, field(slot, 'ended'), 0);
+    atomics.store(words, field(slot, 'seen'), atomics.load(words, field(slot, 'interruptSeq')) - 1);
+    block.names[slot * (NAME_UNITS + 1)] = 0; // the parent names it next (setSlotName)
     const free = atomics.load(words, flagIndex(slot));
     const gen = generationOf(free);
     // A free slot's word is exactly its next generation: nothing may set bits on it.
@@ -301,6 +318,7 @@ function freeSlot(block: ControlBlock, slot: number): void {
   atomics.store(words, field(slot, 'nativeThreadId'), -1);
   // The reason claim is left alone: a live interrupter holding it releases it itself.
   atomics.store(words, field(slot, 'owner'), 0);
+  unpark(atomics, words, Header.endCounter);
 }
 
 /** Completes what a dead thread's interrupt of another slot may have left undone. */
@@ -483,6 +501,54 @@ export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number): 
   atomics.store(words, field(ref.slot, 'ended'), (exitCode | 0) + 1);
   const owner = atomics.load(words, field(ref.slot, 'owner'));
   if (owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
+  unpark(atomics, words, Header.endCounter);
+}
+
+/**
+ * The index in `words` of the group's end counter, bumped and notified whenever a thread of the
+ * group ends (or its slot is freed): a shutdown waits on it for every thread, nested ones included.
+ */
+export const END_COUNTER_INDEX: number = Header.endCounter;
+
+/** What a shutdown reports about a live slot's thread. */
+export interface SlotReport {
+  readonly name: string;
+  readonly threadId: number;
+  readonly inCriticalSection: boolean;
+  /** It has seen its flag set since the current interrupt (through a check or a wait). */
+  readonly checkedSinceInterrupt: boolean;
+}
+
+/** Reads a live slot's report; undefined once the slot's thread is gone. */
+export function readSlotReport(block: ControlBlock, ref: SlotRef): SlotReport | undefined {
+  const { atomics, words } = block;
+  const threadId = atomics.load(words, field(ref.slot, 'nativeThreadId'));
+  const inCriticalSection = atomics.load(words, field(ref.slot, 'criticalDepth')) > 0;
+  const checkedSinceInterrupt =
+    atomics.load(words, field(ref.slot, 'seen')) === atomics.load(words, field(ref.slot, 'interruptSeq'));
+  const base = ref.slot * (NAME_UNITS + 1);
+  const length = Math.min(block.names[base]!, NAME_UNITS);
+  const name = String.fromCharCode(...block.names.subarray(base + 1, base + 1 + length));
+  // Read while the slot may be freed and reused: only a still-live slot's fields are its thread's.
+  if (!isLive(block, ref)) return undefined;
+  return { name, threadId, inCriticalSection, checkedSinceInterrupt };
+}
+
+/** Records a slot's thread name (its first 63 UTF-16 code units), for {@link readSlotReport}. */
+export function setSlotName(block: ControlBlock, ref: SlotRef, name: string): void {
+  const base = ref.slot * (NAME_UNITS + 1);
+  const length = Math.min(name.length, NAME_UNITS);
+  for (let i = 0; i < length; i++) block.names[base + 1 + i] = name.charCodeAt(i);
+  block.names[base] = length;
+}
+
+/**
+ * Records that the slot's own thread has seen its flag set (a check returned true, a wait woke
+ * interrupted): the current interrupt's sequence number, for {@link readSlotReport}.
+ */
+export function markInterruptSeen(block: ControlBlock, ref: SlotRef): void {
+  const { atomics, words } = block;
+  atomics.store(words, field(ref.slot, 'seen'), atomics.load(words, field(ref.slot, 'interruptSeq')));
 }
 
 /** The exit code a live slot's thread recorded as it ended, or undefined while it runs. */

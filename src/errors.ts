@@ -29,7 +29,8 @@ export type GracefulThreadsErrorCode =
   | 'ERR_BARRIER_BROKEN'
   | 'ERR_QUEUE_CLOSED'
   | 'ERR_QUEUE_ITEM_TOO_LARGE'
-  | 'ERR_QUEUE_ITEM_NOT_CLONEABLE';
+  | 'ERR_QUEUE_ITEM_NOT_CLONEABLE'
+  | 'ERR_SHUTDOWN_FROM_THREAD';
 
 /** An error with a {@link GracefulThreadsErrorCode}. */
 export type CodedError<E extends Error = Error> = E & { readonly code: GracefulThreadsErrorCode };

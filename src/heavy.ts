@@ -7,7 +7,10 @@
 export { describeError, thrownText } from './error-transfer.js';
 export { encodeReason } from './reason.js';
 export { decodeValue } from './runtime/node-codec.js';
+export { configureShutdown } from './shutdown/config.js';
+export { shutdown } from './shutdown/shutdown.js';
 export { Thread } from './thread.js';
+export { setThreadErrorHandler } from './unobserved-failures.js';
 export { Barrier } from './waits/barrier.js';
 export { Condition } from './waits/condition.js';
 export { Event } from './waits/event.js';

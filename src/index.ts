@@ -7,7 +7,10 @@
 import './bootstrap.js';
 import { heavy } from './lazy.js';
 import { lazyClass } from './lazy-class.js';
+import type { ShutdownConfig } from './shutdown/config.js';
+import type { ShutdownOptions, ShutdownReport } from './shutdown/shutdown.js';
 import type { Thread as ThreadClass, ThreadTarget } from './thread.js';
+import type { ThreadErrorHandler } from './unobserved-failures.js';
 import type { Barrier as BarrierClass } from './waits/barrier.js';
 import type { Condition as ConditionClass } from './waits/condition.js';
 import type { Event as EventClass } from './waits/event.js';
@@ -34,6 +37,13 @@ export {
 } from './errors.js';
 export { interruptible } from './interruptible.js';
 export { interruptAllThreads, MAX_LIVE_THREADS } from './registry.js';
+export type { ShutdownConfig, ShutdownSignal } from './shutdown/config.js';
+export type {
+  EndedThreadRecord,
+  ShutdownOptions,
+  ShutdownReport,
+  TerminatedThreadRecord,
+} from './shutdown/shutdown.js';
 export { sleep, sleepAsync } from './sleep.js';
 export type {
   JoinOptions,
@@ -43,6 +53,7 @@ export type {
   ThreadState,
   ThreadTarget,
 } from './thread.js';
+export type { FailedThreadInfo, ThreadErrorHandler } from './unobserved-failures.js';
 export type { QueueOptions } from './waits/queue.js';
 export type { SemaphoreOptions } from './waits/semaphore.js';
 
@@ -141,3 +152,46 @@ export type Condition = ConditionClass;
  */
 export const Barrier: typeof BarrierClass = lazyClass('Barrier', () => heavy().Barrier);
 export type Barrier = BarrierClass;
+
+// Functions of the lazily loaded half: each loads it on its first call.
+
+/**
+ * Stops every thread the program started, gracefully: interrupts them all at once, waits up to
+ * `graceMs` (default 5000) for them to end, terminates the rest and reports where each was
+ * stuck. Does not exit the process. See {@link ShutdownOptions} and {@link ShutdownReport}.
+ *
+ * @example
+ * ```ts
+ * server.close();
+ * const { ended, terminated } = await shutdown({ graceMs: 10_000 });
+ * ```
+ */
+export function shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
+  return heavy().shutdown(options);
+}
+
+/**
+ * Changes or turns off the automatic shutdown on signals, `process.exit()` and uncaught errors
+ * (see {@link ShutdownConfig}).
+ *
+ * @example
+ * ```ts
+ * configureShutdown({ graceMs: 10_000, signals: ['SIGINT', 'SIGTERM'] });
+ * ```
+ */
+export function configureShutdown(config: ShutdownConfig): void {
+  heavy().configureShutdown(config);
+}
+
+/**
+ * Replaces the default report (on stderr) of a failure of a thread nobody joins; `undefined`
+ * restores it.
+ *
+ * @example
+ * ```ts
+ * setThreadErrorHandler((error, thread) => logger.error({ thread: thread.name, error }));
+ * ```
+ */
+export function setThreadErrorHandler(fn: ThreadErrorHandler | undefined): void {
+  heavy().setThreadErrorHandler(fn);
+}

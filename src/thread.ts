@@ -12,6 +12,7 @@ import {
   requestInterrupt,
   type SlotRef,
   setNativeThreadId,
+  setSlotName,
 } from './control-block.js';
 import { rebuildError } from './error-transfer.js';
 import { codedError, describeValue, endsThreadGracefully, invalidArgType } from './errors.js';
@@ -19,6 +20,7 @@ import type { CrashMessage, OutcomeMessage, ReportMessage } from './messages.js'
 import { encodeReason } from './reason.js';
 import { ensureRegistry } from './registry.js';
 import {
+  isMainThread,
   type MessagePort,
   moduleUrl,
   openReportChannel,
@@ -28,7 +30,10 @@ import {
   type WorkerEvents,
   type WorkerOptions,
 } from './runtime/node.js';
+import { installShutdownHooks } from './shutdown/process-hooks.js';
+import { type RunningThread, runningThreads } from './shutdown/running-threads.js';
 import { callerIn, START_KEY, type StartData } from './thread-state.js';
+import { observeFailure, recordFailure } from './unobserved-failures.js';
 import { validateTimeout } from './waits/arguments.js';
 import { waitUntil } from './waits/park.js';
 import { sharedObjectsSeen } from './waits/shared-memory.js';
@@ -192,6 +197,12 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   #terminating = false;
   #crash: { readonly error: unknown } | undefined;
   #channel: ReportChannel | undefined;
+  /** In `runningThreads` while it runs, for a shutdown. */
+  #running: RunningThread | undefined;
+  /** join() or joinSync() was called: a failure reaches someone. */
+  #observed = false;
+  /** A failure nobody has joined yet (see src/unobserved-failures.ts). */
+  #unobserved: object | undefined;
   /** How it ended, once known: to joinSync() before the worker's 'exit', else at that event. */
   #end: Settlement<ThreadResult<Target>> | undefined;
   readonly #done: Promise<ThreadResult<Target>>;
@@ -333,6 +344,19 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     this.#threadId = worker.threadId;
     this.#state = 'running';
     setNativeThreadId(registry, slot, worker.threadId);
+    setSlotName(registry, slot, this.#name);
+    this.#running = {
+      name: this.#name,
+      threadId: worker.threadId,
+      slot: slot.slot,
+      terminate: () => this.terminate(),
+      exited: this.#done.then(
+        () => {},
+        () => {},
+      ),
+    };
+    runningThreads.add(this.#running);
+    if (isMainThread) installShutdownHooks(registry);
     this.#followSignal(this.#options.signal);
     if (!warmedUp) {
       warmedUp = true;
@@ -420,7 +444,18 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       this.#state = final;
       this.#end = result;
     }
+    if (this.#running !== undefined) runningThreads.delete(this.#running);
     this.#settle(this.#end);
+    if (!this.#end.ok && this.#state === 'failed' && !this.#observed) {
+      this.#unobserved = recordFailure(this, this.#end.error, { name: this.#name, threadId: this.#threadId });
+    }
+  }
+
+  /** Someone will see how the thread ended: its failure is not reported as unobserved. */
+  #observe(): void {
+    this.#observed = true;
+    if (this.#unobserved !== undefined) observeFailure(this.#unobserved);
+    this.#unobserved = undefined;
   }
 
   /**
@@ -464,6 +499,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       return Promise.reject(invalidArgType('options.signal', 'an instance of AbortSignal', signal));
     }
     if (this.#state === 'new') return Promise.reject(notStarted(this.#name));
+    this.#observe();
     if (signal === undefined) return this.#done;
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
@@ -494,6 +530,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   joinSync(timeoutMs?: number): ThreadResult<Target> {
     const timeout = validateTimeout(timeoutMs);
     if (this.#state === 'new') throw notStarted(this.#name);
+    this.#observe();
     if (this.#end === undefined) {
       if (this.#terminating) throw terminatedError(this.#name);
       const registry = this.#registry!;

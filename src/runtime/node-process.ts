@@ -1,0 +1,70 @@
+/**
+ * The process-wide events a whole-program shutdown hooks into (signals, `process.exit()`,
+ * uncaught errors) and the standard error stream its report goes to: Node's side of
+ * src/shutdown/process-hooks.ts.
+ */
+
+/** The signals a shutdown may be tied to: the ones that ask a program to stop (never SIGKILL). */
+export const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGBREAK', 'SIGUSR2'] as const;
+export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
+
+/** Why the process is exiting, as the exit listeners see it. */
+export type ExitCause = 'exit' | 'uncaughtException' | 'unhandledRejection' | 'natural';
+
+/** The conventional exit code of a process ended by `signal`: 128 + its number. */
+export function signalExitCode(signal: ShutdownSignal): number {
+  const numbers = process.getBuiltinModule('node:os').constants.signals as Record<string, number | undefined>;
+  return 128 + (numbers[signal] ?? 0);
+}
+
+/** Whether the program has listeners of its own for `signal`, besides `ours`. */
+export function othersListen(signal: ShutdownSignal, ours: (signal: ShutdownSignal) => void): boolean {
+  return process.listeners(signal).some((listener) => listener !== ours);
+}
+
+/**
+ * Adds `listener` for `signal` in front of the others: it must see the program's own listeners
+ * as they were when the signal came, before a `process.once()` listener removes itself.
+ */
+export function listenToSignal(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): void {
+  process.prependListener(signal, listener as NodeJS.SignalsListener);
+}
+
+export function stopListeningToSignal(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): void {
+  process.off(signal, listener);
+}
+
+/**
+ * Calls `listener` as the process exits, with the exit code and why: `process.exit()`, an
+ * uncaught exception or unhandled rejection that ends the process, or the natural end of the
+ * event loop (which Node reaches only once no referenced thread runs).
+ */
+export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => void): void {
+  let fatal: ExitCause | undefined;
+  let natural = false;
+  process.on('uncaughtExceptionMonitor', (_error, origin) => {
+    // With a listener of the program's own, the process does not end of it.
+    if (process.listenerCount('uncaughtException') === 0) fatal = origin;
+  });
+  process.on('beforeExit', () => {
+    // 'beforeExit' comes only at the natural end. Should its listeners schedule more work, the
+    // loop goes on: this unreferenced callback then runs, and a later exit is not natural.
+    natural = true;
+    setImmediate(() => {
+      natural = false;
+    }).unref();
+  });
+  process.on('exit', (exitCode) => listener(fatal ?? (natural ? 'natural' : 'exit'), exitCode));
+}
+
+/** Exits the process with `code`. */
+export function exitProcess(code: number): never {
+  process.exit(code);
+}
+
+/** Writes to standard error synchronously (files and pipes are, on POSIX), so it survives the exit. */
+export function writeStderr(text: string): void {
+  try {
+    process.stderr.write(text);
+  } catch {}
+}

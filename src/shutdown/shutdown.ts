@@ -1,0 +1,315 @@
+/**
+ * Whole-group shutdown: interrupt every thread of the calling thread's group at once (nested
+ * ones included), wait for them to end up to a grace period, then take the stacks of the ones
+ * still running and terminate them. `shutdown()` runs it on demand; the process hooks
+ * (./process-hooks.ts) run it on a signal, `process.exit()` or an uncaught error.
+ *
+ * Every thread of the group ends by marking its slot (`markEnded`), which bumps one shared
+ * counter: the caller waits on that single word for all of them, so the interrupts, the
+ * wake-ups and the joins are one parallel step rather than one join after another.
+ */
+import {
+  type ControlBlock,
+  END_COUNTER_INDEX,
+  endedExitCode,
+  isLive,
+  liveSlots,
+  readSlotReport,
+  requestInterrupt,
+  type SlotRef,
+} from '../control-block.js';
+import { codedError, invalidArgType } from '../errors.js';
+import { encodeReason } from '../reason.js';
+import { captureStacks, captureStacksSync } from '../runtime/node-stacks.js';
+import { callerIn, state } from '../thread-state.js';
+import { validateTimeout } from '../waits/arguments.js';
+import { runningThreads } from './running-threads.js';
+
+/** Options of {@link shutdown}. */
+export interface ShutdownOptions {
+  /**
+   * How long the threads get to end after the interrupt, in milliseconds, before the ones still
+   * running are terminated. Default 5000; `Infinity` waits for ever.
+   */
+  graceMs?: number;
+  /** The interrupt's reason, as for `thread.interrupt(reason)`. Default `'shutdown'`. */
+  reason?: unknown;
+}
+
+/** A thread that ended within the grace period. */
+export interface EndedThreadRecord {
+  readonly name: string;
+  /** Node's thread id (`worker.threadId`). */
+  readonly threadId: number;
+  /** Milliseconds from the interrupt to its end. */
+  readonly ms: number;
+}
+
+/** A thread still running at the end of the grace period, which was terminated. */
+export interface TerminatedThreadRecord extends EndedThreadRecord {
+  /** Milliseconds from the interrupt to its termination. */
+  readonly ms: number;
+  /** It was inside a critical section (which defers its interruption). */
+  readonly inCriticalSection: boolean;
+  /** It had seen its flag set since the interrupt: it looked, and did not stop. */
+  readonly checkedSinceInterrupt: boolean;
+  /**
+   * Where it was stuck: its JavaScript stack, taken through Node's inspector (as lines
+   * `    at fn (url:line:column)`), a note that it was idle in its event loop, or a note that it
+   * could not be taken.
+   */
+  readonly stack: string;
+}
+
+/** What {@link shutdown} did. */
+export interface ShutdownReport {
+  /** Threads that ended in time, in the order they ended. */
+  readonly ended: readonly EndedThreadRecord[];
+  /** Threads that were terminated, with where each was stuck. */
+  readonly terminated: readonly TerminatedThreadRecord[];
+  /** Milliseconds the whole shutdown took. */
+  readonly ms: number;
+}
+
+/** The default grace period, in milliseconds. */
+export const DEFAULT_GRACE_MS = 5000;
+/** At most this long is spent taking the stuck threads' stacks. */
+const STACK_BUDGET_MS = 2000;
+/** A bound on each wait for the end counter: a slot freed by a path that does not bump it is seen within it. */
+const WAIT_SLICE_MS = 100;
+const NO_STACK = '(stack not available: the inspector did not reach the thread in time)';
+
+interface Watched {
+  readonly ref: SlotRef;
+  readonly name: string;
+  readonly threadId: number;
+  readonly since: number;
+}
+
+/** One shutdown in progress: who is still running, who ended when. */
+class Run {
+  readonly #registry: ControlBlock;
+  readonly #reason: Uint8Array | undefined;
+  readonly #caller: number | undefined;
+  readonly #pending = new Map<number, Watched>();
+  readonly #known = new Set<string>();
+  readonly ended: EndedThreadRecord[] = [];
+  readonly started: number;
+
+  constructor(registry: ControlBlock, reason: Uint8Array | undefined) {
+    this.#registry = registry;
+    this.#reason = reason;
+    this.#caller = callerIn(registry);
+    this.started = registry.now();
+  }
+
+  /** The end counter's value: read before a scan, waited on after it, so no end is missed. */
+  counter(): number {
+    return Atomics.load(this.#registry.words, END_COUNTER_INDEX);
+  }
+
+  /** Interrupts threads not seen before (the first scan: all), and notes the ones that ended. */
+  scan(): void {
+    const registry = this.#registry;
+    const now = registry.now();
+    for (const ref of liveSlots(registry)) {
+      const key = `${ref.slot}:${ref.gen}`;
+      if (ref.slot === this.#caller || this.#known.has(key)) continue;
+      this.#known.add(key);
+      if (endedExitCode(registry, ref) !== undefined) continue; // ending already: nothing to wait for
+      requestInterrupt(registry, ref, this.#reason, this.#caller);
+      const report = readSlotReport(registry, ref);
+      if (report === undefined) continue;
+      this.#pending.set(ref.slot, {
+        ref,
+        name: fullName(ref.slot, report.name),
+        threadId: report.threadId,
+        since: now,
+      });
+    }
+    for (const [slot, watched] of this.#pending) {
+      if (isLive(registry, watched.ref) && endedExitCode(registry, watched.ref) === undefined) continue;
+      this.#pending.delete(slot);
+      this.ended.push({ name: watched.name, threadId: watched.threadId, ms: round(now - watched.since) });
+    }
+  }
+
+  get settled(): boolean {
+    return this.#pending.size === 0;
+  }
+
+  /** The threads still running. */
+  stuck(): Watched[] {
+    return [...this.#pending.values()];
+  }
+
+  report(terminated: readonly TerminatedThreadRecord[]): ShutdownReport {
+    return { ended: this.ended, terminated, ms: round(this.#registry.now() - this.started) };
+  }
+
+  get registry(): ControlBlock {
+    return this.#registry;
+  }
+}
+
+/** The name a thread's own handle has, when this thread started it (the slot keeps 63 characters). */
+function fullName(slot: number, stored: string): string {
+  for (const thread of runningThreads) if (thread.slot === slot) return thread.name;
+  return stored;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+function forcedRecords(
+  run: Run,
+  stuck: readonly Watched[],
+  stacks: ReadonlyMap<number, string>,
+): TerminatedThreadRecord[] {
+  const now = run.registry.now();
+  return stuck.map((watched) => {
+    const report = readSlotReport(run.registry, watched.ref);
+    return {
+      name: watched.name,
+      threadId: watched.threadId,
+      ms: round(now - watched.since),
+      inCriticalSection: report?.inCriticalSection ?? false,
+      checkedSinceInterrupt: report?.checkedSinceInterrupt ?? false,
+      stack: stacks.get(watched.threadId) ?? NO_STACK,
+    };
+  });
+}
+
+function validateOptions(options: unknown): { graceMs: number; reason: unknown } {
+  if (options === undefined) return { graceMs: DEFAULT_GRACE_MS, reason: 'shutdown' };
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+  const { graceMs, reason } = options as ShutdownOptions;
+  return {
+    graceMs: graceMs === undefined ? DEFAULT_GRACE_MS : validateTimeout(graceMs, 'options.graceMs'),
+    reason: 'reason' in options ? reason : 'shutdown',
+  };
+}
+
+function groupRegistry(): ControlBlock | undefined {
+  if (state.managed) {
+    throw codedError(
+      Error,
+      'ERR_SHUTDOWN_FROM_THREAD',
+      `shutdown() stops every thread of a group, so it runs in the thread that started the group (the main thread, or the plain Worker that started the threads), not in thread "${state.name}". Interrupt what this thread started with thread.interrupt(), or return from this thread and let its parent shut down.`,
+    );
+  }
+  return state.registry;
+}
+
+/**
+ * Stops every thread the program started, gracefully: interrupts all of them at once (threads
+ * started by threads included), waits up to `graceMs` for them to end (their `finally` blocks,
+ * sync and async, run), then terminates the ones still running and reports where each was
+ * stuck. It does not exit the process: the close path of a server, say, calls it and goes on.
+ * The same sequence runs by itself on SIGINT, SIGTERM and SIGHUP, on `process.exit()` and on an
+ * uncaught error (see {@link configureShutdown}).
+ *
+ * Call it from the main thread (or the plain `Worker` that started the threads). A second call
+ * finds nobody left.
+ *
+ * @returns the threads that ended and the ones terminated, with how long each took.
+ * @throws `Error` with code `ERR_SHUTDOWN_FROM_THREAD` (as a rejection) when called in a thread this
+ *   library started; `TypeError`/`RangeError` for bad options.
+ * @example
+ * ```ts
+ * server.close();
+ * const report = await shutdown({ graceMs: 10_000, reason: 'server closing' });
+ * console.log(`${report.ended.length} threads ended, ${report.terminated.length} forced`);
+ * ```
+ */
+export async function shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
+  const { graceMs, reason } = validateOptions(options);
+  const registry = groupRegistry();
+  const bytes = reason === undefined ? undefined : encodeReason(reason);
+  if (registry === undefined) return { ended: [], terminated: [], ms: 0 };
+  return runShutdown(registry, bytes, graceMs, { forceNow: undefined });
+}
+
+/** Lets a caller cut the grace period short (a second Ctrl-C). */
+export interface ForceSwitch {
+  forceNow: (() => void) | undefined;
+}
+
+/** @internal The asynchronous sequence, for `shutdown()` and the signal handlers. */
+export async function runShutdown(
+  registry: ControlBlock,
+  reason: Uint8Array | undefined,
+  graceMs: number,
+  force: ForceSwitch,
+): Promise<ShutdownReport> {
+  const run = new Run(registry, reason);
+  const deadline = run.started + graceMs;
+  let forced = false;
+  let wake: (() => void) | undefined;
+  force.forceNow = () => {
+    forced = true;
+    wake?.();
+  };
+  try {
+    for (;;) {
+      const seen = run.counter();
+      run.scan();
+      const left = deadline - registry.now();
+      if (run.settled || left <= 0 || forced) break;
+      const { async, value } = Atomics.waitAsync(
+        registry.words,
+        END_COUNTER_INDEX,
+        seen,
+        Math.min(left, WAIT_SLICE_MS),
+      );
+      if (!async) continue;
+      await Promise.race([value, new Promise<void>((resolve) => (wake = resolve))]);
+    }
+  } finally {
+    force.forceNow = undefined;
+  }
+  let terminated: TerminatedThreadRecord[] = [];
+  if (!run.settled) {
+    const stuck = run.stuck();
+    const stacks = await captureStacks(
+      stuck.map((watched) => watched.threadId),
+      STACK_BUDGET_MS,
+    );
+    terminated = forcedRecords(run, stuck, stacks);
+    await Promise.all([...runningThreads].map((thread) => thread.terminate()));
+  } else {
+    // Every thread has ended its last event; its handle settles once Node has torn its worker
+    // down and the parent has read what it wrote to stdout and stderr.
+    await Promise.all([...runningThreads].map((thread) => thread.exited));
+  }
+  return run.report(terminated);
+}
+
+/**
+ * @internal The same, blocking, for the process's `'exit'` listeners, which cannot await: the
+ * threads' event loops run on while the main thread blocks. Terminating is left to the process's
+ * exit, which ends every thread.
+ */
+export function runShutdownSync(
+  registry: ControlBlock,
+  reason: Uint8Array | undefined,
+  graceMs: number,
+): ShutdownReport {
+  const run = new Run(registry, reason);
+  const deadline = run.started + graceMs;
+  for (;;) {
+    const seen = run.counter();
+    run.scan();
+    const left = deadline - registry.now();
+    if (run.settled || left <= 0) break;
+    Atomics.wait(registry.words, END_COUNTER_INDEX, seen, Math.min(left, WAIT_SLICE_MS));
+  }
+  if (run.settled) return run.report([]);
+  const stuck = run.stuck();
+  const stacks = captureStacksSync(
+    stuck.map((watched) => watched.threadId),
+    STACK_BUDGET_MS,
+  );
+  return run.report(forcedRecords(run, stuck, stacks));
+}

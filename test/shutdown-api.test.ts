@@ -1,0 +1,150 @@
+/**
+ * shutdown() on demand, configureShutdown() and the report of failures nobody joined: in this
+ * process with real threads, and in child processes where the process's exit is the subject.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { configureShutdown, shutdown, Thread } from 'graceful-threads';
+import { liveThreadCount, syncArray, waitFor, within } from './helpers.ts';
+
+const targets = new URL('./fixtures/shutdown-targets.mjs', import.meta.url);
+
+function start(exportName: string, sync: Int32Array, name: string, ...extra: unknown[]): Thread {
+  return new Thread(targets, { export: exportName, name, args: [sync, ...extra] }).start();
+}
+
+describe('shutdown()', () => {
+  it('interrupts every thread at once (nested ones too), waits for them, reports each, and finds nobody the second time', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gt-shutdown-api-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const sync = syncArray();
+    const threads = [
+      start('syncCleanup', sync, 'sync-one', join(dir, 'a')),
+      start('asyncCleanup', sync, 'async-one', join(dir, 'b')),
+      start('nested', sync, 'parent-one', join(dir, 'c')),
+    ];
+    await waitFor(sync, 0, 4);
+    const report = await within(shutdown({ graceMs: 30_000 }));
+    assert.deepEqual(report.terminated, []);
+    assert.deepEqual(report.ended.map((r) => r.name).sort(), ['async-one', 'nested-child', 'parent-one', 'sync-one']);
+    for (const thread of threads) {
+      const record = report.ended.find((r) => r.name === thread.name);
+      assert.equal(record?.threadId, thread.threadId);
+      assert.ok(record.ms >= 0 && record.ms <= report.ms);
+      assert.equal(thread.state, 'interrupted', 'its handle has settled when shutdown() resolves');
+    }
+    for (const file of ['a', 'b', 'c', 'c.child']) assert.equal(readFileSync(join(dir, file)).length, 4 << 20);
+    assert.equal(liveThreadCount(), 0);
+    const again = await shutdown();
+    assert.deepEqual([again.ended, again.terminated], [[], []]);
+  });
+
+  it("delivers its reason to each thread's ThreadInterruptedError", async () => {
+    const sync = syncArray();
+    const thread = start('returnReason', sync, 'reasoned');
+    await waitFor(sync, 0, 1);
+    await within(shutdown({ reason: { why: 'deploy' } }));
+    assert.deepEqual(await thread.join(), { why: 'deploy' });
+  });
+
+  it('terminates what ignores it after graceMs, saying where it was stuck and why', async () => {
+    const sync = syncArray();
+    const stuck = start('spinInCriticalSection', sync, 'spinner');
+    const ignorer = start('ignoreInterrupt', sync, 'ignorer');
+    const idler = start('idleForEver', sync, 'idler');
+    await waitFor(sync, 0, 3);
+    const report = await within(shutdown({ graceMs: 300 }));
+    assert.deepEqual(report.ended, []);
+    const [spinner, ignoring, idling] = ['spinner', 'ignorer', 'idler'].map((name) =>
+      report.terminated.find((r) => r.name === name),
+    );
+    assert.ok(spinner && ignoring && idling, JSON.stringify(report));
+    assert.equal(spinner.threadId, stuck.threadId);
+    assert.equal(spinner.inCriticalSection, true);
+    assert.equal(spinner.checkedSinceInterrupt, false);
+    assert.match(spinner.stack, /^ {4}at spinForEver \(file:.*shutdown-targets\.mjs:\d+:\d+\)$/m);
+    assert.equal(ignoring.threadId, ignorer.threadId);
+    assert.equal(ignoring.inCriticalSection, false);
+    assert.equal(ignoring.checkedSinceInterrupt, true);
+    assert.match(ignoring.stack, /at ignoreInterrupt \(/);
+    assert.equal(idling.threadId, idler.threadId);
+    assert.equal(idling.stack, '(idle: no JavaScript running; waiting in its event loop)');
+    assert.ok(spinner.ms >= 300, `${spinner.ms}`);
+    await assert.rejects(stuck.join(), { code: 'ERR_THREAD_TERMINATED' });
+    await assert.rejects(ignorer.join(), { code: 'ERR_THREAD_TERMINATED' });
+    await assert.rejects(idler.join(), { code: 'ERR_THREAD_TERMINATED' });
+    assert.equal(liveThreadCount(), 0);
+  });
+
+  it('rejects bad options, and runs only in the thread that started the group', async () => {
+    await assert.rejects(shutdown({ graceMs: -1 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+    await assert.rejects(shutdown({ graceMs: '1' as never }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    await assert.rejects(shutdown('now' as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    const thread = new Thread(targets, { export: 'callShutdownInThread' }).start();
+    assert.deepEqual(await within(thread.join()), ['ERR_SHUTDOWN_FROM_THREAD', 'ERR_SHUTDOWN_FROM_THREAD']);
+  });
+});
+
+describe('configureShutdown()', () => {
+  it('rejects bad settings with a clear error', () => {
+    const cases: [unknown, string, string][] = [
+      [null, 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+      [{ signals: 'SIGINT' }, 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+      [{ signals: ['SIGKILL'] }, 'TypeError', 'ERR_INVALID_ARG_VALUE'],
+      [{ signals: ['SIGINT', 'INT'] }, 'TypeError', 'ERR_INVALID_ARG_VALUE'],
+      [{ graceMs: -5 }, 'RangeError', 'ERR_OUT_OF_RANGE'],
+      [{ graceMs: Number.NaN }, 'RangeError', 'ERR_OUT_OF_RANGE'],
+      [{ onExit: 'yes' }, 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+      [{ onUncaught: 1 }, 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+      [{ report: 'stderr' }, 'TypeError', 'ERR_INVALID_ARG_TYPE'],
+    ];
+    for (const [config, name, code] of cases) {
+      assert.throws(() => configureShutdown(config as never), { name, code }, JSON.stringify(config));
+    }
+    assert.throws(() => configureShutdown({ signals: ['SIGKILL' as never] }), /SIGINT, SIGTERM, SIGHUP/);
+  });
+});
+
+const unobserved = new URL('./fixtures/unobserved-program.mjs', import.meta.url).pathname;
+const run = (args: string[], execArgv: string[] = []) =>
+  promisify(execFile)(process.execPath, [...execArgv, unobserved, ...args], { timeout: 60_000 });
+
+describe('failures nobody joins', () => {
+  it('are written to stderr with the thread name and the stack when the program ends', async () => {
+    const { stderr } = await run(['never-joined']);
+    assert.match(
+      stderr,
+      /^Exception in thread "lost-one" \(thread \d+\), which nobody joined:\nTypeError: failure of lost-one\n {4}at fail \(/m,
+    );
+  });
+
+  it('are not reported when join() saw them', async () => {
+    const { stdout, stderr } = await run(['joined']);
+    assert.equal(stdout, 'join saw: failure of joined-one\n');
+    assert.equal(stderr, '');
+  });
+
+  it('go to setThreadErrorHandler() instead, once', async () => {
+    const { stdout, stderr } = await run(['handler']);
+    assert.match(stdout, /^handler: handled-one \d+ failure of handled-one\n$/);
+    assert.equal(stderr, '');
+  });
+
+  it('are reported when the dropped handle is collected, while the program runs on', async () => {
+    const { stdout } = await run(['collected'], ['--expose-gc']);
+    assert.equal(stdout, 'collected: dropped-one failure of dropped-one\nstill running; collected: true\n');
+  });
+
+  it('the natural end of the main script changes nothing: an unreferenced thread is not waited for', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gt-natural-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const { stdout } = await run(['natural-end-unref', join(dir, 'file')]);
+    assert.equal(stdout, 'main ends\n');
+    assert.throws(() => readFileSync(join(dir, 'file')), { code: 'ENOENT' });
+  });
+});

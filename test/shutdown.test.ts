@@ -1,0 +1,223 @@
+/**
+ * Whole-program shutdown, end to end: real child processes, real signals, real files. Each
+ * program starts threads that write a multi-megabyte file in their cleanup; the test checks the
+ * exit code, that every file is complete, and what the report says of a thread that was stuck.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { within } from './helpers.ts';
+
+const program = new URL('./fixtures/shutdown-program.mjs', import.meta.url);
+const FILE_BYTES = 4 << 20;
+
+interface Plan {
+  threads: { export: string; name?: string }[];
+  configure?: Record<string, unknown>;
+  ownHandler?: boolean;
+  finally?: 'exit' | 'throw' | 'reject';
+}
+
+interface Run {
+  child: ChildProcess;
+  dir: string;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves once stdout has printed `line`. */
+  line: (line: string) => Promise<void>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+}
+
+function run(plan: Plan): Run {
+  const dir = mkdtempSync(join(tmpdir(), 'gt-shutdown-'));
+  const child = spawn(process.execPath, [program.pathname, JSON.stringify({ ...plan, dir })], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters: { line: string; resolve: () => void }[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk;
+    for (const waiter of waiters) if (out.split('\n').includes(waiter.line)) waiter.resolve();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    err += chunk;
+  });
+  let signalledAt = 0;
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal, ms: performance.now() - signalledAt }));
+  });
+  const originalKill = child.kill.bind(child);
+  child.kill = (signal) => {
+    signalledAt ||= performance.now();
+    return originalKill(signal);
+  };
+  return {
+    child,
+    dir,
+    stdout: () => out,
+    stderr: () => err,
+    line: (line) =>
+      within(
+        new Promise<void>((resolve) => {
+          if (out.split('\n').includes(line)) resolve();
+          else waiters.push({ line, resolve });
+        }),
+        60_000,
+        `the line "${line}" (stdout so far: ${JSON.stringify(out)}, stderr: ${JSON.stringify(err)})`,
+      ),
+    exit,
+  };
+}
+
+/** Asserts that `name` in the run's directory is the complete file its thread wrote. */
+function assertComplete(dir: string, name: string, tag: string): void {
+  const bytes = readFileSync(join(dir, name));
+  assert.equal(bytes.length, FILE_BYTES, `${name}: ${bytes.length} bytes`);
+  assert.equal(bytes[0], tag.charCodeAt(0));
+  assert.equal(bytes.subarray(FILE_BYTES - 3).toString(), 'END');
+}
+
+async function finished(r: Run, t: { after: (fn: () => void) => void }) {
+  t.after(() => {
+    r.child.kill('SIGKILL');
+    rmSync(r.dir, { recursive: true, force: true });
+  });
+  return within(r.exit, 60_000, 'the program');
+}
+
+const everyKind: Plan['threads'] = [
+  { export: 'syncCleanup' },
+  { export: 'asyncCleanup' },
+  { export: 'nested' },
+  { export: 'syncCleanup' },
+];
+
+function assertAllWritten(dir: string): void {
+  assertComplete(dir, 't0.bin', 's');
+  assertComplete(dir, 't1.bin', 'a');
+  assertComplete(dir, 't2.bin', 'n');
+  assertComplete(dir, 't2.bin.child', 's');
+  assertComplete(dir, 't3.bin', 's');
+}
+
+describe('shutdown on a signal', () => {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${signal}: every thread's cleanup (sync, async, nested) completes, then exit ${code}`, async (t) => {
+      const r = run({ threads: everyKind });
+      await r.line('ready');
+      r.child.kill(signal);
+      const { code: exitCode, signal: killedBy } = await finished(r, t);
+      assert.equal(killedBy, null, r.stderr());
+      assert.equal(exitCode, code, r.stderr());
+      assertAllWritten(r.dir);
+      assert.equal(r.stderr(), '', 'nothing was forced, so nothing is reported');
+    });
+  }
+
+  it('a stuck thread is terminated after graceMs and reported: name, critical section, stack', async (t) => {
+    const r = run({
+      threads: [{ export: 'spinInCriticalSection', name: 'stuck-one' }, { export: 'syncCleanup' }],
+      configure: { graceMs: 500 },
+    });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code, ms } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assertComplete(r.dir, 't1.bin', 's');
+    const report = r.stderr();
+    assert.match(report, /shutdown on SIGINT: 1 thread\(s\) ended, 1 did not end within 500 ms/);
+    assert.match(
+      report,
+      /"stuck-one" \(thread \d+\): \d+ ms after its interrupt; inside a critical section; had not checked/,
+    );
+    assert.match(report, /at spinForEver \(file:.*shutdown-targets\.mjs:\d+:\d+\)/);
+    assert.ok(ms >= 500, `exited ${ms} ms after the signal, before the grace period ended`);
+    assert.ok(ms < 30_000, `exited ${ms} ms after the signal`);
+  });
+
+  it('a second SIGINT during the grace period forces at once', async (t) => {
+    const r = run({ threads: [{ export: 'endlessCleanup', name: 'slow-cleaner' }], configure: { graceMs: 600_000 } });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    await r.line('cleanup started');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130);
+    assert.match(r.stderr(), /"slow-cleaner" \(thread \d+\): .*had seen its flag set/);
+    assert.match(r.stderr(), /at endlessCleanup \(file:/);
+  });
+
+  it('a program with its own SIGINT listener keeps control, and can call shutdown() itself', async (t) => {
+    const r = run({ threads: everyKind, ownHandler: true });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 0, r.stderr());
+    assert.match(r.stdout(), /own handler\nown shutdown: 5 ended, 0 terminated/);
+    assertAllWritten(r.dir);
+  });
+
+  it('signals: [] leaves SIGINT to Node, which kills the process', async (t) => {
+    const r = run({ threads: [{ export: 'syncCleanup' }], configure: { signals: [] } });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code, signal } = await finished(r, t);
+    assert.equal(code, null);
+    assert.equal(signal, 'SIGINT');
+    assert.throws(() => readFileSync(join(r.dir, 't0.bin')), { code: 'ENOENT' });
+  });
+});
+
+describe('shutdown on exit', () => {
+  it('process.exit(3): threads clean up, the exit code stays 3', async (t) => {
+    const r = run({ threads: everyKind, finally: 'exit' });
+    const { code } = await finished(r, t);
+    assert.equal(code, 3, r.stderr());
+    assertAllWritten(r.dir);
+  });
+
+  it('an uncaught exception: threads clean up, Node reports it and exits 1', async (t) => {
+    const r = run({ threads: everyKind, finally: 'throw' });
+    const { code } = await finished(r, t);
+    assert.equal(code, 1);
+    assert.match(r.stderr(), /Error: boom in main/);
+    assertAllWritten(r.dir);
+  });
+
+  it('an unhandled rejection: the same', async (t) => {
+    const r = run({ threads: everyKind, finally: 'reject' });
+    const { code } = await finished(r, t);
+    assert.equal(code, 1);
+    assert.match(r.stderr(), /rejected in main/);
+    assertAllWritten(r.dir);
+  });
+
+  it('onExit: false lets process.exit() end the threads where they are', async (t) => {
+    const r = run({ threads: [{ export: 'syncCleanup' }], configure: { onExit: false }, finally: 'exit' });
+    const { code } = await finished(r, t);
+    assert.equal(code, 3);
+    assert.throws(() => readFileSync(join(r.dir, 't0.bin')), { code: 'ENOENT' });
+  });
+
+  it('a stuck thread on process.exit(): reported with its stack, exit code kept', async (t) => {
+    const r = run({
+      threads: [{ export: 'ignoreInterrupt', name: 'ignorer' }, { export: 'syncCleanup' }],
+      configure: { graceMs: 300 },
+      finally: 'exit',
+    });
+    const { code } = await finished(r, t);
+    assert.equal(code, 3);
+    assertComplete(r.dir, 't1.bin', 's');
+    assert.match(r.stderr(), /shutdown on process\.exit\(\)/);
+    assert.match(r.stderr(), /"ignorer" \(thread \d+\): .*not in a critical section; had seen its flag set/);
+    assert.match(r.stderr(), /at ignoreInterrupt \(file:/);
+  });
+});
