@@ -20,12 +20,16 @@ export default function sleeper(): void {
     checkInterrupt(); // the loop saw the flag between two naps: take its reason the same way
   } catch (error) {
     if (!(error instanceof ThreadInterruptedError)) throw error;
-    const request = error.reason as StopRequest;
-    const late = (Number(process.hrtime.bigint()) - request.at) / 1e6;
     const clock = new Date().toISOString().slice(11, 23);
-    console.log(
-      `  ${clock} ${currentThread().name.padEnd(9)} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${request.why})`,
-    );
+    const name = currentThread().name.padEnd(9);
+    if (typeof error.reason === 'string') {
+      // Ctrl-C: the library's shutdown interrupted every thread, with the signal's name as the reason.
+      console.log(`  ${clock} ${name} stopped on ${error.reason}`);
+    } else {
+      const request = error.reason as StopRequest;
+      const late = (Number(process.hrtime.bigint()) - request.at) / 1e6;
+      console.log(`  ${clock} ${name} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${request.why})`);
+    }
     throw error; // end the thread through the interruption: join() resolves, state 'interrupted'
   }
 }

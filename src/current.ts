@@ -18,6 +18,7 @@ import {
 } from './control-block.js';
 import { invalidArgType, ThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
+import { decodeStringReason } from './reason-text.js';
 import { allowManyListeners, isMainThread, type KeepAlive } from './runtime/node.js';
 import { callerIn, state } from './thread-state.js';
 
@@ -140,7 +141,8 @@ function currentReason(): unknown {
   const stored = readReason(state.block, state.self, state.reasonCache?.seq);
   if (stored === undefined) return undefined;
   if (stored === 'unchanged') return state.reasonCache?.value;
-  const value = stored.bytes === undefined ? undefined : heavy().decodeValue(stored.bytes);
+  const value =
+    stored.bytes === undefined ? undefined : (decodeStringReason(stored.bytes) ?? heavy().decodeValue(stored.bytes));
   state.reasonCache = { seq: stored.seq, value };
   return value;
 }

@@ -350,6 +350,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       threadId: worker.threadId,
       slot: slot.slot,
       terminate: () => this.terminate(),
+      hurry: () => void worker.terminate(),
       exited: this.#done.then(
         () => {},
         () => {},

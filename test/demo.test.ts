@@ -1,5 +1,5 @@
-// The demo (npm run demo) under Ctrl-C: the first SIGINT interrupts every thread, and a second
-// one while they are being joined must not kill the demo before each thread has printed its line.
+// The demo (npm run demo) under Ctrl-C, which the library handles: the first SIGINT interrupts
+// every thread and waits for each to print its line.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -54,7 +54,9 @@ describe('the demo', () => {
   const dir = mkdtempSync(join(root, '.tmp', 'demo-test-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('prints every thread line and exits with 130 when Ctrl-C comes twice', { timeout: 90_000 }, async () => {
+  it('Ctrl-C with no handler in the demo: every thread prints its line, then exit 130', {
+    timeout: 90_000,
+  }, async () => {
     execFileSync(process.execPath, ['scripts/build.mjs', '--examples', dir], { cwd: root, stdio: 'pipe' });
     const child = spawn(process.execPath, [join(dir, 'demo.js')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -64,19 +66,15 @@ describe('the demo', () => {
     const demo = watchOutput(child);
     const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
     try {
-      // The threads are started: the first Ctrl-C takes the interrupt-all path at once.
       await demo.waitFor('Started 8 threads');
-      child.kill('SIGINT');
-      // The demo has handled the first Ctrl-C and is joining its threads: the second lands now.
-      await demo.waitFor('Ctrl-C: interrupting the 8 threads');
+      // Some threads may still be loading: they see the interrupt at their first instruction.
       child.kill('SIGINT');
       const { code, signal } = await demo.exited;
       const output = demo.output();
       assert.equal(signal, null, `killed by ${signal}; output:\n${output}${stderr}`);
       assert.equal(code, 130, `output:\n${output}${stderr}`);
-      const stopped = output.match(/sleeper-\d+ +stopped .* after its interrupt \(Ctrl-C\)/g) ?? [];
+      const stopped = output.match(/sleeper-\d+ +stopped on SIGINT/g) ?? [];
       assert.equal(new Set(stopped.map((line) => line.split(/ +/)[0])).size, 8, output);
-      assert.match(output, /all joined; states: (interrupted, ){7}interrupted\n/);
       assert.equal(stderr, '');
     } finally {
       clearTimeout(guard);

@@ -47,6 +47,16 @@ describe('the lazily loaded half of the package', () => {
     });
   });
 
+  it('stays unloaded when the reason is a string, as a shutdown sends', async () => {
+    for (const reason of ['SIGINT', 'd\u00e9j\u00e0 vu \u20ac \u{1f600}']) {
+      const sync = syncArray();
+      const thread = new Thread(fixture, { export: 'stringReason', args: [sync] }).start();
+      await waitFor(sync, 0, 1);
+      thread.interrupt(reason);
+      assert.deepEqual(await within(thread.join()), { reason, loaded: false });
+    }
+  });
+
   it('loads in a thread that makes a lock', async () => {
     const thread = new Thread(fixture, { export: 'makesALock' }).start();
     assert.deepEqual(await within(thread.join()), { before: false, after: true, isLock: true });

@@ -53,7 +53,7 @@ function onSignal(signal: ShutdownSignal): void {
   const force: ForceSwitch = { forceNow: undefined };
   underway = { signal, force };
   const { graceMs } = shutdownConfig();
-  void runShutdown(registry, encodeReason(signal), graceMs, force).then(
+  void runShutdown(registry, encodeReason(signal), graceMs, force, true).then(
     (report) => {
       deliver(report, signal, graceMs);
       exitProcess(signalExitCode(signal));

@@ -11,6 +11,8 @@ export interface RunningThread {
   /** Its slot in the group's registry. */
   readonly slot: number;
   terminate(): Promise<void>;
+  /** Stops a worker whose thread has ended (its last event has run): skips its slow wind-down. */
+  hurry(): void;
   /** Settles (never rejects) once its worker has exited. */
   readonly exited: Promise<void>;
 }

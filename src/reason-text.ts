@@ -1,0 +1,37 @@
+/**
+ * Reads an interrupt reason that is a string straight from its structured-clone bytes, so that a
+ * thread interrupted with a string (the common reason, and what a shutdown sends: 'SIGINT', …)
+ * need not load the package's codec (src/lazy.ts): tens of milliseconds per thread on a loaded
+ * machine, paid by every thread of a shutdown at once.
+ *
+ * The bytes are V8's serialization format, which Node's `v8.serialize` and structured clone
+ * write: a header (0xFF, the version), optional padding (0x00), then a one-byte string ('"', a
+ * varint length, Latin-1 bytes) or a two-byte string ('c', a varint byte length, UTF-16LE).
+ */
+
+const HEADER = 0xff;
+const PADDING = 0x00;
+const ONE_BYTE_STRING = 0x22;
+const TWO_BYTE_STRING = 0x63;
+
+/** The string the bytes hold, or undefined when they hold anything else (the codec reads those). */
+export function decodeStringReason(bytes: Uint8Array): string | undefined {
+  if (bytes[0] !== HEADER || bytes.length < 4 || bytes[1]! >= 0x80) return undefined;
+  let at = 2;
+  while (bytes[at] === PADDING) at++;
+  const tag = bytes[at++];
+  if (tag !== ONE_BYTE_STRING && tag !== TWO_BYTE_STRING) return undefined;
+  let length = 0;
+  for (let shift = 0; ; shift += 7) {
+    const byte = bytes[at++];
+    if (byte === undefined || shift > 28) return undefined;
+    length += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  if (at + length !== bytes.length) return undefined; // something follows: not a lone string
+  if (tag === ONE_BYTE_STRING) return String.fromCharCode(...bytes.subarray(at));
+  if (length % 2 !== 0) return undefined;
+  const units = new Uint16Array(length / 2);
+  for (let i = 0; i < units.length; i++) units[i] = bytes[at + 2 * i]! | (bytes[at + 2 * i + 1]! << 8);
+  return String.fromCharCode(...units);
+}
