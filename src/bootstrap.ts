@@ -9,7 +9,7 @@
  * and the package in any other thread, do nothing here.
  */
 
-import { markEnded } from './control-block.js';
+import { markEnded, markFinished } from './control-block.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
@@ -143,6 +143,7 @@ function runThread(start: StartData): void {
     } finally {
       state.targetKeepAlive = undefined;
       keepAlive.close();
+      markFinished(state.block, state.self);
     }
   };
   void run();

@@ -75,6 +75,8 @@ const Field = {
   ended: 9,
   /** The `interruptSeq` of the last interrupt the slot's thread has seen set (for shutdown reports). */
   seen: 10,
+  /** 1 once the slot's thread's target has settled, its cleanup run and its outcome posted. */
+  finished: 11,
 } as const;
 
 /** Bytes per slot for the thread's name, for reports by threads that did not start it. */
@@ -273,6 +275,7 @@ export function allocateSlot(block: ControlBlock, parent: Caller): SlotRef | und
     atomics.store(words, field(slot, 'criticalDepth'), 0);
     atomics.store(words, field(slot, 'pending'), 0);
     atomics.store(words, field(slot, 'ended'), 0);
+    atomics.store(words, field(slot, 'finished'), 0);
     atomics.store(words, field(slot, 'seen'), atomics.load(words, field(slot, 'interruptSeq')) - 1);
     block.names[slot * (NAME_UNITS + 1)] = 0; // the parent names it next (setSlotName)
     const free = atomics.load(words, flagIndex(slot));
@@ -502,6 +505,23 @@ export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number): 
   const owner = atomics.load(words, field(ref.slot, 'owner'));
   if (owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
   unpark(atomics, words, Header.endCounter);
+}
+
+/**
+ * Called by a thread once its target has settled (its `finally` blocks have run) and its outcome
+ * is posted: a shutdown that cannot let the thread exit (the main thread blocked in the process's
+ * `'exit'`, which the thread's pending output then waits for) counts it as done.
+ */
+export function markFinished(block: ControlBlock, ref: SlotRef): void {
+  const { atomics, words } = block;
+  if (!isLive(block, ref)) return;
+  atomics.store(words, field(ref.slot, 'finished'), 1);
+  unpark(atomics, words, Header.endCounter);
+}
+
+/** Whether a live slot's thread has finished its target (see {@link markFinished}). */
+export function targetFinished(block: ControlBlock, ref: SlotRef): boolean {
+  return isLive(block, ref) && block.atomics.load(block.words, field(ref.slot, 'finished')) === 1;
 }
 
 /**

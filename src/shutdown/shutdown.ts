@@ -17,6 +17,7 @@ import {
   readSlotReport,
   requestInterrupt,
   type SlotRef,
+  targetFinished,
 } from '../control-block.js';
 import { codedError, invalidArgType } from '../errors.js';
 import { encodeReason } from '../reason.js';
@@ -96,7 +97,14 @@ class Run {
   readonly ended: EndedThreadRecord[] = [];
   readonly started: number;
 
-  constructor(registry: ControlBlock, reason: Uint8Array | undefined) {
+  /**
+   * Counts a thread whose target has finished as ended, before it exits: for a shutdown in the
+   * process's `'exit'`, where the main thread cannot read the output a thread waits to flush.
+   */
+  readonly #untilFinished: boolean;
+
+  constructor(registry: ControlBlock, reason: Uint8Array | undefined, untilFinished = false) {
+    this.#untilFinished = untilFinished;
     this.#registry = registry;
     this.#reason = reason;
     this.#caller = callerIn(registry);
@@ -116,7 +124,7 @@ class Run {
       const key = `${ref.slot}:${ref.gen}`;
       if (ref.slot === this.#caller || this.#known.has(key)) continue;
       this.#known.add(key);
-      if (endedExitCode(registry, ref) !== undefined) continue; // ending already: nothing to wait for
+      if (this.#hasEnded(ref)) continue; // ending already: nothing to wait for
       requestInterrupt(registry, ref, this.#reason, this.#caller);
       const report = readSlotReport(registry, ref);
       if (report === undefined) continue;
@@ -128,11 +136,17 @@ class Run {
       });
     }
     for (const [slot, watched] of this.#pending) {
-      if (isLive(registry, watched.ref) && endedExitCode(registry, watched.ref) === undefined) continue;
+      if (!this.#hasEnded(watched.ref)) continue;
       this.#pending.delete(slot);
       this.ended.push({ name: watched.name, threadId: watched.threadId, ms: round(now - watched.since) });
       for (const thread of runningThreads) if (thread.slot === slot) thread.hurry();
     }
+  }
+
+  #hasEnded(ref: SlotRef): boolean {
+    const registry = this.#registry;
+    if (!isLive(registry, ref) || endedExitCode(registry, ref) !== undefined) return true;
+    return this.#untilFinished && targetFinished(registry, ref);
   }
 
   get settled(): boolean {
@@ -306,7 +320,7 @@ export function runShutdownSync(
   reason: Uint8Array | undefined,
   graceMs: number,
 ): ShutdownReport {
-  const run = new Run(registry, reason);
+  const run = new Run(registry, reason, true);
   const deadline = run.started + graceMs;
   for (;;) {
     const seen = run.counter();
