@@ -19,6 +19,7 @@ import {
   moduleFileExists,
   onFatalError,
   onThreadEnd,
+  outputInFlight,
   runtimeName,
 } from './runtime/node.js';
 import { claimStartData, type StartData, state } from './thread-state.js';
@@ -143,7 +144,7 @@ function runThread(start: StartData): void {
     } finally {
       state.targetKeepAlive = undefined;
       keepAlive.close();
-      markFinished(state.block, state.self);
+      markFinished(state.block, state.self, outputInFlight());
     }
   };
   void run();

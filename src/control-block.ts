@@ -75,7 +75,10 @@ const Field = {
   ended: 9,
   /** The `interruptSeq` of the last interrupt the slot's thread has seen set (for shutdown reports). */
   seen: 10,
-  /** 1 once the slot's thread's target has settled, its cleanup run and its outcome posted. */
+  /**
+   * Once the slot's thread's target has settled, its cleanup run and its outcome posted: 1, or 2
+   * when output it printed was still on its way to the parent (see `markFinished`).
+   */
   finished: 11,
 } as const;
 
@@ -512,16 +515,25 @@ export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number): 
  * is posted: a shutdown that cannot let the thread exit (the main thread blocked in the process's
  * `'exit'`, which the thread's pending output then waits for) counts it as done.
  */
-export function markFinished(block: ControlBlock, ref: SlotRef): void {
+export function markFinished(block: ControlBlock, ref: SlotRef, outputInFlight: boolean): void {
   const { atomics, words } = block;
   if (!isLive(block, ref)) return;
-  atomics.store(words, field(ref.slot, 'finished'), 1);
+  atomics.store(words, field(ref.slot, 'finished'), outputInFlight ? 2 : 1);
+  const owner = atomics.load(words, field(ref.slot, 'owner'));
+  // A parent blocked in joinSync() reads it as an end when output is in flight (see there).
+  if (outputInFlight && owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
   unpark(atomics, words, Header.endCounter);
 }
 
-/** Whether a live slot's thread has finished its target (see {@link markFinished}). */
-export function targetFinished(block: ControlBlock, ref: SlotRef): boolean {
-  return isLive(block, ref) && block.atomics.load(block.words, field(ref.slot, 'finished')) === 1;
+/**
+ * Whether a live slot's thread has finished its target (see {@link markFinished}): 'finished',
+ * 'output-in-flight' (finished, and output it printed waits for the parent to read it, so the
+ * thread cannot exit before the parent runs its event loop), or false.
+ */
+export function targetFinished(block: ControlBlock, ref: SlotRef): 'finished' | 'output-in-flight' | false {
+  if (!isLive(block, ref)) return false;
+  const finished = block.atomics.load(block.words, field(ref.slot, 'finished'));
+  return finished === 0 ? false : finished === 2 ? 'output-in-flight' : 'finished';
 }
 
 /**

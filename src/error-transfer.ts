@@ -314,6 +314,11 @@ function rebuild(described: TransferredError, built: unknown[]): unknown {
  * ```
  */
 export function rebuildError(described: TransferredError): unknown {
+  // The stack is the thread's, set from what it sent. Frames V8 would capture here keep their
+  // receivers alive (the handle of the thread that failed) until the stack is formatted, which
+  // never happens once it is replaced: that handle could never be collected.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     return rebuild(described, []);
   } catch {
@@ -321,5 +326,7 @@ export function rebuildError(described: TransferredError): unknown {
     const error = new Error(described.kind === 'error' ? described.message : undefined);
     if (described.kind === 'error') define(error, 'stack', described.stack, false);
     return described.kind === 'value' ? described.value : error;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }

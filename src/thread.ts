@@ -13,6 +13,7 @@ import {
   type SlotRef,
   setNativeThreadId,
   setSlotName,
+  targetFinished,
 } from './control-block.js';
 import { rebuildError } from './error-transfer.js';
 import { codedError, describeValue, endsThreadGracefully, invalidArgType } from './errors.js';
@@ -514,7 +515,10 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
    * Blocks the calling thread until the thread ends, for code that cannot await (use `join()`
    * where you can: this blocks the event loop). Returns what `join()` resolves with and throws
    * what it rejects with. It returns once the thread's last event has run (Node's `'exit'` in
-   * the thread), possibly a moment before its worker is torn down and `join()` settles. An
+   * the thread), possibly a moment before its worker is torn down and `join()` settles; or, when
+   * output the thread printed is still on its way as its target finishes, once the target has
+   * finished: that output reaches the parent only through the parent's event loop, which this
+   * blocks, so the thread could not exit. An
    * interruption point: an interrupt of the calling thread wakes it at once and throws
    * {@link ThreadInterruptedError}, leaving the thread running.
    *
@@ -539,7 +543,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       let exitCode: number | undefined;
       const hasEnded = (): boolean => {
         exitCode = endedExitCode(registry, slot);
-        return exitCode !== undefined;
+        return exitCode !== undefined || targetFinished(registry, slot) === 'output-in-flight';
       };
       const ended = waitUntil(ownParking(registry), hasEnded, timeout);
       if (this.#end === undefined) {
@@ -552,7 +556,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
         }
         const { outcome, crash } = readReports(this.#channel!.takeAll());
         const error = this.#crash ?? (crash === undefined ? undefined : { error: rebuildError(crash.error) });
-        const [final, result] = endOf<ThreadResult<Target>>(outcome, error, false, exitCode!, this.#name);
+        const [final, result] = endOf<ThreadResult<Target>>(outcome, error, false, exitCode ?? 0, this.#name);
         this.#state = final;
         this.#end = result;
       }

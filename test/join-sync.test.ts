@@ -87,6 +87,11 @@ describe('thread.joinSync() and the end of the thread', () => {
     assert.deepEqual(await within(thread.join()), { result: { returned: 'returned' }, flagAtJoin: 1 });
   });
 
+  it('returns for a thread whose output is still on its way: the blocked parent cannot read it, so the thread cannot exit', async () => {
+    const thread = new Thread(fixture, { export: 'joinsPrintingChild' }).start();
+    assert.deepEqual(await within(thread.join(), 50_000), { returned: 'printed' });
+  });
+
   it('agrees with join() when the thread handles an uncaught error itself', async () => {
     const thread = new Thread(fixture, { export: 'joinSyncSees', args: ['handlesUncaught'] }).start();
     assert.deepEqual(await within(thread.join()), { result: { returned: 'survived' }, flagAtJoin: undefined });

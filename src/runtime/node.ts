@@ -139,7 +139,12 @@ export interface WorkerEvents {
 export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEvents): Worker {
   const worker = new Worker(entry, options);
   worker.on('error', events.onError);
-  worker.once('exit', events.onExit);
+  worker.once('exit', (exitCode: number) => {
+    // Node may keep an exited worker reachable (Node 26 does): its listeners must not keep the
+    // thread's handle alive, which reports a failure nobody joined when it is collected.
+    worker.off('error', events.onError);
+    events.onExit(exitCode);
+  });
   return worker;
 }
 
@@ -176,4 +181,12 @@ export function onFatalError(listener: (error: unknown) => void): void {
   process.on('uncaughtExceptionMonitor', (error) => {
     if (process.listenerCount('uncaughtException') === 0) listener(error);
   });
+}
+
+/**
+ * Whether what the calling thread wrote to its stdout or stderr is still on its way: a worker's
+ * output goes to its parent, and the thread cannot exit until the parent has read it.
+ */
+export function outputInFlight(): boolean {
+  return process.stdout.writableLength > 0 || process.stderr.writableLength > 0;
 }

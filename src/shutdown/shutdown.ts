@@ -146,7 +146,7 @@ class Run {
   #hasEnded(ref: SlotRef): boolean {
     const registry = this.#registry;
     if (!isLive(registry, ref) || endedExitCode(registry, ref) !== undefined) return true;
-    return this.#untilFinished && targetFinished(registry, ref);
+    return this.#untilFinished && targetFinished(registry, ref) !== false;
   }
 
   get settled(): boolean {
