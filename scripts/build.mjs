@@ -165,8 +165,23 @@ async function bundlePackage(outdir) {
     esbuild.build({ ...heavy, plugins: [sharedFromIndex(shared, names)] }),
   ]);
   for (const file of results.flatMap((result) => result.outputFiles)) {
-    writeFileSync(join(outdir, relative(dist, file.path)), file.contents);
+    const contents = file.path.endsWith('.js') ? dropNoOpNames(file.text) : file.contents;
+    writeFileSync(join(outdir, relative(dist, file.path)), contents);
   }
+}
+
+/**
+ * Blanks the `__name(f, "f");` statements keepNames writes after each function declaration: the
+ * function already has that name, and a thread runs the hundred of them as it loads index.js
+ * (40-50 us). Lines are blanked, not removed, so the source maps stay right. The statements that
+ * do rename (`__name(isThenable2, "isThenable")`, classes, arrows) stay.
+ */
+function dropNoOpNames(code) {
+  return code.replace(/^([ \t]*)__name\((\w+), "\2"\);$/gm, (_statement, _indent, name) => {
+    const declared = new RegExp(`^[ \\t]*(?:async[ \\t]+)?function\\*?[ \\t]*${name}\\(`, 'm');
+    if (!declared.test(code)) throw new Error(`build: __name(${name}) follows no function declaration of that name`);
+    return '';
+  });
 }
 
 /** Emits the declarations (and type-checks src) into `outdir`, with maps as if it were dist/. */
