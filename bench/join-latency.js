@@ -13,7 +13,7 @@ import { Thread } from 'graceful-threads';
 import { delay, fmt, goal, isEntry, micros, now, printTable, runChild, spread, waitFor } from './lib.js';
 
 const ROUNDS = 50;
-const FRESH_PROCESSES = 10;
+const FRESH_PROCESSES = 20;
 const SETTLE_MS = 20; // after the thread says it sleeps, so start-up work is over
 const GOAL_MS = 0.3;
 const oursUrl = new URL('./workers/ours.js', import.meta.url);

@@ -12,7 +12,7 @@ import { Thread } from 'graceful-threads';
 import { delay, fmt, goal, isEntry, micros, now, printTable, runChild, spread } from './lib.js';
 
 const ROUNDS = 30;
-const FRESH_PROCESSES = 10;
+const FRESH_PROCESSES = 20;
 const GOAL_RATIO = 1.1;
 const PAUSE_MS = 10; // between samples, so the previous thread's teardown is over
 const oursUrl = new URL('./workers/start-ours.js', import.meta.url);

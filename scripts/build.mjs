@@ -108,6 +108,24 @@ function importedBindings(code) {
   return names;
 }
 
+/**
+ * Modules index.js holds of which heavy.js bundles its own copy instead of taking index.js's
+ * bindings: then index.js holds only what it uses itself. Only for modules of constants and
+ * functions, which may run twice in a thread (no state, no class whose identity matters): the
+ * control block's protocol, whose slot claiming and releasing (about 4 KB) only a thread that
+ * starts threads runs. Each thread parses all of index.js as it starts (about 20 us a KB here),
+ * and every KB of code costs it memory (src/lazy.ts).
+ */
+const COPIED = ['src/control-block.ts'];
+
+/** The absolute path of `module`, after checking that it declares nothing but constants and functions. */
+function copiable(module) {
+  const path = join(root, module);
+  const state = /^(?:export\s+)?(?:let|var|class)\s/m.exec(readFileSync(path, 'utf8'));
+  if (state !== null) throw new Error(`${module} declares "${state[0].trim()}": heavy.js may not hold a copy of it`);
+  return path;
+}
+
 /** Bundles src/ into `outdir`, writing the files as if they were in dist/ (their maps point to ../src). */
 async function bundlePackage(outdir) {
   const light = { ...common, outdir: dist, write: false, plugins: [lazyRequire] };
@@ -119,6 +137,7 @@ async function bundlePackage(outdir) {
     sourcemap: false,
   });
   const shared = new Set(Object.keys(plain.metafile.inputs).map((input) => resolve(root, input)));
+  for (const module of COPIED) shared.delete(copiable(module));
   // Which of their bindings heavy.js uses.
   const heavy = { ...common, entryPoints: { heavy: 'src/heavy.ts' }, outdir: dist, write: false };
   const probe = await esbuild.build({ ...heavy, sourcemap: false, plugins: [sharedFromIndex(shared)] });
@@ -146,8 +165,23 @@ async function bundlePackage(outdir) {
     esbuild.build({ ...heavy, plugins: [sharedFromIndex(shared, names)] }),
   ]);
   for (const file of results.flatMap((result) => result.outputFiles)) {
-    writeFileSync(join(outdir, relative(dist, file.path)), file.contents);
+    const contents = file.path.endsWith('.js') ? dropNoOpNames(file.text) : file.contents;
+    writeFileSync(join(outdir, relative(dist, file.path)), contents);
   }
+}
+
+/**
+ * Blanks the `__name(f, "f");` statements keepNames writes after each function declaration: the
+ * function already has that name, and a thread runs the hundred of them as it loads index.js
+ * (40-50 us). Lines are blanked, not removed, so the source maps stay right. The statements that
+ * do rename (`__name(isThenable2, "isThenable")`, classes, arrows) stay.
+ */
+function dropNoOpNames(code) {
+  return code.replace(/^([ \t]*)__name\((\w+), "\2"\);$/gm, (_statement, _indent, name) => {
+    const declared = new RegExp(`^[ \\t]*(?:async[ \\t]+)?function\\*?[ \\t]*${name}\\(`, 'm');
+    if (!declared.test(code)) throw new Error(`build: __name(${name}) follows no function declaration of that name`);
+    return '';
+  });
 }
 
 /** Emits the declarations (and type-checks src) into `outdir`, with maps as if it were dist/. */

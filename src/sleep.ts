@@ -3,7 +3,7 @@
  * thread's own flag word with `Atomics.wait`, so an interrupt's `Atomics.notify` wakes it at once.
  */
 import { FLAG_WAIT_SLICE_MS, flagIndex, REQUESTED } from './control-block.js';
-import { interruptedError, interruptionSignal } from './current.js';
+import { interruptedError, interruptionSignal, warmInterruptPath } from './current.js';
 import { codedError, invalidArgType } from './errors.js';
 import { state } from './thread-state.js';
 
@@ -51,6 +51,7 @@ export function sleep(ms: number): void {
     if ((word & REQUESTED) !== 0 && state.criticalDepth === 0) throw interruptedError();
     const left = deadline - now();
     if (left <= 0) return;
+    warmInterruptPath();
     // Returns early when the word changes: an interrupt, or its reason becoming readable.
     Atomics.wait(words, index, word, Math.min(left, FLAG_WAIT_SLICE_MS));
   }

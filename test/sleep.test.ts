@@ -25,6 +25,16 @@ describe('sleep()', () => {
     assert.equal(thread.state, 'interrupted');
   });
 
+  it('formats no stack before it blocks, and the interruption still has its own', async () => {
+    const thread = await startWaiting('sleepWithStackHook');
+    thread.interrupt();
+    const result = (await within(thread.join())) as Record<string, unknown>;
+    assert.equal(result.afterSleep, 0, 'no stack formatted by sleeping');
+    assert.equal(result.isError, true);
+    assert.match(String(result.stack), /^ThreadInterruptedError: The thread was interrupted \(\d+ frames\)$/);
+    assert.equal(result.formatted, 1);
+  });
+
   it('throws at once when the flag is already set, even for 0 ms', () => {
     currentThread().interrupt('before');
     assert.throws(

@@ -6,25 +6,21 @@
  * lazily loaded half (src/lazy.ts) contains it.
  */
 
-import { resolve as resolvePath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  isMainThread,
-  MessageChannel,
-  type MessagePort,
-  receiveMessageOnPort,
-  threadId,
-  Worker,
-  type WorkerOptions,
-  workerData,
-} from 'node:worker_threads';
+import type { MessagePort, Worker as NodeWorker, WorkerOptions } from 'node:worker_threads';
 
-export { isMainThread, type MessagePort, type Worker, type WorkerOptions };
+export type { MessagePort, WorkerOptions };
+export type Worker = NodeWorker;
 
-// Modules only rarely needed are fetched on first use rather than imported: every thread loads
-// what this module imports, and importing node:fs or node:events costs each thread's start
-// 0.2-0.8 ms (Node 26).
+// Node's modules are fetched with process.getBuiltinModule, not imported: every thread loads this
+// module, and each `import ... from 'node:...'` makes the module loader build an ES module facade
+// of that builtin in the thread (node:path and node:url: 40-50 KB of young-generation memory per
+// thread), and importing node:fs or node:events costs each thread's start 0.2-0.8 ms (Node 26).
+// Rarely needed modules are fetched on first use.
 const builtin = process.getBuiltinModule;
+const { isMainThread, MessageChannel, receiveMessageOnPort, threadId, Worker, workerData } =
+  builtin('node:worker_threads');
+
+export { isMainThread };
 
 /** Node's id of the calling thread (0 in the main thread). */
 export const currentThreadId: number = threadId;
@@ -36,12 +32,12 @@ export const startData: unknown = workerData;
 export function moduleUrl(module: string | URL): URL {
   if (module instanceof URL) return module;
   if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) return new URL(module);
-  return pathToFileURL(resolvePath(module));
+  return builtin('node:url').pathToFileURL(builtin('node:path').resolve(module));
 }
 
 /** False when `href` is a file URL whose file does not exist. */
 export function moduleFileExists(href: string): boolean {
-  return !href.startsWith('file:') || builtin('node:fs').existsSync(fileURLToPath(href));
+  return !href.startsWith('file:') || builtin('node:fs').existsSync(builtin('node:url').fileURLToPath(href));
 }
 
 /**

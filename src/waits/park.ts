@@ -5,7 +5,7 @@
  * {@link ThreadInterruptedError}, without `ready()` having succeeded; inside a critical section
  * they keep waiting.
  */
-import { interruptedError, interruptionSignal, interruptPending } from '../current.js';
+import { interruptedError, interruptionSignal, interruptPending, warmInterruptPath } from '../current.js';
 import { createKeepAlive, type KeepAlive } from '../runtime/node.js';
 import type { Parking, ParkSpot } from './wait-queue.js';
 
@@ -37,6 +37,7 @@ export function waitUntil(queue: Parking, attempt: Attempt, timeoutMs: number, i
       if (attempt()) return true;
       const left = deadline === Number.POSITIVE_INFINITY ? sliceMs : deadline - clock();
       if (left <= 0) return false;
+      if (interruptible) warmInterruptPath();
       Atomics.wait(words, index, seen, Math.min(left, sliceMs));
     }
   } finally {
