@@ -11,6 +11,7 @@ const benchmarks = {
   memory: './memory.js',
   waits: './waits.js',
   queue: './queue.js',
+  pool: './pool.js',
 };
 
 const names = process.argv.slice(2);

@@ -1,0 +1,721 @@
+/**
+ * ThreadPool: a pool of worker threads running a module's export on tasks, as piscina does, whose
+ * running tasks are cancelled by interrupting them (the thread's flag) rather than by killing
+ * their worker.
+ *
+ * Each worker is a thread of this library (a slot in the registry, so `interruptAllThreads()`
+ * reaches its task) started in the bootstrap's pool mode (src/pool-worker.ts): it loads the
+ * module once and runs one task at a time, sent by the pool. Only the pool dispatches, on its own
+ * thread, and a worker is sent its next task only once its last one has ended. So a cancel, which
+ * runs on the pool's thread too, always knows which task a worker runs: it interrupts a worker
+ * only while that worker's current task is the cancelled one, never the task after it. The flag
+ * is cleared as the pool dispatches (a cancel that landed after its task ended, or an
+ * `interruptAllThreads()` of an idle worker, is dropped there), before the task is posted, so a
+ * cancel of the task just dispatched is never lost.
+ */
+import {
+  allocateSlot,
+  type ControlBlock,
+  clearInterruptFlag,
+  releaseSlot,
+  requestInterrupt,
+  type SlotRef,
+  setNativeThreadId,
+} from './control-block.js';
+import { rebuildError, type TransferredError } from './error-transfer.js';
+import { codedError, describeValue, invalidArgType } from './errors.js';
+import { CLOSE_WORKER, type TaskMessage, type TaskOutcome } from './pool-worker.js';
+import { encodeReason } from './reason.js';
+import { ensureRegistry, MAX_LIVE_THREADS } from './registry.js';
+import { startWorker, type Worker, type WorkerOptions } from './runtime/node.js';
+import { availableParallelism, EventEmitter, openTaskChannel, type TaskChannel } from './runtime/node-pool.js';
+import { validateModule } from './thread.js';
+import { callerIn, START_KEY, type StartData } from './thread-state.js';
+import { validateCount, validateTimeout } from './waits/arguments.js';
+
+/** A function a pool can run: it takes one task (`never`: every one-parameter function fits). */
+export type PoolTarget = (task: never) => unknown;
+
+/** Options of {@link ThreadPool}. */
+export interface ThreadPoolOptions {
+  /** How many workers at most; they start as tasks arrive. Default `os.availableParallelism()`. */
+  size?: number;
+  /** The export tasks call unless `run()` names another. Default `'default'`. */
+  export?: string;
+  /** The pool's name; its workers are named `<name>-<n>` (`currentThread().name`). Default `ThreadPool-<n>`. */
+  name?: string;
+  /**
+   * How long a cancelled task may ignore its interrupt before its worker is terminated and
+   * replaced (the pool then emits `'workerReplaced'`). Default 1000 ms.
+   */
+  cancelGraceMs?: number;
+  /** A worker idle this long exits (another starts when tasks need it). Default: never. */
+  idleTimeoutMs?: number;
+  /** How many tasks may wait for a worker; past it `run()` rejects with `ERR_POOL_QUEUE_FULL`. Default: no limit. */
+  maxQueue?: number;
+  /** The workers' `process.env`. Default: a copy of the parent's. */
+  env?: WorkerOptions['env'];
+  /** Node options for the workers. Default: the parent's `process.execArgv`. */
+  execArgv?: string[];
+  /** Appended to the workers' `process.argv`. */
+  argv?: unknown[];
+  /** Heap and stack limits of each worker. */
+  resourceLimits?: WorkerOptions['resourceLimits'];
+  /** When true, the workers' stdout is not piped into the parent's automatically. */
+  stdout?: boolean;
+  /** When true, the workers' stderr is not piped into the parent's automatically. */
+  stderr?: boolean;
+}
+
+/** Options of {@link ThreadPool.run}. */
+export interface PoolRunOptions {
+  /**
+   * Cancels the task: a queued task is dropped, a running one interrupted (it sees
+   * `interruptionRequested()`, `checkInterrupt()`, its waits and `interruptionSignal()`). The
+   * promise rejects at once with `signal.reason`.
+   */
+  signal?: AbortSignal;
+  /** The export to call for this task. Default: the pool's `export`. */
+  export?: string;
+  /** Objects in `task` to transfer rather than clone. */
+  transferList?: WorkerOptions['transferList'];
+}
+
+/** Options of {@link ThreadPool.close}. */
+export interface PoolCloseOptions {
+  /**
+   * Drop the queued tasks (their promises reject with `ERR_POOL_CLOSED`) and interrupt the
+   * running ones (theirs reject at once with it too), as Java's `shutdownNow()`. Default false:
+   * queued and running tasks finish first.
+   */
+  cancel?: boolean;
+}
+
+/** What {@link ThreadPool.stats} counts: what an operator graphs. */
+export interface ThreadPoolStats {
+  /** Workers alive now (at most the pool's `size` option, plus any being replaced). */
+  readonly size: number;
+  /** Workers running a task (a cancelled task that has not ended yet included). */
+  readonly busy: number;
+  /** Tasks waiting for a worker. */
+  readonly queued: number;
+  /** Tasks that ended by themselves: returned, threw, or lost their worker to a crash. */
+  readonly completed: number;
+  /** Tasks cancelled, queued or running, by their signal or `close({ cancel: true })`. */
+  readonly cancelled: number;
+  /** Workers terminated after ignoring an interrupt, or that crashed or exited, and so replaced. */
+  readonly replaced: number;
+}
+
+/** The payload of the pool's `'workerReplaced'` event. */
+export interface WorkerReplacedEvent {
+  /** Node's id of the worker terminated. */
+  readonly threadId: number;
+  /** The export the task called. */
+  readonly export: string;
+  /** The task, as given to `run()`. */
+  readonly task: unknown;
+  /** How long the task ran on after its interrupt, in ms (at least `cancelGraceMs`). */
+  readonly ignoredMs: number;
+}
+
+interface Job {
+  readonly id: number;
+  readonly task: unknown;
+  readonly exportName: string | undefined;
+  readonly transferList: WorkerOptions['transferList'];
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  /** Set once its promise has settled: nothing settles it again. */
+  settled: boolean;
+  /** The worker running it, once dispatched. */
+  worker: PoolWorker | undefined;
+  /** When it was interrupted (performance.now()), if it was. */
+  interruptedAt: number | undefined;
+}
+
+interface PoolWorker {
+  readonly worker: Worker;
+  readonly channel: TaskChannel;
+  readonly slot: SlotRef;
+  readonly threadId: number;
+  /** The task it runs, until that task's end is reported (a cancelled one included). */
+  job: Job | undefined;
+  /** Terminated (ignored an interrupt), or told to exit: it takes no more tasks. */
+  leaving: boolean;
+  /** Terminated by the pool after ignoring an interrupt. */
+  replaced: boolean;
+  /** Referenced: it keeps the pool's thread alive. */
+  held: boolean;
+  crash: { readonly error: unknown } | undefined;
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+// A worker's entry is the package's own, as a thread's is (src/bootstrap.ts).
+const entryUrl = new URL('./index.js', import.meta.url);
+let poolCounter = 0;
+
+function closedError(name: string, what: string): Error {
+  return codedError(Error, 'ERR_POOL_CLOSED', `ThreadPool "${name}" is closed: ${what}.`);
+}
+
+function validateOptions(options: unknown): ThreadPoolOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+  const { export: exportName, name } = options as ThreadPoolOptions;
+  if (exportName !== undefined && typeof exportName !== 'string') {
+    throw invalidArgType('options.export', 'a string', exportName);
+  }
+  if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'a string', name);
+  return options as ThreadPoolOptions;
+}
+
+function validateMaxQueue(value: unknown): number {
+  if (value === undefined || value === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
+  return validateCount(value, 'options.maxQueue', 0);
+}
+
+/**
+ * A pool of worker threads that run a module's export on tasks, as piscina's does, whose running
+ * tasks are cancelled cooperatively: aborting a task's signal interrupts it (the thread's flag,
+ * `checkInterrupt()`, `interruptionSignal()`...), and its worker, kept, takes the next task once
+ * the cancelled one has ended, its `finally` blocks run. A task that ignores the interrupt for
+ * `cancelGraceMs` has its worker terminated and replaced (event `'workerReplaced'`).
+ *
+ * Type it with the task function to type `run()`:
+ *
+ * @example
+ * ```ts
+ * import { ThreadPool } from 'graceful-threads';
+ * import type resize from './resize.js';
+ *
+ * await using pool = new ThreadPool<typeof resize>(new URL('./resize.js', import.meta.url), { size: 4 });
+ * const controller = new AbortController();
+ * const thumb = pool.run({ path: 'a.png', width: 200 }, { signal: controller.signal });
+ * controller.abort(); // the task sees interruptionRequested(); `thumb` rejects with the reason
+ * ```
+ *
+ * @typeParam Target - the type of the export tasks call (`typeof fn`), from which the task and
+ *   the result of `run()` are typed. Without it both are `unknown`.
+ */
+export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> extends EventEmitter {
+  readonly #moduleHref: string;
+  readonly #options: ThreadPoolOptions;
+  readonly #name: string;
+  readonly #size: number;
+  readonly #exportName: string;
+  readonly #graceMs: number;
+  readonly #idleMs: number;
+  readonly #maxQueue: number;
+  #registry: ControlBlock | undefined;
+  readonly #workers = new Set<PoolWorker>();
+  /** Workers replaced and terminated, until they have exited. */
+  readonly #terminating = new Set<PoolWorker>();
+  /** Idle workers, the last one freed on top: the warmest takes the next task. */
+  readonly #idle: PoolWorker[] = [];
+  /** Waiting tasks, from #head on; a cancelled one stays in place, settled, and is skipped. */
+  #queue: (Job | undefined)[] = [];
+  #head = 0;
+  #queued = 0;
+  #nextId = 1;
+  #workerNumber = 0;
+  #completed = 0;
+  #cancelled = 0;
+  #replaced = 0;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+
+  /**
+   * @param module the module whose export tasks call: an absolute path, a path starting with
+   *   `./` or `../` (relative to the working directory), or a URL.
+   * @param options see {@link ThreadPoolOptions}.
+   * @throws `TypeError` (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`) or `RangeError`
+   *   (`ERR_OUT_OF_RANGE`) for bad arguments.
+   */
+  constructor(module: string | URL, options?: ThreadPoolOptions) {
+    super();
+    this.#moduleHref = validateModule(module).href;
+    this.#options = validateOptions(options);
+    const { size, cancelGraceMs, idleTimeoutMs, maxQueue } = this.#options;
+    this.#size =
+      size === undefined
+        ? Math.min(availableParallelism(), MAX_LIVE_THREADS)
+        : validateCount(size, 'options.size', 1, MAX_LIVE_THREADS);
+    this.#graceMs = cancelGraceMs === undefined ? 1000 : validateTimeout(cancelGraceMs, 'options.cancelGraceMs');
+    this.#idleMs = validateTimeout(idleTimeoutMs, 'options.idleTimeoutMs');
+    this.#maxQueue = validateMaxQueue(maxQueue);
+    this.#name = this.#options.name ?? `ThreadPool-${++poolCounter}`;
+    this.#exportName = this.#options.export ?? 'default';
+  }
+
+  /** The pool's name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** What the pool is doing, and has done (see {@link ThreadPoolStats}). */
+  get stats(): ThreadPoolStats {
+    let busy = 0;
+    for (const w of this.#workers) if (w.job !== undefined) busy++;
+    return {
+      size: this.#workers.size,
+      busy,
+      queued: this.#queued,
+      completed: this.#completed,
+      cancelled: this.#cancelled,
+      replaced: this.#replaced,
+    };
+  }
+
+  /**
+   * Runs the pool's export (or `options.export`) on `task` in a worker: `task` is
+   * structured-cloned into it, and the export's result (awaited) back.
+   *
+   * @returns a promise of the export's result; it rejects with what the export threw, with
+   *   `signal.reason` once `options.signal` aborts, with `ERR_POOL_QUEUE_FULL` when `maxQueue`
+   *   tasks already wait, with `ERR_POOL_CLOSED` after `close()`, and with the worker's error when
+   *   the worker running it crashed or exited.
+   * @example
+   * ```ts
+   * const sum = await pool.run([1, 2, 3], { signal: AbortSignal.timeout(5000) });
+   * ```
+   */
+  run(task: Parameters<Target>[0], options?: PoolRunOptions): Promise<Awaited<ReturnType<Target>>> {
+    let signal: AbortSignal | undefined;
+    let exportName: string | undefined;
+    let transferList: WorkerOptions['transferList'];
+    try {
+      ({ signal, exportName, transferList } = validateRunOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closing) return Promise.reject(closedError(this.#name, 'run() was called after close()'));
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    if (this.#queued >= this.#maxQueue && this.#idle.length === 0 && this.#workers.size >= this.#size) {
+      return Promise.reject(
+        codedError(
+          Error,
+          'ERR_POOL_QUEUE_FULL',
+          `ThreadPool "${this.#name}" has ${this.#queued} tasks waiting, its maxQueue. Wait for some to finish (await them), or create the pool with a larger maxQueue.`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const job: Job = {
+        id: this.#nextId++,
+        task,
+        exportName,
+        transferList,
+        signal,
+        onAbort: undefined,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        settled: false,
+        worker: undefined,
+        interruptedAt: undefined,
+      };
+      if (signal !== undefined) {
+        job.onAbort = () => this.#cancel(job, signal.reason);
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.#queue.push(job);
+      this.#queued++;
+      this.#pump();
+    });
+  }
+
+  /**
+   * Closes the pool: `run()` rejects with `ERR_POOL_CLOSED` from now on. Queued and running tasks
+   * finish first; with `{ cancel: true }` the queued ones are dropped and the running ones
+   * interrupted (their promises reject with `ERR_POOL_CLOSED`). Resolves once every worker has
+   * exited. Calling it again returns the same promise (a later `cancel: true` still cancels).
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => pool.close({ cancel: true }));
+   * ```
+   */
+  close(options?: PoolCloseOptions): Promise<void> {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      return Promise.reject(invalidArgType('options', 'an object', options));
+    }
+    const cancel = options?.cancel;
+    if (cancel !== undefined && typeof cancel !== 'boolean') {
+      return Promise.reject(invalidArgType('options.cancel', 'a boolean', cancel));
+    }
+    this.#closing = true;
+    this.#closed ??= new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    if (cancel === true) {
+      const reason = closedError(this.#name, 'close({ cancel: true }) cancelled the task');
+      for (let i = this.#head; i < this.#queue.length; i++) {
+        const job = this.#queue[i];
+        if (job !== undefined && !job.settled) this.#cancel(job, reason);
+      }
+      this.#queue = [];
+      this.#head = 0;
+      for (const w of this.#workers) if (w.job !== undefined && !w.job.settled) this.#cancel(w.job, reason);
+    }
+    for (const w of this.#workers) {
+      // Until they have exited: a caller awaiting close() must not see its process end first.
+      this.#hold(w, true);
+      if (w.job === undefined && this.#queued === 0) this.#retire(w);
+    }
+    this.#checkClosed();
+    return this.#closed;
+  }
+
+  /**
+   * `await using` support: leaving the scope closes the pool (`close()`, letting tasks finish).
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using pool = new ThreadPool(new URL('./task.js', import.meta.url));
+   *   await pool.run(1);
+   * } // closed here, its workers exited
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Dispatches queued tasks to idle workers, starting workers up to `size`. */
+  #pump(): void {
+    while (this.#queued > 0) {
+      let w = this.#idle.pop();
+      if (w === undefined) {
+        if (this.#workers.size >= this.#size) return;
+        try {
+          w = this.#spawn();
+        } catch (error) {
+          // The task it was for gets the error (ERR_THREAD_LIMIT, bad execArgv...).
+          const job = this.#dequeue();
+          if (job !== undefined) this.#settle(job, false, error, false);
+          continue;
+        }
+      }
+      const job = this.#dequeue();
+      if (job === undefined) {
+        this.#idle.push(w);
+        return;
+      }
+      this.#dispatch(w, job);
+    }
+  }
+
+  /** The next queued task not cancelled meanwhile. */
+  #dequeue(): Job | undefined {
+    while (this.#head < this.#queue.length) {
+      const job = this.#queue[this.#head];
+      this.#queue[this.#head++] = undefined;
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      if (job !== undefined && !job.settled) {
+        this.#queued--;
+        return job;
+      }
+    }
+    return undefined;
+  }
+
+  #dispatch(w: PoolWorker, job: Job): void {
+    if (w.idleTimer !== undefined) {
+      clearTimeout(w.idleTimer);
+      w.idleTimer = undefined;
+    }
+    // Cleared before the task is posted: whatever set the flag since the last task ended (a
+    // cancel that came after that task's end, interruptAllThreads() while idle) is dropped, and
+    // a cancel of this task, from now on, stays set until the task sees it.
+    clearInterruptFlag(this.#registry!, w.slot);
+    try {
+      w.channel.post([job.id, job.exportName, job.task] satisfies TaskMessage, job.transferList);
+    } catch (error) {
+      this.#free(w);
+      this.#settle(
+        job,
+        false,
+        (error as { name?: unknown } | null)?.name === 'DataCloneError'
+          ? codedError(
+              TypeError,
+              'ERR_THREAD_ARGS_NOT_CLONEABLE',
+              `The task cannot be structured-cloned into a worker of ThreadPool "${this.#name}" (${(error as Error).message.replace(/\.+$/, '')}). Pass plain data, SharedArrayBuffers, or transferables listed in transferList.`,
+              error,
+            )
+          : error,
+        false,
+      );
+      return;
+    }
+    job.worker = w;
+    w.job = job;
+    this.#hold(w, true);
+  }
+
+  /** Whether the worker keeps the pool's thread alive: while it has a task, or is closing. */
+  #hold(w: PoolWorker, held: boolean): void {
+    if (w.held === held) return;
+    w.held = held;
+    if (held) {
+      w.worker.ref();
+      w.channel.ref();
+    } else {
+      w.worker.unref();
+      w.channel.unref();
+    }
+  }
+
+  #spawn(): PoolWorker {
+    const registry = ensureRegistry();
+    this.#registry = registry;
+    const slot = allocateSlot(registry, callerIn(registry));
+    if (slot === undefined) {
+      throw codedError(
+        RangeError,
+        'ERR_THREAD_LIMIT',
+        `ThreadPool "${this.#name}" cannot start a worker: ${registry.capacity} threads are alive. Join or terminate some threads, or use a smaller pool.`,
+      );
+    }
+    const name = `${this.#name}-${++this.#workerNumber}`;
+    let w: PoolWorker | undefined;
+    const channel = openTaskChannel((message) => {
+      if (w !== undefined) this.#onOutcome(w, message);
+    });
+    const start: StartData = {
+      registry: registry.memory,
+      slot: slot.slot,
+      gen: slot.gen,
+      name,
+      moduleHref: this.#moduleHref,
+      exportName: this.#exportName,
+      args: [],
+      shared: false,
+      port: channel.threadEnd,
+      pool: true,
+    };
+    const { size, export: _e, name: _n, cancelGraceMs, idleTimeoutMs, maxQueue, ...nodeOptions } = this.#options;
+    let worker: Worker;
+    try {
+      worker = startWorker(
+        entryUrl,
+        {
+          ...nodeOptions,
+          name,
+          workerData: { [START_KEY]: start },
+          transferList: [channel.threadEnd],
+        } as WorkerOptions,
+        {
+          onError: (error) => {
+            if (w !== undefined) w.crash ??= { error };
+          },
+          onExit: (exitCode) => {
+            if (w !== undefined) this.#onExit(w, exitCode);
+          },
+        },
+      );
+    } catch (error) {
+      channel.close();
+      releaseSlot(registry, slot);
+      throw error;
+    }
+    setNativeThreadId(registry, slot, worker.threadId);
+    worker.unref();
+    w = {
+      worker,
+      channel,
+      slot,
+      threadId: worker.threadId,
+      job: undefined,
+      leaving: false,
+      replaced: false,
+      held: false,
+      crash: undefined,
+      graceTimer: undefined,
+      idleTimer: undefined,
+    };
+    this.#workers.add(w);
+    return w;
+  }
+
+  /** A task's end, as its worker reports it. */
+  #onOutcome(w: PoolWorker, message: unknown): void {
+    // The bootstrap's own reports (a crash) are not task outcomes: the 'error' event has it.
+    if (!Array.isArray(message)) return;
+    const [id, returned, payload] = message as unknown as TaskOutcome;
+    const job = w.job;
+    if (job === undefined || job.id !== id) return;
+    w.job = undefined;
+    if (w.graceTimer !== undefined) {
+      clearTimeout(w.graceTimer);
+      w.graceTimer = undefined;
+    }
+    this.#settle(job, returned, returned ? payload : rebuildError(payload as TransferredError), false);
+    if (!w.leaving) this.#free(w);
+  }
+
+  /** A worker whose task has ended: it takes the next, waits idle, or exits. */
+  #free(w: PoolWorker): void {
+    if (this.#queued > 0) {
+      const job = this.#dequeue();
+      if (job !== undefined) {
+        this.#dispatch(w, job);
+        return;
+      }
+    }
+    if (this.#closing) {
+      this.#retire(w);
+      return;
+    }
+    this.#hold(w, false);
+    this.#idle.push(w);
+    if (this.#idleMs !== Number.POSITIVE_INFINITY) {
+      w.idleTimer = setTimeout(() => {
+        w.idleTimer = undefined;
+        const at = this.#idle.indexOf(w);
+        if (at === -1) return;
+        this.#idle.splice(at, 1);
+        this.#retire(w);
+      }, this.#idleMs);
+      w.idleTimer.unref();
+    }
+  }
+
+  /** Tells an idle worker to exit. */
+  #retire(w: PoolWorker): void {
+    if (w.leaving) return;
+    w.leaving = true;
+    const at = this.#idle.indexOf(w);
+    if (at !== -1) this.#idle.splice(at, 1);
+    if (w.idleTimer !== undefined) clearTimeout(w.idleTimer);
+    w.channel.post(CLOSE_WORKER);
+  }
+
+  #onExit(w: PoolWorker, exitCode: number): void {
+    // An outcome posted before the worker ended still counts, whichever event came first.
+    for (const message of w.channel.takeAll()) this.#onOutcome(w, message);
+    w.channel.close();
+    if (w.graceTimer !== undefined) clearTimeout(w.graceTimer);
+    if (w.idleTimer !== undefined) clearTimeout(w.idleTimer);
+    releaseSlot(this.#registry!, w.slot);
+    this.#workers.delete(w);
+    this.#terminating.delete(w);
+    const at = this.#idle.indexOf(w);
+    if (at !== -1) this.#idle.splice(at, 1);
+    const job = w.job;
+    w.job = undefined;
+    if (!w.leaving) {
+      // It crashed or exited by itself: only its own task fails; another worker takes the queue.
+      this.#replaced++;
+      if (job !== undefined) {
+        const error =
+          w.crash?.error ??
+          Object.assign(
+            codedError(
+              Error,
+              'ERR_THREAD_EXITED',
+              `The worker of ThreadPool "${this.#name}" running this task exited with code ${exitCode} before the task returned (process.exit() in the task?).`,
+            ),
+            { exitCode },
+          );
+        this.#settle(job, false, error, false);
+      }
+    }
+    this.#pump();
+    this.#checkClosed();
+  }
+
+  /** Settles a task's promise, once: `cancelled` counts it as cancelled, else as completed. */
+  #settle(job: Job, ok: boolean, value: unknown, cancelled: boolean): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.onAbort !== undefined) job.signal!.removeEventListener('abort', job.onAbort);
+    if (cancelled) this.#cancelled++;
+    else this.#completed++;
+    if (ok) job.resolve(value);
+    else job.reject(value);
+  }
+
+  /** Cancels a task: dropped if queued, interrupted if running; its promise rejects now. */
+  #cancel(job: Job, reason: unknown): void {
+    if (job.settled) return;
+    this.#settle(job, false, reason, true);
+    const w = job.worker;
+    if (w === undefined) {
+      this.#queued--; // left in the queue, settled: #dequeue skips it
+      return;
+    }
+    if (w.job !== job) return; // it has ended already
+    requestInterrupt(this.#registry!, w.slot, reasonBytes(reason), callerIn(this.#registry!));
+    job.interruptedAt = performance.now();
+    w.graceTimer = setTimeout(() => this.#replace(w, job), this.#graceMs);
+  }
+
+  /** Terminates a worker whose cancelled task ignored its interrupt for the grace period. */
+  #replace(w: PoolWorker, job: Job): void {
+    w.graceTimer = undefined;
+    if (w.job !== job || w.leaving) return;
+    w.leaving = true;
+    w.replaced = true;
+    this.#replaced++;
+    // No longer counted: a replacement may start at once, while this one is torn down.
+    this.#workers.delete(w);
+    this.#terminating.add(w);
+    void w.worker.terminate();
+    const event: WorkerReplacedEvent = {
+      threadId: w.threadId,
+      export: job.exportName ?? this.#exportName,
+      task: job.task,
+      ignoredMs: performance.now() - job.interruptedAt!,
+    };
+    this.#pump();
+    this.emit('workerReplaced', event);
+  }
+
+  #checkClosed(): void {
+    if (this.#closing && this.#workers.size === 0 && this.#terminating.size === 0 && this.#queued === 0) {
+      this.#resolveClosed?.();
+    }
+  }
+}
+
+function validateRunOptions(options: unknown): {
+  signal: AbortSignal | undefined;
+  exportName: string | undefined;
+  transferList: WorkerOptions['transferList'];
+} {
+  if (options === undefined) return { signal: undefined, exportName: undefined, transferList: undefined };
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'an object', options);
+  const { signal, export: exportName, transferList } = options as PoolRunOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+  }
+  if (exportName !== undefined && typeof exportName !== 'string') {
+    throw invalidArgType('options.export', 'a string', exportName);
+  }
+  if (transferList !== undefined && !Array.isArray(transferList)) {
+    throw invalidArgType('options.transferList', 'an array', transferList);
+  }
+  return { signal, exportName, transferList };
+}
+
+// A reason that cannot reach the thread is replaced by one that says what it was, as a Thread's
+// signal does: the task is interrupted all the same.
+function reasonBytes(reason: unknown): Uint8Array | undefined {
+  try {
+    return encodeReason(reason);
+  } catch {}
+  let name = 'AbortError';
+  let text = 'a value that cannot be described';
+  try {
+    if (reason instanceof Error && typeof reason.name === 'string' && reason.name !== '') name = reason.name;
+    text = describeValue(reason);
+  } catch {}
+  return encodeReason(new DOMException(`The signal aborted with ${text}, which cannot reach the thread`, name));
+}
