@@ -3,25 +3,29 @@
  * closes it. The bootstrap (src/bootstrap.ts) hands over to it when the start data says `pool`.
  *
  * One task at a time, and the next only once the last has ended: a task's promise settling
- * (its async `finally` included) is its end, and only then is its outcome posted, which is what
- * frees the worker in its pool. The pool clears the worker's flag as it dispatches a task (a
- * cancel of that task sent after the dispatch must stay set); this side drops what the last task
+ * (its async `finally` included) is its end, and only then is its outcome posted. The pool clears
+ * the worker's flag as it sends a task to an idle worker (a cancel of that task sent after that
+ * must stay set); a task the pool sent behind others (short ones without a signal, see
+ * src/pool.ts) is cleared for here, as it starts. Between tasks this side drops what the last one
  * left in the thread's state (src/current.ts `resetForNextTask`).
  */
-import { resetForNextTask } from './current.js';
+import { clearInterrupt, resetForNextTask } from './current.js';
 import { describeError, thrownText } from './error-transfer.js';
 import { codedError } from './errors.js';
 import type { MessagePort } from './runtime/node.js';
 import type { StartData } from './thread-state.js';
 
-/** A task as the pool sends it: its id, the export to call (undefined: the pool's), the task. */
-export type TaskMessage = readonly [id: number, exportName: string | undefined, task: unknown];
+/**
+ * A task as the pool sends it: its id, the export to call (undefined: the pool's), the task, and
+ * whether it was sent behind others (the worker then clears its flag as it starts it).
+ */
+export type TaskMessage = readonly [id: number, exportName: string | undefined, task: unknown, behind: boolean];
 /** What the pool sends to end the worker once it has no task. */
 export const CLOSE_WORKER = 0;
-/** A task's end as the worker reports it: its id, whether it returned, the value or error. */
+/** A task's end as the worker reports it: its id, whether it returned, the value or error, its run time in ms. */
 export type TaskOutcome =
-  | readonly [id: number, returned: true, value: unknown]
-  | readonly [id: number, returned: false, error: ReturnType<typeof describeError>];
+  | readonly [id: number, returned: true, value: unknown, ms: number]
+  | readonly [id: number, returned: false, error: ReturnType<typeof describeError>, ms: number];
 
 type Target = (...args: unknown[]) => unknown;
 type LoadTarget = (href: string, exportName: string) => Promise<Target>;
@@ -45,40 +49,84 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
   // Loaded while the first task is on its way, as a thread of its own loads its target.
   Promise.resolve(targetOf(start.exportName)).catch(() => {});
 
-  const post = (outcome: TaskOutcome): void => {
+  // Tasks sent behind the one running wait here: one task at a time, each once the last has ended.
+  const waiting: TaskMessage[] = [];
+  let running = false;
+  let startedAt = 0;
+
+  const post = (id: number, returned: boolean, value: unknown): void => {
+    const ms = performance.now() - startedAt;
     resetForNextTask();
     try {
-      port.postMessage(outcome);
+      port.postMessage([id, returned, returned ? value : describeError(value), ms] as TaskOutcome);
     } catch (cause) {
-      if (!outcome[1]) throw cause;
+      if (!returned) throw cause;
       const error = codedError(
         TypeError,
         'ERR_THREAD_RESULT_NOT_CLONEABLE',
         `The value returned by the pool's task cannot be structured-cloned back to the pool (${thrownText(cause)}). Return plain data, or share it through a SharedArrayBuffer.`,
         cause,
       );
-      port.postMessage([outcome[0], false, describeError(error)] satisfies TaskOutcome);
+      port.postMessage([id, false, describeError(error), ms] satisfies TaskOutcome);
     }
   };
-  const failed = (id: number, error: unknown): void => post([id, false, describeError(error)]);
 
-  const run = (id: number, target: Target, task: unknown): void => {
+  /** Runs the task; false when it goes on asynchronously (it calls `next()` at its end). */
+  const run = (id: number, target: Target, task: unknown): boolean => {
     let result: unknown;
     try {
       result = target(task);
     } catch (error) {
-      failed(id, error);
-      return;
+      post(id, false, error);
+      return true;
     }
     // A plain value is posted now: no promise, no microtask, for the many tasks that are sync.
     if (!isThenable(result)) {
-      post([id, true, result]);
-      return;
+      post(id, true, result);
+      return true;
     }
     Promise.resolve(result).then(
-      (value) => post([id, true, value]),
-      (error: unknown) => failed(id, error),
+      (value) => {
+        post(id, true, value);
+        next();
+      },
+      (error: unknown) => {
+        post(id, false, error);
+        next();
+      },
     );
+    return false;
+  };
+
+  /** Starts a task; false when it goes on asynchronously. */
+  const begin = (message: TaskMessage): boolean => {
+    const [id, exportName, task, behind] = message;
+    resetForNextTask();
+    if (behind) clearInterrupt();
+    startedAt = performance.now();
+    const target = targetOf(exportName ?? start.exportName);
+    if (typeof target === 'function') return run(id, target, task);
+    target.then(
+      (loaded) => {
+        if (run(id, loaded, task)) next();
+      },
+      (error: unknown) => {
+        post(id, false, error);
+        next();
+      },
+    );
+    return false;
+  };
+
+  /** Runs the waiting tasks, one after the other, until one goes on asynchronously. */
+  const next = (): void => {
+    running = false;
+    while (waiting.length > 0) {
+      if (!begin(waiting.shift()!)) {
+        running = true;
+        return;
+      }
+    }
   };
 
   return new Promise((resolve) => {
@@ -88,17 +136,11 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
         resolve();
         return;
       }
-      const [id, exportName, task] = message;
-      resetForNextTask();
-      const target = targetOf(exportName ?? start.exportName);
-      if (typeof target === 'function') {
-        run(id, target, task);
+      if (running) {
+        waiting.push(message);
         return;
       }
-      target.then(
-        (loaded) => run(id, loaded, task),
-        (error: unknown) => failed(id, error),
-      );
+      if (!begin(message)) running = true;
     });
   });
 }

@@ -132,8 +132,6 @@ interface Job {
   settled: boolean;
   /** The worker running it, once dispatched. */
   worker: PoolWorker | undefined;
-  /** When it was interrupted (performance.now()), if it was. */
-  interruptedAt: number | undefined;
 }
 
 interface PoolWorker {
@@ -141,8 +139,13 @@ interface PoolWorker {
   readonly channel: TaskChannel;
   readonly slot: SlotRef;
   readonly threadId: number;
-  /** The task it runs, until that task's end is reported (a cancelled one included). */
-  job: Job | undefined;
+  /**
+   * The tasks sent to it whose end it has not reported (a cancelled one included), in the order
+   * it runs them: the first runs.
+   */
+  readonly jobs: Job[];
+  /** What its tasks are expected to take, in ms (see {@link PIPELINE_BUDGET_MS}). */
+  estimateMs: number;
   /** Terminated (ignored an interrupt), or told to exit: it takes no more tasks. */
   leaving: boolean;
   /** Terminated by the pool after ignoring an interrupt. */
@@ -151,8 +154,20 @@ interface PoolWorker {
   held: boolean;
   crash: { readonly error: unknown } | undefined;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When its running task was cancelled (performance.now()), while the grace period runs. */
+  interruptedAt: number | undefined;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
 }
+
+/**
+ * How much work, in expected ms, a worker may be sent beyond the task it runs. Tasks that short
+ * (and without a signal) are sent several at once, so the worker runs them back to back instead of
+ * idling a round trip to the pool between them (about 20-40 us, more than a trivial task takes).
+ * Kept at a millisecond so that a worker never holds much work another idle worker could do.
+ */
+const PIPELINE_BUDGET_MS = 1;
+/** At most this many tasks sent to one worker at once. */
+const PIPELINE_MAX_TASKS = 64;
 
 // A worker's entry is the package's own, as a thread's is (src/bootstrap.ts).
 const entryUrl = new URL('./index.js', import.meta.url);
@@ -225,6 +240,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   #completed = 0;
   #cancelled = 0;
   #replaced = 0;
+  /** How long a task of each export takes, in ms (a moving average of what workers measured). */
+  readonly #taskMs = new Map<string, number>();
   #closing = false;
   #closed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
@@ -260,7 +277,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   /** What the pool is doing, and has done (see {@link ThreadPoolStats}). */
   get stats(): ThreadPoolStats {
     let busy = 0;
-    for (const w of this.#workers) if (w.job !== undefined) busy++;
+    for (const w of this.#workers) if (w.jobs.length > 0) busy++;
     return {
       size: this.#workers.size,
       busy,
@@ -316,7 +333,6 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
         reject,
         settled: false,
         worker: undefined,
-        interruptedAt: undefined,
       };
       if (signal !== undefined) {
         job.onAbort = () => this.#cancel(job, signal.reason);
@@ -359,12 +375,12 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       }
       this.#queue = [];
       this.#head = 0;
-      for (const w of this.#workers) if (w.job !== undefined && !w.job.settled) this.#cancel(w.job, reason);
+      for (const w of this.#workers) for (const job of [...w.jobs]) this.#cancel(job, reason);
     }
     for (const w of this.#workers) {
       // Until they have exited: a caller awaiting close() must not see its process end first.
       this.#hold(w, true);
-      if (w.job === undefined && this.#queued === 0) this.#retire(w);
+      if (w.jobs.length === 0 && this.#queued === 0) this.#retire(w);
     }
     this.#checkClosed();
     return this.#closed;
@@ -385,12 +401,15 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     return this.close();
   }
 
-  /** Dispatches queued tasks to idle workers, starting workers up to `size`. */
+  /**
+   * Dispatches queued tasks: one to each idle worker (starting workers up to `size`), then, for
+   * short tasks without a signal, more to busy workers (see {@link PIPELINE_BUDGET_MS}).
+   */
   #pump(): void {
     while (this.#queued > 0) {
       let w = this.#idle.pop();
       if (w === undefined) {
-        if (this.#workers.size >= this.#size) return;
+        if (this.#workers.size >= this.#size) break;
         try {
           w = this.#spawn();
         } catch (error) {
@@ -407,23 +426,65 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       }
       this.#dispatch(w, job);
     }
+    for (const w of this.#workers) {
+      if (this.#queued === 0) return;
+      this.#topUp(w);
+    }
+  }
+
+  /** The next queued task not cancelled meanwhile, left in the queue. */
+  #peek(): Job | undefined {
+    while (this.#head < this.#queue.length) {
+      const job = this.#queue[this.#head];
+      if (job !== undefined && !job.settled) return job;
+      this.#queue[this.#head++] = undefined;
+    }
+    return undefined;
   }
 
   /** The next queued task not cancelled meanwhile. */
   #dequeue(): Job | undefined {
-    while (this.#head < this.#queue.length) {
-      const job = this.#queue[this.#head];
-      this.#queue[this.#head++] = undefined;
-      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#head);
-        this.#head = 0;
-      }
-      if (job !== undefined && !job.settled) {
-        this.#queued--;
-        return job;
-      }
+    const job = this.#peek();
+    if (job === undefined) return undefined;
+    this.#queue[this.#head++] = undefined;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
     }
-    return undefined;
+    this.#queued--;
+    return job;
+  }
+
+  /** Puts tasks a worker will not run back at the head of the queue, in their order. */
+  #requeue(jobs: readonly Job[]): void {
+    const waiting = jobs.filter((job) => !job.settled);
+    for (const job of waiting) job.worker = undefined;
+    this.#queue = [...waiting, ...this.#queue.slice(this.#head)];
+    this.#head = 0;
+    this.#queued += waiting.length;
+  }
+
+  /** What a task of this export is expected to take, in ms: unknown (Infinity) until one ran. */
+  #estimate(job: Job): number {
+    return this.#taskMs.get(job.exportName ?? this.#exportName) ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Sends a busy worker more tasks, behind the ones it has, while they are short and have no
+   * signal: it runs them back to back instead of waiting for the pool between them. A task with
+   * a signal only ever goes to a worker with nothing else, so that a cancel always knows which
+   * task it interrupts.
+   */
+  #topUp(w: PoolWorker): void {
+    if (w.leaving || w.jobs.length === 0 || w.jobs[0]!.signal !== undefined) return;
+    while (w.jobs.length < PIPELINE_MAX_TASKS) {
+      const next = this.#peek();
+      if (next === undefined || next.signal !== undefined) return;
+      const estimate = this.#estimate(next);
+      if (w.estimateMs + estimate > PIPELINE_BUDGET_MS) return;
+      this.#dequeue();
+      this.#dispatch(w, next);
+    }
   }
 
   #dispatch(w: PoolWorker, job: Job): void {
@@ -431,14 +492,16 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       clearTimeout(w.idleTimer);
       w.idleTimer = undefined;
     }
+    const behind = w.jobs.length > 0;
     // Cleared before the task is posted: whatever set the flag since the last task ended (a
     // cancel that came after that task's end, interruptAllThreads() while idle) is dropped, and
-    // a cancel of this task, from now on, stays set until the task sees it.
-    clearInterruptFlag(this.#registry!, w.slot);
+    // a cancel of this task, from now on, stays set until the task sees it. A task sent behind
+    // others is cleared for by the worker as it starts it (`behind`).
+    if (!behind) clearInterruptFlag(this.#registry!, w.slot);
     try {
-      w.channel.post([job.id, job.exportName, job.task] satisfies TaskMessage, job.transferList);
+      w.channel.post([job.id, job.exportName, job.task, behind] satisfies TaskMessage, job.transferList);
     } catch (error) {
-      this.#free(w);
+      if (!behind) this.#free(w);
       this.#settle(
         job,
         false,
@@ -455,7 +518,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       return;
     }
     job.worker = w;
-    w.job = job;
+    w.jobs.push(job);
+    w.estimateMs += this.#estimate(job);
     this.#hold(w, true);
   }
 
@@ -532,12 +596,14 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       channel,
       slot,
       threadId: worker.threadId,
-      job: undefined,
+      jobs: [],
+      estimateMs: 0,
       leaving: false,
       replaced: false,
       held: false,
       crash: undefined,
       graceTimer: undefined,
+      interruptedAt: undefined,
       idleTimer: undefined,
     };
     this.#workers.add(w);
@@ -548,24 +614,33 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   #onOutcome(w: PoolWorker, message: unknown): void {
     // The bootstrap's own reports (a crash) are not task outcomes: the 'error' event has it.
     if (!Array.isArray(message)) return;
-    const [id, returned, payload] = message as unknown as TaskOutcome;
-    const job = w.job;
+    const [id, returned, payload, ms] = message as unknown as TaskOutcome;
+    const job = w.jobs[0];
     if (job === undefined || job.id !== id) return;
-    w.job = undefined;
-    if (w.graceTimer !== undefined) {
+    w.jobs.shift();
+    const name = job.exportName ?? this.#exportName;
+    const known = this.#taskMs.get(name);
+    this.#taskMs.set(name, known === undefined ? ms : known * 0.8 + ms * 0.2);
+    w.estimateMs = 0;
+    for (const rest of w.jobs) w.estimateMs += this.#estimate(rest);
+    if (w.graceTimer !== undefined && !w.jobs.some((rest) => rest.settled)) {
       clearTimeout(w.graceTimer);
       w.graceTimer = undefined;
+      w.interruptedAt = undefined;
     }
     this.#settle(job, returned, returned ? payload : rebuildError(payload as TransferredError), false);
-    if (!w.leaving) this.#free(w);
+    if (w.leaving) return;
+    if (w.jobs.length === 0) this.#free(w);
+    else if (this.#queued > 0) this.#topUp(w);
   }
 
-  /** A worker whose task has ended: it takes the next, waits idle, or exits. */
+  /** A worker whose tasks have ended: it takes the next, waits idle, or exits. */
   #free(w: PoolWorker): void {
     if (this.#queued > 0) {
       const job = this.#dequeue();
       if (job !== undefined) {
         this.#dispatch(w, job);
+        this.#topUp(w);
         return;
       }
     }
@@ -608,10 +683,11 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     this.#terminating.delete(w);
     const at = this.#idle.indexOf(w);
     if (at !== -1) this.#idle.splice(at, 1);
-    const job = w.job;
-    w.job = undefined;
+    const [job, ...behind] = w.jobs;
+    w.jobs.length = 0;
     if (!w.leaving) {
-      // It crashed or exited by itself: only its own task fails; another worker takes the queue.
+      // It crashed or exited by itself: only the task it ran fails; the tasks sent behind it
+      // never started, and go back to the queue for another worker.
       this.#replaced++;
       if (job !== undefined) {
         const error =
@@ -626,6 +702,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
           );
         this.#settle(job, false, error, false);
       }
+      this.#requeue(behind);
     }
     this.#pump();
     this.#checkClosed();
@@ -645,22 +722,24 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   /** Cancels a task: dropped if queued, interrupted if running; its promise rejects now. */
   #cancel(job: Job, reason: unknown): void {
     if (job.settled) return;
-    this.#settle(job, false, reason, true);
     const w = job.worker;
-    if (w === undefined) {
-      this.#queued--; // left in the queue, settled: #dequeue skips it
-      return;
+    // The interrupt first, the promise after: the task stops the sooner. (A task sent behind
+    // others, cancelled only by close({ cancel: true }), has no signal: it runs, briefly, unheard.)
+    if (w !== undefined && w.jobs[0] === job) {
+      requestInterrupt(this.#registry!, w.slot, reasonBytes(reason), callerIn(this.#registry!));
+      w.interruptedAt ??= performance.now();
+      w.graceTimer ??= setTimeout(() => this.#replace(w), this.#graceMs);
     }
-    if (w.job !== job) return; // it has ended already
-    requestInterrupt(this.#registry!, w.slot, reasonBytes(reason), callerIn(this.#registry!));
-    job.interruptedAt = performance.now();
-    w.graceTimer = setTimeout(() => this.#replace(w, job), this.#graceMs);
+    this.#settle(job, false, reason, true);
+    // A queued task is left in the queue, settled: #dequeue skips it.
+    if (w === undefined) this.#queued--;
   }
 
   /** Terminates a worker whose cancelled task ignored its interrupt for the grace period. */
-  #replace(w: PoolWorker, job: Job): void {
+  #replace(w: PoolWorker): void {
     w.graceTimer = undefined;
-    if (w.job !== job || w.leaving) return;
+    const job = w.jobs.find((pending) => pending.settled);
+    if (job === undefined || w.leaving) return;
     w.leaving = true;
     w.replaced = true;
     this.#replaced++;
@@ -668,11 +747,12 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     this.#workers.delete(w);
     this.#terminating.add(w);
     void w.worker.terminate();
+    this.#requeue(w.jobs.splice(0));
     const event: WorkerReplacedEvent = {
       threadId: w.threadId,
       export: job.exportName ?? this.#exportName,
       task: job.task,
-      ignoredMs: performance.now() - job.interruptedAt!,
+      ignoredMs: performance.now() - w.interruptedAt!,
     };
     this.#pump();
     this.emit('workerReplaced', event);

@@ -158,6 +158,44 @@ describe('ThreadPool', () => {
     assert.equal(pool.stats.replaced, 2);
   });
 
+  it('sends short tasks without a signal several at once; a crash fails only its own task, those behind it run elsewhere', async () => {
+    await using pool = new ThreadPool(tasks, { size: 1, export: 'maybeExit' });
+    // The pool learns how long these take.
+    for (let n = 0; n < 20; n++) assert.equal(await within(pool.run({ exit: false, n })), n);
+    const results = Array.from({ length: 200 }, (_, n) => outcome(pool.run({ exit: n === 50, n })));
+    const settled = await within(Promise.all(results));
+    settled.forEach((result, n) => {
+      if (n === 50) {
+        assert.equal((result as { error: { code: string } }).error.code, 'ERR_THREAD_EXITED');
+      } else {
+        assert.deepEqual(result, { ok: true, value: n }, `task ${n}`);
+      }
+    });
+    assert.equal(pool.stats.replaced, 1);
+    assert.equal(pool.stats.completed, 220);
+  });
+
+  it('close({ cancel: true }) rejects the short tasks sent several at once too', async () => {
+    const pool = new ThreadPool(tasks, { size: 2 });
+    for (let n = 0; n < 20; n++) await within(pool.run(n));
+    const results = Array.from({ length: 2000 }, (_, n) => outcome(pool.run(n)));
+    await new Promise((resolve) => setImmediate(resolve));
+    await within(pool.close({ cancel: true }));
+    const settled = await within(Promise.all(results));
+    let cancelled = 0;
+    settled.forEach((result, n) => {
+      if (result.ok) assert.equal(result.value, n + 1);
+      else {
+        assert.equal((result.error as { code: string }).code, 'ERR_POOL_CLOSED');
+        cancelled++;
+      }
+    });
+    assert.ok(cancelled > 0, 'close() came after every task had run');
+    assert.equal(pool.stats.cancelled, cancelled);
+    assert.equal(pool.stats.completed + cancelled, 2020);
+    assert.equal(liveThreadCount(), 0);
+  });
+
   it('close() lets queued and running tasks finish, then every worker exits; run() after it rejects', async () => {
     const pool = new ThreadPool(tasks, { size: 2 });
     const results = Array.from({ length: 20 }, (_, i) => pool.run(i, { export: 'asyncDouble' }));
@@ -262,9 +300,14 @@ describe('ThreadPool', () => {
       const kind = kinds[random(kinds.length)]!;
       const controller = new AbortController();
       const reason = new Error(`cancel ${id}`);
-      const promise = pool.run({ id, kind, spin: random(20_000), seen }, { signal: controller.signal });
+      // Half the tasks that are not cancelled have no signal: short, the pool sends those several
+      // at once to a worker, between the others.
+      const signal = kind === 'cancel' || random(2) === 0 ? controller.signal : undefined;
+      const promise = pool.run({ id, kind, spin: random(20_000), seen }, { signal });
       // A cancel of a quick task too: it lands before, during or after the task's end.
-      if (kind === 'cancel' || random(4) === 0) abortIn[random(abortIn.length)]!(() => controller.abort(reason));
+      if (kind === 'cancel' || (signal !== undefined && random(2) === 0)) {
+        abortIn[random(abortIn.length)]!(() => controller.abort(reason));
+      }
       runs.push(
         promise.then(
           (value) => {
