@@ -23,7 +23,7 @@ const THROUGHPUT_ROUNDS = 4;
 const THROUGHPUT_TASKS = 100_000;
 const LATENCY_SAMPLES = 400;
 const IDLE_MS = 2;
-const SETTLE_MS = 50;
+const SETTLE_MS = 20;
 const tasksUrl = new URL('./workers/pool-tasks.js', import.meta.url);
 
 function ours(size) {

@@ -128,6 +128,8 @@ interface Job {
   onAbort: (() => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** What it was expected to take when sent to a worker (0 once cancelled: it is ending). */
+  estimateMs: number;
   /** Set once its promise has settled: nothing settles it again. */
   settled: boolean;
   /** The worker running it, once dispatched. */
@@ -168,6 +170,8 @@ interface PoolWorker {
 const PIPELINE_BUDGET_MS = 1;
 /** At most this many tasks sent to one worker at once. */
 const PIPELINE_MAX_TASKS = 64;
+/** The expected run time of a task of an export none has run yet: over the budget. */
+const UNKNOWN_MS = 1e9;
 
 // A worker's entry is the package's own, as a thread's is (src/bootstrap.ts).
 const entryUrl = new URL('./index.js', import.meta.url);
@@ -333,6 +337,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
         reject,
         settled: false,
         worker: undefined,
+        estimateMs: 0,
       };
       if (signal !== undefined) {
         job.onAbort = () => this.#cancel(job, signal.reason);
@@ -464,19 +469,23 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     this.#queued += waiting.length;
   }
 
-  /** What a task of this export is expected to take, in ms: unknown (Infinity) until one ran. */
+  /** What a task of this export is expected to take, in ms: over the budget until one ran. */
   #estimate(job: Job): number {
-    return this.#taskMs.get(job.exportName ?? this.#exportName) ?? Number.POSITIVE_INFINITY;
+    return this.#taskMs.get(job.exportName ?? this.#exportName) ?? UNKNOWN_MS;
   }
 
   /**
    * Sends a busy worker more tasks, behind the ones it has, while they are short and have no
    * signal: it runs them back to back instead of waiting for the pool between them. A task with
    * a signal only ever goes to a worker with nothing else, so that a cancel always knows which
-   * task it interrupts.
+   * task it interrupts; once that task is cancelled (no other cancel can come for it), a task may
+   * go behind it, to start the moment it has ended. A task that ignores its interrupt is
+   * replaced, and the tasks behind it go back to the queue.
    */
   #topUp(w: PoolWorker): void {
-    if (w.leaving || w.jobs.length === 0 || w.jobs[0]!.signal !== undefined) return;
+    if (w.leaving || w.jobs.length === 0) return;
+    const first = w.jobs[0]!;
+    if (first.signal !== undefined && !first.settled) return;
     while (w.jobs.length < PIPELINE_MAX_TASKS) {
       const next = this.#peek();
       if (next === undefined || next.signal !== undefined) return;
@@ -519,7 +528,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     }
     job.worker = w;
     w.jobs.push(job);
-    w.estimateMs += this.#estimate(job);
+    job.estimateMs = this.#estimate(job);
+    w.estimateMs += job.estimateMs;
     this.#hold(w, true);
   }
 
@@ -621,8 +631,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     const name = job.exportName ?? this.#exportName;
     const known = this.#taskMs.get(name);
     this.#taskMs.set(name, known === undefined ? ms : known * 0.8 + ms * 0.2);
-    w.estimateMs = 0;
-    for (const rest of w.jobs) w.estimateMs += this.#estimate(rest);
+    w.estimateMs -= job.estimateMs;
     if (w.graceTimer !== undefined && !w.jobs.some((rest) => rest.settled)) {
       clearTimeout(w.graceTimer);
       w.graceTimer = undefined;
@@ -731,8 +740,15 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       w.graceTimer ??= setTimeout(() => this.#replace(w), this.#graceMs);
     }
     this.#settle(job, false, reason, true);
-    // A queued task is left in the queue, settled: #dequeue skips it.
-    if (w === undefined) this.#queued--;
+    if (w !== undefined) {
+      w.estimateMs -= job.estimateMs;
+      job.estimateMs = 0;
+      // The next task may wait behind the cancelled one rather than for a round trip after it.
+      if (this.#queued > 0) this.#topUp(w);
+    } else {
+      // A queued task is left in the queue, settled: #dequeue skips it.
+      this.#queued--;
+    }
   }
 
   /** Terminates a worker whose cancelled task ignored its interrupt for the grace period. */
@@ -785,9 +801,36 @@ function validateRunOptions(options: unknown): {
   return { signal, exportName, transferList };
 }
 
+const ABORTED = 'This operation was aborted';
+let abortedBytes: Uint8Array | undefined;
+
+/**
+ * The default reason of `controller.abort()`, a `DOMException` named `AbortError` and nothing
+ * more: encoded once. Encoding one reads its stack (formatting it) and checks the bytes decode,
+ * about 100 us the first time in a while, on the way from abort() to the task's flag; the task
+ * gets an equal `DOMException`, whose stack is not the caller's.
+ */
+function isPlainAbort(reason: unknown): boolean {
+  try {
+    return (
+      reason instanceof DOMException &&
+      reason.name === 'AbortError' &&
+      reason.message === ABORTED &&
+      Object.keys(reason).length === 0 &&
+      !Object.hasOwn(reason, 'cause')
+    );
+  } catch {
+    return false;
+  }
+}
+
 // A reason that cannot reach the thread is replaced by one that says what it was, as a Thread's
 // signal does: the task is interrupted all the same.
 function reasonBytes(reason: unknown): Uint8Array | undefined {
+  if (isPlainAbort(reason)) {
+    abortedBytes ??= encodeReason(new DOMException(ABORTED, 'AbortError'));
+    return abortedBytes;
+  }
   try {
     return encodeReason(reason);
   } catch {}
