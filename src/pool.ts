@@ -176,6 +176,17 @@ const UNKNOWN_MS = 1e9;
 // A worker's entry is the package's own, as a thread's is (src/bootstrap.ts).
 const entryUrl = new URL('./index.js', import.meta.url);
 let poolCounter = 0;
+/** The pools of this thread that have workers: what a whole-program shutdown closes. */
+const poolsWithWorkers = new Set<ThreadPool<PoolTarget>>();
+
+/**
+ * @internal Closes every pool of the calling thread that has workers, for a whole-program
+ * shutdown: `interruptAllThreads()` reaches their running tasks, but an idle worker waits for
+ * tasks until its pool closes it. Resolves once their workers have exited.
+ */
+export function closeAllPools(options?: PoolCloseOptions): Promise<void> {
+  return Promise.all([...poolsWithWorkers].map((pool) => pool.close(options))).then(() => {});
+}
 
 function closedError(name: string, what: string): Error {
   return codedError(Error, 'ERR_POOL_CLOSED', `ThreadPool "${name}" is closed: ${what}.`);
@@ -617,6 +628,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       idleTimer: undefined,
     };
     this.#workers.add(w);
+    poolsWithWorkers.add(this as ThreadPool<PoolTarget>);
     return w;
   }
 
@@ -775,6 +787,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   }
 
   #checkClosed(): void {
+    if (this.#workers.size === 0 && this.#terminating.size === 0)
+      poolsWithWorkers.delete(this as ThreadPool<PoolTarget>);
     if (this.#closing && this.#workers.size === 0 && this.#terminating.size === 0 && this.#queued === 0) {
       this.#resolveClosed?.();
     }

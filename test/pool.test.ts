@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { interruptAllThreads, ThreadPool, type WorkerReplacedEvent } from 'graceful-threads';
 import { liveThreadCount, syncArray, waitFor, within } from './helpers.ts';
@@ -261,6 +262,27 @@ describe('ThreadPool', () => {
     assert.equal(interruptAllThreads('while idle'), 1, 'the idle worker is a live thread');
     const next = (await within(pool.run(0, { export: 'inspect' }))) as Record<string, unknown>;
     assert.equal(next.interruptedAtStart, false, 'cleared at dispatch');
+  });
+
+  it('closeAllPools() (for a whole-program shutdown) closes every pool with workers, idle or busy', async () => {
+    // The package's lazy half, as the package itself loaded it: the same pools.
+    const { closeAllPools } = createRequire(import.meta.url)('../dist/heavy.js') as {
+      closeAllPools(options?: { cancel?: boolean }): Promise<void>;
+    };
+    const idle = new ThreadPool(tasks, { size: 1 });
+    const busy = new ThreadPool(tasks, { size: 1 });
+    const unused = new ThreadPool(tasks, { size: 1 });
+    assert.equal(await within(idle.run(1)), 2);
+    const sync = syncArray();
+    const running = outcome(busy.run({ sync }, { export: 'spinUntilInterrupted' }));
+    await waitFor(sync, 0, 1);
+    await within(closeAllPools({ cancel: true }));
+    assert.equal(((await running) as { error: { code: string } }).error.code, 'ERR_POOL_CLOSED');
+    assert.equal(Atomics.load(sync, 1), 1, 'the running task was interrupted');
+    assert.equal(liveThreadCount(), 0);
+    await assert.rejects(idle.run(1), { code: 'ERR_POOL_CLOSED' });
+    assert.equal(await within(unused.run(1)), 2, 'a pool without workers was left alone');
+    await within(unused.close());
   });
 
   it('rejects bad options with coded errors', async () => {
