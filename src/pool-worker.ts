@@ -13,6 +13,7 @@ import { clearInterrupt, resetForNextTask } from './current.js';
 import { describeError, thrownText } from './error-transfer.js';
 import { codedError } from './errors.js';
 import type { MessagePort } from './runtime/node.js';
+import { receiveNow } from './runtime/node-pool.js';
 import type { StartData } from './thread-state.js';
 
 /**
@@ -28,6 +29,8 @@ export type TaskOutcome =
   | readonly [id: number, returned: false, error: ReturnType<typeof describeError>, ms: number];
 
 type Target = (...args: unknown[]) => unknown;
+/** How many tasks a worker runs in a row without a turn of its event loop. */
+const SYNC_RUN = 64;
 type LoadTarget = (href: string, exportName: string) => Promise<Target>;
 
 /** Serves tasks on the start data's port until the pool sends {@link CLOSE_WORKER}. */
@@ -50,7 +53,7 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
   Promise.resolve(targetOf(start.exportName)).catch(() => {});
 
   // Tasks sent behind the one running wait here: one task at a time, each once the last has ended.
-  const waiting: TaskMessage[] = [];
+  const waiting: (TaskMessage | typeof CLOSE_WORKER)[] = [];
   let running = false;
   let startedAt = 0;
 
@@ -118,31 +121,40 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
     return false;
   };
 
-  /** Runs the waiting tasks, one after the other, until one goes on asynchronously. */
+  let close!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    close = resolve;
+  });
+
+  /**
+   * Runs the waiting tasks, then those queued on the port, taken at once rather than on a turn of
+   * the event loop (the pool sends a busy worker short tasks ahead), one after the other, until one
+   * goes on asynchronously. At most SYNC_RUN of them in a row from here: the port's 'message'
+   * event takes the rest, which Node delivers in bounded runs between turns of the event loop, so
+   * the timers and I/O that tasks started still get their turn.
+   */
   const next = (): void => {
     running = false;
-    while (waiting.length > 0) {
-      if (!begin(waiting.shift()!)) {
+    for (let ran = 0; ran < SYNC_RUN; ran++) {
+      const message = waiting.shift() ?? (receiveNow(port)?.message as TaskMessage | typeof CLOSE_WORKER | undefined);
+      if (message === undefined) return;
+      if (message === CLOSE_WORKER) {
+        port.close();
+        close();
+        return;
+      }
+      if (!begin(message)) {
         running = true;
         return;
       }
     }
   };
 
-  return new Promise((resolve) => {
-    port.on('message', (message: TaskMessage | typeof CLOSE_WORKER) => {
-      if (message === CLOSE_WORKER) {
-        port.close();
-        resolve();
-        return;
-      }
-      if (running) {
-        waiting.push(message);
-        return;
-      }
-      if (!begin(message)) running = true;
-    });
+  port.on('message', (message: TaskMessage | typeof CLOSE_WORKER) => {
+    waiting.push(message);
+    if (!running) next();
   });
+  return closed;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -11,6 +11,14 @@ const builtin = process.getBuiltinModule;
 /** Node's `EventEmitter`, the base of `ThreadPool` (as of piscina's pool). */
 export const EventEmitter: typeof import('node:events').EventEmitter = builtin('node:events').EventEmitter;
 
+/**
+ * The next message queued on `port`, taken now (undefined when none), bypassing the event loop:
+ * how a pool's worker goes from one task to the next without a turn of its loop.
+ */
+export function receiveNow(port: MessagePort): { readonly message: unknown } | undefined {
+  return receiveMessageOnPort(port);
+}
+
 /** How many threads can usefully run at once here: a pool's default size. */
 export function availableParallelism(): number {
   return builtin('node:os').availableParallelism();
