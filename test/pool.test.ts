@@ -75,6 +75,32 @@ describe('ThreadPool', () => {
     assert.deepEqual(pool.stats, { size: 1, busy: 0, queued: 0, completed: 2, cancelled: 1, replaced: 0 });
   });
 
+  it('wakes a cancelled task blocked in sleep(), as any thread is woken', async () => {
+    await using pool = new ThreadPool(tasks, { size: 1 });
+    const sync = syncArray();
+    const controller = new AbortController();
+    const sleeping = outcome(pool.run({ sync }, { export: 'sleepUntilInterrupted', signal: controller.signal }));
+    await waitFor(sync, 0, 1);
+    controller.abort('wake up');
+    assert.deepEqual(await within(sleeping), { ok: false, error: 'wake up' });
+    await waitFor(sync, 1, 1);
+    assert.equal(await within(pool.run(1)), 2);
+  });
+
+  it('a task sent ahead behind another starts with its flag cleared, whatever the one before left', async () => {
+    await using pool = new ThreadPool(tasks, { size: 1 });
+    // Both exports known to be short: the pool sends them several at once.
+    await within(pool.run(undefined, { export: 'selfInterrupt' }));
+    await within(pool.run(undefined, { export: 'inspect' }));
+    const runs = Array.from({ length: 100 }, (_, n) =>
+      pool.run(undefined, { export: n % 2 === 0 ? 'selfInterrupt' : 'inspect' }),
+    );
+    const results = (await within(Promise.all(runs))) as Array<string | Record<string, unknown>>;
+    results.forEach((result, n) => {
+      if (n % 2 === 1) assert.equal((result as Record<string, unknown>).interruptedAtStart, false, `task ${n}`);
+    });
+  });
+
   it('rejects a cancelled task at once, and runs the next task only after its async finally, with no state left from it', async () => {
     await using pool = new ThreadPool(tasks, { size: 1 });
     const sync = syncArray();
