@@ -768,6 +768,12 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     w.graceTimer = undefined;
     const job = w.jobs.find((pending) => pending.settled);
     if (job === undefined || w.leaving) return;
+    // A timer may fire up to a millisecond early by this clock (libuv counts in whole ms).
+    const waited = performance.now() - w.interruptedAt!;
+    if (waited < this.#graceMs) {
+      w.graceTimer = setTimeout(() => this.#replace(w), Math.max(1, Math.ceil(this.#graceMs - waited)));
+      return;
+    }
     w.leaving = true;
     w.replaced = true;
     this.#replaced++;
@@ -780,7 +786,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       threadId: w.threadId,
       export: job.exportName ?? this.#exportName,
       task: job.task,
-      ignoredMs: performance.now() - w.interruptedAt!,
+      ignoredMs: waited,
     };
     this.#pump();
     this.emit('workerReplaced', event);
