@@ -12,6 +12,7 @@ const benchmarks = {
   waits: './waits.js',
   queue: './queue.js',
   shutdown: './shutdown.js',
+  pool: './pool.js',
 };
 
 const names = process.argv.slice(2);

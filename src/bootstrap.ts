@@ -131,6 +131,13 @@ function runThread(start: StartData): void {
   // thread with exit code 13 and print a warning that points into this file.
   const run = async (): Promise<void> => {
     try {
+      if (start.pool === true) {
+        // A pool's worker: serves tasks until its pool closes it, then ends as a target returning.
+        // After a tick: the package's entry, which provides the lazy half, is still loading.
+        await Promise.resolve();
+        await heavy().servePool(start, loadTarget);
+        return;
+      }
       const target = await loadTarget(start.moduleHref, start.exportName);
       const args = start.shared ? unpackArgs(start.args) : start.args;
       report(port, { type: 'result', value: await target(...args) });

@@ -525,6 +525,11 @@ export function markFinished(block: ControlBlock, ref: SlotRef, outputInFlight: 
   unpark(atomics, words, Header.endCounter);
 }
 
+/** Undoes {@link markFinished}: a pool's worker that was idle has taken a task. */
+export function markBusy(block: ControlBlock, ref: SlotRef): void {
+  block.atomics.store(block.words, field(ref.slot, 'finished'), 0);
+}
+
 /**
  * Whether a live slot's thread has finished its target (see {@link markFinished}): 'finished',
  * 'output-in-flight' (finished, and output it printed waits for the parent to read it, so the

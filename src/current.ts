@@ -127,6 +127,26 @@ export function clearInterrupt(): boolean {
   return wasSet;
 }
 
+/**
+ * @internal What a pool worker leaves behind of one task before the next: no open critical
+ * section, no decoded reason, and no interruption signal (the next `interruptionSignal()` is a
+ * fresh one; the retired one never aborts, so the last task's listeners cannot fire for the next).
+ * The flag itself is cleared by the pool as it dispatches the next task: a cancel sent after that
+ * must stay set.
+ */
+export function resetForNextTask(): void {
+  if (state.criticalDepth !== 0) {
+    state.criticalDepth = 0;
+    setCriticalDepth(state.block, state.self, 0);
+  }
+  state.reasonCache = undefined;
+  if (state.signalController !== undefined) {
+    state.signalController = undefined;
+    // Its watcher may wait on the flag word: wake it, so that it sees it is retired and ends.
+    Atomics.notify(words, index);
+  }
+}
+
 /** @internal The error an interruption point throws now, carrying the current reason. */
 // It runs first on the way out of an interrupted thread, where each function V8 compiles on its
 // first call costs 10-30 µs: parenthesized, it is compiled with the module instead, and an
@@ -330,10 +350,11 @@ function watchFlag(controller: AbortController): void {
     }
   };
   const watch = async (): Promise<void> => {
-    while (!signal.aborted) {
+    // A pool worker retires its signal between tasks (resetForNextTask): the watcher ends with it.
+    while (!signal.aborted && state.signalController === controller) {
       const word = Atomics.load(words, index);
       if ((word & REQUESTED) !== 0) abortSignalIfInterrupted();
-      if (signal.aborted) return;
+      if (signal.aborted || state.signalController !== controller) return;
       const wait = Atomics.waitAsync(words, index, word, FLAG_WAIT_SLICE_MS);
       if (!wait.async) continue;
       waiting = true;

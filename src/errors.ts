@@ -30,7 +30,9 @@ export type GracefulThreadsErrorCode =
   | 'ERR_QUEUE_CLOSED'
   | 'ERR_QUEUE_ITEM_TOO_LARGE'
   | 'ERR_QUEUE_ITEM_NOT_CLONEABLE'
-  | 'ERR_SHUTDOWN_FROM_THREAD';
+  | 'ERR_SHUTDOWN_FROM_THREAD'
+  | 'ERR_POOL_QUEUE_FULL'
+  | 'ERR_POOL_CLOSED';
 
 /** An error with a {@link GracefulThreadsErrorCode}. */
 export type CodedError<E extends Error = Error> = E & { readonly code: GracefulThreadsErrorCode };

@@ -5,6 +5,8 @@
  * shares with the light half from index.js rather than carrying copies of it.
  */
 export { describeError, thrownText } from './error-transfer.js';
+export { closeAllPools, ThreadPool } from './pool.js';
+export { servePool } from './pool-worker.js';
 export { encodeReason } from './reason.js';
 export { decodeValue } from './runtime/node-codec.js';
 export { configureShutdown } from './shutdown/config.js';

@@ -7,6 +7,7 @@
 import './bootstrap.js';
 import { heavy } from './lazy.js';
 import { lazyClass } from './lazy-class.js';
+import type { PoolTarget, ThreadPool as ThreadPoolClass } from './pool.js';
 import type { ShutdownConfig } from './shutdown/config.js';
 import type { ShutdownOptions, ShutdownReport } from './shutdown/shutdown.js';
 import type { Thread as ThreadClass, ThreadTarget } from './thread.js';
@@ -36,6 +37,14 @@ export {
   ThreadInterruptedError,
 } from './errors.js';
 export { interruptible } from './interruptible.js';
+export type {
+  PoolCloseOptions,
+  PoolRunOptions,
+  PoolTarget,
+  ThreadPoolOptions,
+  ThreadPoolStats,
+  WorkerReplacedEvent,
+} from './pool.js';
 export { interruptAllThreads, MAX_LIVE_THREADS } from './registry.js';
 export type { ShutdownConfig, ShutdownSignal } from './shutdown/config.js';
 export type {
@@ -195,3 +204,16 @@ export function configureShutdown(config: ShutdownConfig): void {
 export function setThreadErrorHandler(fn: ThreadErrorHandler | undefined): void {
   heavy().setThreadErrorHandler(fn);
 }
+
+/**
+ * A pool of worker threads whose running tasks are cancelled by interrupting them, keeping the
+ * worker (see the class {@link ThreadPoolClass}).
+ *
+ * @example
+ * ```ts
+ * await using pool = new ThreadPool<typeof resize>(new URL('./resize.js', import.meta.url));
+ * const thumb = await pool.run({ path: 'a.png' }, { signal: AbortSignal.timeout(5000) });
+ * ```
+ */
+export const ThreadPool: typeof ThreadPoolClass = lazyClass('ThreadPool', () => heavy().ThreadPool);
+export type ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> = ThreadPoolClass<Target>;

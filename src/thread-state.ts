@@ -37,6 +37,11 @@ export interface StartData {
   /** True when `args` hold shared objects (locks, queues...) to revive before the target runs. */
   readonly shared: boolean;
   readonly port: MessagePort;
+  /**
+   * True for a worker of a `ThreadPool`: it loads the module once and runs the tasks it is sent
+   * on `port` until the pool closes it (src/pool-worker.ts).
+   */
+  readonly pool?: boolean;
 }
 
 /** The calling thread's state. */

@@ -124,7 +124,8 @@ const entryUrl = new URL('./index.js', import.meta.url);
 /** Whether this thread has run {@link Thread}'s interrupt and exit paths once. */
 let warmedUp = false;
 
-function validateModule(module: unknown): URL {
+/** @internal Resolves the `module` argument of a Thread or ThreadPool; throws for a bad one. */
+export function validateModule(module: unknown): URL {
   if (module instanceof URL) return module;
   if (typeof module !== 'string') throw invalidArgType('module', 'a string or an instance of URL', module);
   if (!/^(\.{1,2}[\\/]|[\\/]|[a-z]:[\\/]|[a-z][a-z0-9+.-]*:)/i.test(module)) {

@@ -25,7 +25,9 @@ describe('the lazily loaded half of the package', () => {
     const bundled = [...entry.matchAll(/^\/\/ (src\/\S+\.ts)$/gm)].map((match) => match[1]);
     assert.ok(bundled.includes('src/current.ts'), 'the markers are still where this test looks');
     const heavy = bundled.filter((module) =>
-      /^src\/(thread|error-transfer|reason|runtime\/node-codec|waits\/.*)\.ts$/.test(module!),
+      /^src\/(thread|pool|pool-worker|pool-options|pool-reason|error-transfer|reason|runtime\/node-codec|runtime\/node-pool|waits\/.*)\.ts$/.test(
+        module!,
+      ),
     );
     assert.deepEqual(heavy, []);
     // And heavy.js takes what they share from index.js instead of holding a second copy, except

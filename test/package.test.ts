@@ -107,6 +107,41 @@ console.log(JSON.stringify({ sum: counter[0], joined: joined ?? null, state: thr
       timeout: 60_000,
     });
     assert.deepEqual(JSON.parse(waits), { sum: 5050, joined: null, state: 'interrupted', instance: true });
+    // The pool, as a piscina user would reach for it: a task cancelled while it computes, whose
+    // worker then runs the next task.
+    writeFileSync(
+      join(project, 'pool-tasks.js'),
+      `import { interruptionRequested, currentThread } from 'graceful-threads';
+export default function crunch(sync) {
+  Atomics.store(sync, 0, 1);
+  Atomics.notify(sync, 0);
+  while (!interruptionRequested()) {}
+  Atomics.store(sync, 1, 1);
+  return 'saw it';
+}
+export function whoAmI() { return currentThread().name; }`,
+    );
+    writeFileSync(
+      join(project, 'pool-main.js'),
+      `import { ThreadPool } from 'graceful-threads';
+const pool = new ThreadPool(new URL('./pool-tasks.js', import.meta.url), { size: 1, name: 'pool' });
+const sync = new Int32Array(new SharedArrayBuffer(8));
+const controller = new AbortController();
+const cancelled = pool.run(sync, { signal: controller.signal }).catch((error) => error);
+while (Atomics.load(sync, 0) !== 1) await new Promise((resolve) => setTimeout(resolve, 1));
+controller.abort('enough');
+const reason = await cancelled;
+const name = await pool.run(undefined, { export: 'whoAmI' });
+await pool.close();
+console.log(JSON.stringify({ reason, saw: Atomics.load(sync, 1), name, stats: pool.stats }));`,
+    );
+    const pool = execFileSync(process.execPath, ['pool-main.js'], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+    assert.deepEqual(JSON.parse(pool), {
+      reason: 'enough',
+      saw: 1,
+      name: 'pool-1',
+      stats: { size: 0, busy: 0, queued: 0, completed: 1, cancelled: 1, replaced: 0 },
+    });
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules/graceful-threads/package.json'), 'utf8'));
     assert.equal(manifest.exports['.'].types, './dist/index.d.ts');
   });

@@ -16,6 +16,7 @@ const FILE_BYTES = 4 << 20;
 
 interface Plan {
   threads: { export: string; name?: string }[];
+  pool?: boolean;
   configure?: Record<string, unknown>;
   ownHandler?: boolean;
   finally?: 'exit' | 'throw' | 'reject';
@@ -126,6 +127,17 @@ describe('shutdown on a signal', () => {
     });
   }
 
+  it("a pool: its running task's cleanup completes, its idle worker does not hold the exit up", async (t) => {
+    const r = run({ threads: [{ export: 'syncCleanup' }], pool: true, configure: { graceMs: 600_000 } });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assertComplete(r.dir, 'pool.bin', 's');
+    assertComplete(r.dir, 't0.bin', 's');
+    assert.equal(r.stderr(), '');
+  });
+
   it('a stuck thread is terminated after graceMs and reported: name, critical section, stack', async (t) => {
     const r = run({
       threads: [{ export: 'spinInCriticalSection', name: 'stuck-one' }, { export: 'syncCleanup' }],
@@ -188,6 +200,14 @@ describe('shutdown on exit', () => {
     const { code } = await finished(r, t);
     assert.equal(code, 3, r.stderr());
     assertAllWritten(r.dir);
+    assert.equal(r.stderr(), '');
+  });
+
+  it('process.exit() with a pool: the running task cleans up, the idle worker counts as done', async (t) => {
+    const r = run({ threads: [], pool: true, configure: { graceMs: 600_000 }, finally: 'exit' });
+    const { code } = await finished(r, t);
+    assert.equal(code, 3, r.stderr());
+    assertComplete(r.dir, 'pool.bin', 's');
     assert.equal(r.stderr(), '');
   });
 

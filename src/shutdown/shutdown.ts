@@ -20,6 +20,7 @@ import {
   targetFinished,
 } from '../control-block.js';
 import { codedError, invalidArgType } from '../errors.js';
+import { closeAllPools } from '../pool.js';
 import { encodeReason } from '../reason.js';
 import { captureStacks, captureStacksSync } from '../runtime/node-stacks.js';
 import { callerIn, state } from '../thread-state.js';
@@ -264,6 +265,9 @@ export async function runShutdown(
 ): Promise<ShutdownReport> {
   const run = new Run(registry, reason);
   const deadline = run.started + graceMs;
+  // Pools first: their queued tasks are dropped (ERR_POOL_CLOSED), their running ones
+  // interrupted, and their idle workers, which would otherwise wait for a task, told to end.
+  void closeAllPools({ cancel: true }).catch(() => {});
   let forced = false;
   let wake: (() => void) | undefined;
   force.forceNow = () => {

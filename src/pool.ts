@@ -1,0 +1,718 @@
+/**
+ * ThreadPool: a pool of worker threads running a module's export on tasks, as piscina does, whose
+ * running tasks are cancelled by interrupting them (the thread's flag) rather than by killing
+ * their worker.
+ *
+ * Each worker is a thread of this library (a slot in the registry, so `interruptAllThreads()`
+ * reaches its task) started in the bootstrap's pool mode (src/pool-worker.ts): it loads the
+ * module once and runs one task at a time, sent by the pool. Only the pool dispatches, on its own
+ * thread, and a worker is sent its next task only once its last one has ended. So a cancel, which
+ * runs on the pool's thread too, always knows which task a worker runs: it interrupts a worker
+ * only while that worker's current task is the cancelled one, never the task after it. The flag
+ * is cleared as the pool dispatches (a cancel that landed after its task ended, or an
+ * `interruptAllThreads()` of an idle worker, is dropped there), before the task is posted, so a
+ * cancel of the task just dispatched is never lost.
+ */
+import {
+  allocateSlot,
+  type ControlBlock,
+  clearInterruptFlag,
+  releaseSlot,
+  requestInterrupt,
+  type SlotRef,
+  setNativeThreadId,
+  setSlotName,
+} from './control-block.js';
+import { rebuildError, type TransferredError } from './error-transfer.js';
+import { codedError, invalidArgType } from './errors.js';
+import {
+  type PoolCloseOptions,
+  type PoolRunOptions,
+  type PoolTarget,
+  type ThreadPoolOptions,
+  type ThreadPoolStats,
+  validateMaxQueue,
+  validateOptions,
+  validateRunOptions,
+  type WorkerReplacedEvent,
+} from './pool-options.js';
+import { reasonBytes } from './pool-reason.js';
+import { CLOSE_WORKER, type TaskMessage, type TaskOutcome } from './pool-worker.js';
+import { ensureRegistry, MAX_LIVE_THREADS } from './registry.js';
+import { isMainThread, startWorker, type Worker, type WorkerOptions } from './runtime/node.js';
+import { availableParallelism, EventEmitter, openTaskChannel, type TaskChannel } from './runtime/node-pool.js';
+import { installShutdownHooks } from './shutdown/process-hooks.js';
+import { validateModule } from './thread.js';
+import { callerIn, START_KEY, type StartData } from './thread-state.js';
+import { validateCount, validateTimeout } from './waits/arguments.js';
+
+export type { PoolCloseOptions, PoolRunOptions, PoolTarget, ThreadPoolOptions, ThreadPoolStats, WorkerReplacedEvent };
+
+interface Job {
+  readonly id: number;
+  readonly task: unknown;
+  readonly exportName: string | undefined;
+  readonly transferList: WorkerOptions['transferList'];
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  /** What it was expected to take when sent to a worker (0 once cancelled: it is ending). */
+  estimateMs: number;
+  /** Set once its promise has settled: nothing settles it again. */
+  settled: boolean;
+  /** The worker running it, once dispatched. */
+  worker: PoolWorker | undefined;
+}
+
+interface PoolWorker {
+  readonly worker: Worker;
+  readonly channel: TaskChannel;
+  readonly slot: SlotRef;
+  readonly threadId: number;
+  /**
+   * The tasks sent to it whose end it has not reported (a cancelled one included), in the order
+   * it runs them: the first runs.
+   */
+  readonly jobs: Job[];
+  /** What its tasks are expected to take, in ms (see {@link PIPELINE_BUDGET_MS}). */
+  estimateMs: number;
+  /** Terminated (ignored an interrupt), or told to exit: it takes no more tasks. */
+  leaving: boolean;
+  /** Terminated by the pool after ignoring an interrupt. */
+  replaced: boolean;
+  /** Referenced: it keeps the pool's thread alive. */
+  held: boolean;
+  crash: { readonly error: unknown } | undefined;
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When its running task was cancelled (performance.now()), while the grace period runs. */
+  interruptedAt: number | undefined;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * How much work, in expected ms, a worker may be sent beyond the task it runs. Tasks that short
+ * (and without a signal) are sent several at once, so the worker runs them back to back instead of
+ * idling a round trip to the pool between them (about 20-40 us, more than a trivial task takes).
+ * Kept at a millisecond so that a worker never holds much work another idle worker could do.
+ */
+const PIPELINE_BUDGET_MS = 1;
+/** At most this many tasks sent to one worker at once. */
+const PIPELINE_MAX_TASKS = 64;
+/** The expected run time of a task of an export none has run yet: over the budget. */
+const UNKNOWN_MS = 1e9;
+
+// A worker's entry is the package's own, as a thread's is (src/bootstrap.ts).
+const entryUrl = new URL('./index.js', import.meta.url);
+let poolCounter = 0;
+/** The pools of this thread that have workers: what a whole-program shutdown closes. */
+const poolsWithWorkers = new Set<ThreadPool<PoolTarget>>();
+
+/**
+ * @internal Closes every pool of the calling thread that has workers, for a whole-program
+ * shutdown: `interruptAllThreads()` reaches their running tasks, but an idle worker waits for
+ * tasks until its pool closes it. Resolves once their workers have exited.
+ */
+export function closeAllPools(options?: PoolCloseOptions): Promise<void> {
+  return Promise.all([...poolsWithWorkers].map((pool) => pool.close(options))).then(() => {});
+}
+
+function closedError(name: string, what: string): Error {
+  return codedError(Error, 'ERR_POOL_CLOSED', `ThreadPool "${name}" is closed: ${what}.`);
+}
+
+/**
+ * A pool of worker threads that run a module's export on tasks, as piscina's does, whose running
+ * tasks are cancelled cooperatively: aborting a task's signal interrupts it (the thread's flag,
+ * `checkInterrupt()`, `interruptionSignal()`...), and its worker, kept, takes the next task once
+ * the cancelled one has ended, its `finally` blocks run. A task that ignores the interrupt for
+ * `cancelGraceMs` has its worker terminated and replaced (event `'workerReplaced'`).
+ *
+ * Type it with the task function to type `run()`:
+ *
+ * @example
+ * ```ts
+ * import { ThreadPool } from 'graceful-threads';
+ * import type resize from './resize.js';
+ *
+ * await using pool = new ThreadPool<typeof resize>(new URL('./resize.js', import.meta.url), { size: 4 });
+ * const controller = new AbortController();
+ * const thumb = pool.run({ path: 'a.png', width: 200 }, { signal: controller.signal });
+ * controller.abort(); // the task sees interruptionRequested(); `thumb` rejects with the reason
+ * ```
+ *
+ * @typeParam Target - the type of the export tasks call (`typeof fn`), from which the task and
+ *   the result of `run()` are typed. Without it both are `unknown`.
+ */
+export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> extends EventEmitter {
+  readonly #moduleHref: string;
+  readonly #options: ThreadPoolOptions;
+  readonly #name: string;
+  readonly #size: number;
+  readonly #exportName: string;
+  readonly #graceMs: number;
+  readonly #idleMs: number;
+  readonly #maxQueue: number;
+  #registry: ControlBlock | undefined;
+  readonly #workers = new Set<PoolWorker>();
+  /** Workers replaced and terminated, until they have exited. */
+  readonly #terminating = new Set<PoolWorker>();
+  /** Idle workers, the last one freed on top: the warmest takes the next task. */
+  readonly #idle: PoolWorker[] = [];
+  /** Waiting tasks, from #head on; a cancelled one stays in place, settled, and is skipped. */
+  #queue: (Job | undefined)[] = [];
+  #head = 0;
+  #queued = 0;
+  #nextId = 1;
+  #workerNumber = 0;
+  #completed = 0;
+  #cancelled = 0;
+  #replaced = 0;
+  /** How long a task of each export takes, in ms (a moving average of what workers measured). */
+  readonly #taskMs = new Map<string, number>();
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+
+  /**
+   * @param module the module whose export tasks call: an absolute path, a path starting with
+   *   `./` or `../` (relative to the working directory), or a URL.
+   * @param options see {@link ThreadPoolOptions}.
+   * @throws `TypeError` (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`) or `RangeError`
+   *   (`ERR_OUT_OF_RANGE`) for bad arguments.
+   */
+  constructor(module: string | URL, options?: ThreadPoolOptions) {
+    super();
+    this.#moduleHref = validateModule(module).href;
+    this.#options = validateOptions(options);
+    const { size, cancelGraceMs, idleTimeoutMs, maxQueue } = this.#options;
+    this.#size =
+      size === undefined
+        ? Math.min(availableParallelism(), MAX_LIVE_THREADS)
+        : validateCount(size, 'options.size', 1, MAX_LIVE_THREADS);
+    this.#graceMs = cancelGraceMs === undefined ? 1000 : validateTimeout(cancelGraceMs, 'options.cancelGraceMs');
+    this.#idleMs = validateTimeout(idleTimeoutMs, 'options.idleTimeoutMs');
+    this.#maxQueue = validateMaxQueue(maxQueue);
+    this.#name = this.#options.name ?? `ThreadPool-${++poolCounter}`;
+    this.#exportName = this.#options.export ?? 'default';
+  }
+
+  /** The pool's name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** What the pool is doing, and has done (see {@link ThreadPoolStats}). */
+  get stats(): ThreadPoolStats {
+    let busy = 0;
+    for (const w of this.#workers) if (w.jobs.length > 0) busy++;
+    return {
+      size: this.#workers.size,
+      busy,
+      queued: this.#queued,
+      completed: this.#completed,
+      cancelled: this.#cancelled,
+      replaced: this.#replaced,
+    };
+  }
+
+  /**
+   * Runs the pool's export (or `options.export`) on `task` in a worker: `task` is
+   * structured-cloned into it, and the export's result (awaited) back.
+   *
+   * @returns a promise of the export's result; it rejects with what the export threw, with
+   *   `signal.reason` once `options.signal` aborts, with `ERR_POOL_QUEUE_FULL` when `maxQueue`
+   *   tasks already wait, with `ERR_POOL_CLOSED` after `close()`, and with the worker's error when
+   *   the worker running it crashed or exited.
+   * @example
+   * ```ts
+   * const sum = await pool.run([1, 2, 3], { signal: AbortSignal.timeout(5000) });
+   * ```
+   */
+  run(task: Parameters<Target>[0], options?: PoolRunOptions): Promise<Awaited<ReturnType<Target>>> {
+    let signal: AbortSignal | undefined;
+    let exportName: string | undefined;
+    let transferList: WorkerOptions['transferList'];
+    try {
+      ({ signal, exportName, transferList } = validateRunOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closing) return Promise.reject(closedError(this.#name, 'run() was called after close()'));
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    if (this.#queued >= this.#maxQueue && this.#idle.length === 0 && this.#workers.size >= this.#size) {
+      return Promise.reject(
+        codedError(
+          Error,
+          'ERR_POOL_QUEUE_FULL',
+          `ThreadPool "${this.#name}" has ${this.#queued} tasks waiting, its maxQueue. Wait for some to finish (await them), or create the pool with a larger maxQueue.`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const job: Job = {
+        id: this.#nextId++,
+        task,
+        exportName,
+        transferList,
+        signal,
+        onAbort: undefined,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        settled: false,
+        worker: undefined,
+        estimateMs: 0,
+      };
+      if (signal !== undefined) {
+        job.onAbort = () => this.#cancel(job, signal.reason);
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.#queue.push(job);
+      this.#queued++;
+      this.#pump();
+    });
+  }
+
+  /**
+   * Closes the pool: `run()` rejects with `ERR_POOL_CLOSED` from now on. Queued and running tasks
+   * finish first; with `{ cancel: true }` the queued ones are dropped and the running ones
+   * interrupted (their promises reject with `ERR_POOL_CLOSED`). Resolves once every worker has
+   * exited. Calling it again returns the same promise (a later `cancel: true` still cancels).
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => pool.close({ cancel: true }));
+   * ```
+   */
+  close(options?: PoolCloseOptions): Promise<void> {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      return Promise.reject(invalidArgType('options', 'an object', options));
+    }
+    const cancel = options?.cancel;
+    if (cancel !== undefined && typeof cancel !== 'boolean') {
+      return Promise.reject(invalidArgType('options.cancel', 'a boolean', cancel));
+    }
+    this.#closing = true;
+    this.#closed ??= new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    if (cancel === true) {
+      const reason = closedError(this.#name, 'close({ cancel: true }) cancelled the task');
+      for (let i = this.#head; i < this.#queue.length; i++) {
+        const job = this.#queue[i];
+        if (job !== undefined && !job.settled) this.#cancel(job, reason);
+      }
+      this.#queue = [];
+      this.#head = 0;
+      for (const w of this.#workers) for (const job of [...w.jobs]) this.#cancel(job, reason);
+    }
+    for (const w of this.#workers) {
+      // Until they have exited: a caller awaiting close() must not see its process end first.
+      this.#hold(w, true);
+      if (w.jobs.length === 0 && this.#queued === 0) this.#retire(w);
+    }
+    this.#checkClosed();
+    return this.#closed;
+  }
+
+  /**
+   * `await using` support: leaving the scope closes the pool (`close()`, letting tasks finish).
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using pool = new ThreadPool(new URL('./task.js', import.meta.url));
+   *   await pool.run(1);
+   * } // closed here, its workers exited
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * Dispatches queued tasks: one to each idle worker (starting workers up to `size`), then, for
+   * short tasks without a signal, more to busy workers (see {@link PIPELINE_BUDGET_MS}).
+   */
+  #pump(): void {
+    while (this.#queued > 0) {
+      let w = this.#idle.pop();
+      if (w === undefined) {
+        if (this.#workers.size >= this.#size) break;
+        try {
+          w = this.#spawn();
+        } catch (error) {
+          // The task it was for gets the error (ERR_THREAD_LIMIT, bad execArgv...).
+          const job = this.#dequeue();
+          if (job !== undefined) this.#settle(job, false, error, false);
+          continue;
+        }
+      }
+      const job = this.#dequeue();
+      if (job === undefined) {
+        this.#idle.push(w);
+        return;
+      }
+      this.#dispatch(w, job);
+    }
+    for (const w of this.#workers) {
+      if (this.#queued === 0) return;
+      this.#topUp(w);
+    }
+  }
+
+  /** The next queued task not cancelled meanwhile, left in the queue. */
+  #peek(): Job | undefined {
+    while (this.#head < this.#queue.length) {
+      const job = this.#queue[this.#head];
+      if (job !== undefined && !job.settled) return job;
+      this.#queue[this.#head++] = undefined;
+    }
+    return undefined;
+  }
+
+  /** The next queued task not cancelled meanwhile. */
+  #dequeue(): Job | undefined {
+    const job = this.#peek();
+    if (job === undefined) return undefined;
+    this.#queue[this.#head++] = undefined;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#queued--;
+    return job;
+  }
+
+  /** Puts tasks a worker will not run back at the head of the queue, in their order. */
+  #requeue(jobs: readonly Job[]): void {
+    const waiting = jobs.filter((job) => !job.settled);
+    for (const job of waiting) job.worker = undefined;
+    this.#queue = [...waiting, ...this.#queue.slice(this.#head)];
+    this.#head = 0;
+    this.#queued += waiting.length;
+  }
+
+  /** What a task of this export is expected to take, in ms: over the budget until one ran. */
+  #estimate(job: Job): number {
+    return this.#taskMs.get(job.exportName ?? this.#exportName) ?? UNKNOWN_MS;
+  }
+
+  /**
+   * Sends a busy worker more tasks, behind the ones it has, while they are short and have no
+   * signal: it runs them back to back instead of waiting for the pool between them. A task with
+   * a signal only ever goes to a worker with nothing else, so that a cancel always knows which
+   * task it interrupts; once that task is cancelled (no other cancel can come for it), a task may
+   * go behind it, to start the moment it has ended. A task that ignores its interrupt is
+   * replaced, and the tasks behind it go back to the queue.
+   */
+  #topUp(w: PoolWorker): void {
+    if (w.leaving || w.jobs.length === 0) return;
+    const first = w.jobs[0]!;
+    if (first.signal !== undefined && !first.settled) return;
+    while (w.jobs.length < PIPELINE_MAX_TASKS) {
+      const next = this.#peek();
+      if (next === undefined || next.signal !== undefined) return;
+      const estimate = this.#estimate(next);
+      if (w.estimateMs + estimate > PIPELINE_BUDGET_MS) return;
+      this.#dequeue();
+      this.#dispatch(w, next);
+    }
+  }
+
+  #dispatch(w: PoolWorker, job: Job): void {
+    if (w.idleTimer !== undefined) {
+      clearTimeout(w.idleTimer);
+      w.idleTimer = undefined;
+    }
+    const behind = w.jobs.length > 0;
+    // Cleared before the task is posted: whatever set the flag since the last task ended (a
+    // cancel that came after that task's end, interruptAllThreads() while idle) is dropped, and
+    // a cancel of this task, from now on, stays set until the task sees it. A task sent behind
+    // others is cleared for by the worker as it starts it (`behind`).
+    if (!behind) clearInterruptFlag(this.#registry!, w.slot);
+    try {
+      w.channel.post([job.id, job.exportName, job.task, behind] satisfies TaskMessage, job.transferList);
+    } catch (error) {
+      if (!behind) this.#free(w);
+      this.#settle(
+        job,
+        false,
+        (error as { name?: unknown } | null)?.name === 'DataCloneError'
+          ? codedError(
+              TypeError,
+              'ERR_THREAD_ARGS_NOT_CLONEABLE',
+              `The task cannot be structured-cloned into a worker of ThreadPool "${this.#name}" (${(error as Error).message.replace(/\.+$/, '')}). Pass plain data, SharedArrayBuffers, or transferables listed in transferList.`,
+              error,
+            )
+          : error,
+        false,
+      );
+      return;
+    }
+    job.worker = w;
+    w.jobs.push(job);
+    job.estimateMs = this.#estimate(job);
+    w.estimateMs += job.estimateMs;
+    this.#hold(w, true);
+  }
+
+  /** Whether the worker keeps the pool's thread alive: while it has a task, or is closing. */
+  #hold(w: PoolWorker, held: boolean): void {
+    if (w.held === held) return;
+    w.held = held;
+    if (held) {
+      w.worker.ref();
+      w.channel.ref();
+    } else {
+      w.worker.unref();
+      w.channel.unref();
+    }
+  }
+
+  #spawn(): PoolWorker {
+    const registry = ensureRegistry();
+    this.#registry = registry;
+    const slot = allocateSlot(registry, callerIn(registry));
+    if (slot === undefined) {
+      throw codedError(
+        RangeError,
+        'ERR_THREAD_LIMIT',
+        `ThreadPool "${this.#name}" cannot start a worker: ${registry.capacity} threads are alive. Join or terminate some threads, or use a smaller pool.`,
+      );
+    }
+    const name = `${this.#name}-${++this.#workerNumber}`;
+    let w: PoolWorker | undefined;
+    const channel = openTaskChannel((message) => {
+      if (w !== undefined) this.#onOutcome(w, message);
+    });
+    const start: StartData = {
+      registry: registry.memory,
+      slot: slot.slot,
+      gen: slot.gen,
+      name,
+      moduleHref: this.#moduleHref,
+      exportName: this.#exportName,
+      args: [],
+      shared: false,
+      port: channel.threadEnd,
+      pool: true,
+    };
+    const { size, export: _e, name: _n, cancelGraceMs, idleTimeoutMs, maxQueue, ...nodeOptions } = this.#options;
+    let worker: Worker;
+    try {
+      worker = startWorker(
+        entryUrl,
+        {
+          ...nodeOptions,
+          name,
+          workerData: { [START_KEY]: start },
+          transferList: [channel.threadEnd],
+        } as WorkerOptions,
+        {
+          onError: (error) => {
+            if (w !== undefined) w.crash ??= { error };
+          },
+          onExit: (exitCode) => {
+            if (w !== undefined) this.#onExit(w, exitCode);
+          },
+        },
+      );
+    } catch (error) {
+      channel.close();
+      releaseSlot(registry, slot);
+      throw error;
+    }
+    setNativeThreadId(registry, slot, worker.threadId);
+    setSlotName(registry, slot, name);
+    // Pool workers are threads of the program like any other: a signal or exit shuts them down.
+    if (isMainThread) installShutdownHooks(registry);
+    worker.unref();
+    w = {
+      worker,
+      channel,
+      slot,
+      threadId: worker.threadId,
+      jobs: [],
+      estimateMs: 0,
+      leaving: false,
+      replaced: false,
+      held: false,
+      crash: undefined,
+      graceTimer: undefined,
+      interruptedAt: undefined,
+      idleTimer: undefined,
+    };
+    this.#workers.add(w);
+    poolsWithWorkers.add(this as ThreadPool<PoolTarget>);
+    return w;
+  }
+
+  /** A task's end, as its worker reports it. */
+  #onOutcome(w: PoolWorker, message: unknown): void {
+    // The bootstrap's own reports (a crash) are not task outcomes: the 'error' event has it.
+    if (!Array.isArray(message)) return;
+    const [id, returned, payload, ms] = message as unknown as TaskOutcome;
+    const job = w.jobs[0];
+    if (job === undefined || job.id !== id) return;
+    w.jobs.shift();
+    const name = job.exportName ?? this.#exportName;
+    const known = this.#taskMs.get(name);
+    this.#taskMs.set(name, known === undefined ? ms : known * 0.8 + ms * 0.2);
+    w.estimateMs -= job.estimateMs;
+    if (w.graceTimer !== undefined && !w.jobs.some((rest) => rest.settled)) {
+      clearTimeout(w.graceTimer);
+      w.graceTimer = undefined;
+      w.interruptedAt = undefined;
+    }
+    this.#settle(job, returned, returned ? payload : rebuildError(payload as TransferredError), false);
+    if (w.leaving) return;
+    if (w.jobs.length === 0) this.#free(w);
+    else if (this.#queued > 0) this.#topUp(w);
+  }
+
+  /** A worker whose tasks have ended: it takes the next, waits idle, or exits. */
+  #free(w: PoolWorker): void {
+    if (this.#queued > 0) {
+      const job = this.#dequeue();
+      if (job !== undefined) {
+        this.#dispatch(w, job);
+        this.#topUp(w);
+        return;
+      }
+    }
+    if (this.#closing) {
+      this.#retire(w);
+      return;
+    }
+    this.#hold(w, false);
+    this.#idle.push(w);
+    if (this.#idleMs !== Number.POSITIVE_INFINITY) {
+      w.idleTimer = setTimeout(() => {
+        w.idleTimer = undefined;
+        const at = this.#idle.indexOf(w);
+        if (at === -1) return;
+        this.#idle.splice(at, 1);
+        this.#retire(w);
+      }, this.#idleMs);
+      w.idleTimer.unref();
+    }
+  }
+
+  /** Tells an idle worker to exit. */
+  #retire(w: PoolWorker): void {
+    if (w.leaving) return;
+    w.leaving = true;
+    const at = this.#idle.indexOf(w);
+    if (at !== -1) this.#idle.splice(at, 1);
+    if (w.idleTimer !== undefined) clearTimeout(w.idleTimer);
+    w.channel.post(CLOSE_WORKER);
+  }
+
+  #onExit(w: PoolWorker, exitCode: number): void {
+    // An outcome posted before the worker ended still counts, whichever event came first.
+    for (const message of w.channel.takeAll()) this.#onOutcome(w, message);
+    w.channel.close();
+    if (w.graceTimer !== undefined) clearTimeout(w.graceTimer);
+    if (w.idleTimer !== undefined) clearTimeout(w.idleTimer);
+    releaseSlot(this.#registry!, w.slot);
+    this.#workers.delete(w);
+    this.#terminating.delete(w);
+    const at = this.#idle.indexOf(w);
+    if (at !== -1) this.#idle.splice(at, 1);
+    const [job, ...behind] = w.jobs;
+    w.jobs.length = 0;
+    if (!w.leaving) {
+      // It crashed or exited by itself: only the task it ran fails; the tasks sent behind it
+      // never started, and go back to the queue for another worker.
+      this.#replaced++;
+      if (job !== undefined) {
+        const error =
+          w.crash?.error ??
+          Object.assign(
+            codedError(
+              Error,
+              'ERR_THREAD_EXITED',
+              `The worker of ThreadPool "${this.#name}" running this task exited with code ${exitCode} before the task returned (process.exit() in the task?).`,
+            ),
+            { exitCode },
+          );
+        this.#settle(job, false, error, false);
+      }
+      this.#requeue(behind);
+    }
+    this.#pump();
+    this.#checkClosed();
+  }
+
+  /** Settles a task's promise, once: `cancelled` counts it as cancelled, else as completed. */
+  #settle(job: Job, ok: boolean, value: unknown, cancelled: boolean): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.onAbort !== undefined) job.signal!.removeEventListener('abort', job.onAbort);
+    if (cancelled) this.#cancelled++;
+    else this.#completed++;
+    if (ok) job.resolve(value);
+    else job.reject(value);
+  }
+
+  /** Cancels a task: dropped if queued, interrupted if running; its promise rejects now. */
+  #cancel(job: Job, reason: unknown): void {
+    if (job.settled) return;
+    const w = job.worker;
+    // The interrupt first, the promise after: the task stops the sooner. (A task sent behind
+    // others, cancelled only by close({ cancel: true }), has no signal: it runs, briefly, unheard.)
+    if (w !== undefined && w.jobs[0] === job) {
+      requestInterrupt(this.#registry!, w.slot, reasonBytes(reason), callerIn(this.#registry!));
+      w.interruptedAt ??= performance.now();
+      w.graceTimer ??= setTimeout(() => this.#replace(w), this.#graceMs);
+    }
+    this.#settle(job, false, reason, true);
+    if (w !== undefined) {
+      w.estimateMs -= job.estimateMs;
+      job.estimateMs = 0;
+      // The next task may wait behind the cancelled one rather than for a round trip after it.
+      if (this.#queued > 0) this.#topUp(w);
+    } else {
+      // A queued task is left in the queue, settled: #dequeue skips it.
+      this.#queued--;
+    }
+  }
+
+  /** Terminates a worker whose cancelled task ignored its interrupt for the grace period. */
+  #replace(w: PoolWorker): void {
+    w.graceTimer = undefined;
+    const job = w.jobs.find((pending) => pending.settled);
+    if (job === undefined || w.leaving) return;
+    // A timer may fire up to a millisecond early by this clock (libuv counts in whole ms).
+    const waited = performance.now() - w.interruptedAt!;
+    if (waited < this.#graceMs) {
+      w.graceTimer = setTimeout(() => this.#replace(w), Math.max(1, Math.ceil(this.#graceMs - waited)));
+      return;
+    }
+    w.leaving = true;
+    w.replaced = true;
+    this.#replaced++;
+    // No longer counted: a replacement may start at once, while this one is torn down.
+    this.#workers.delete(w);
+    this.#terminating.add(w);
+    void w.worker.terminate();
+    this.#requeue(w.jobs.splice(0));
+    const event: WorkerReplacedEvent = {
+      threadId: w.threadId,
+      export: job.exportName ?? this.#exportName,
+      task: job.task,
+      ignoredMs: waited,
+    };
+    this.#pump();
+    this.emit('workerReplaced', event);
+  }
+
+  #checkClosed(): void {
+    if (this.#workers.size === 0 && this.#terminating.size === 0)
+      poolsWithWorkers.delete(this as ThreadPool<PoolTarget>);
+    if (this.#closing && this.#workers.size === 0 && this.#terminating.size === 0 && this.#queued === 0) {
+      this.#resolveClosed?.();
+    }
+  }
+}
