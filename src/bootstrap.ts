@@ -151,7 +151,7 @@ function runThread(start: StartData): void {
     } finally {
       state.targetKeepAlive = undefined;
       keepAlive.close();
-      markFinished(state.block, state.self, outputInFlight());
+      markFinished(state.block, state.self, outputInFlight() ? 'output-in-flight' : 'finished');
     }
   };
   void run();

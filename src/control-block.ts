@@ -515,17 +515,19 @@ export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number): 
  * is posted: a shutdown that cannot let the thread exit (the main thread blocked in the process's
  * `'exit'`, which the thread's pending output then waits for) counts it as done.
  */
-export function markFinished(block: ControlBlock, ref: SlotRef, outputInFlight: boolean): void {
+export function markFinished(block: ControlBlock, ref: SlotRef, how: 'finished' | 'output-in-flight' | 'idle'): void {
   const { atomics, words } = block;
   if (!isLive(block, ref)) return;
-  atomics.store(words, field(ref.slot, 'finished'), outputInFlight ? 2 : 1);
+  atomics.store(words, field(ref.slot, 'finished'), how === 'finished' ? 1 : how === 'output-in-flight' ? 2 : 3);
   const owner = atomics.load(words, field(ref.slot, 'owner'));
   // A parent blocked in joinSync() reads it as an end when output is in flight (see there).
-  if (outputInFlight && owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
+  if (how === 'output-in-flight' && owner !== 0) {
+    unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
+  }
   unpark(atomics, words, Header.endCounter);
 }
 
-/** Undoes {@link markFinished}: a pool's worker that was idle has taken a task. */
+/** Undoes {@link markFinished}: a pool's worker that was idle has a task (set by the pool as it sends one, and by the worker). */
 export function markBusy(block: ControlBlock, ref: SlotRef): void {
   block.atomics.store(block.words, field(ref.slot, 'finished'), 0);
 }
@@ -533,12 +535,13 @@ export function markBusy(block: ControlBlock, ref: SlotRef): void {
 /**
  * Whether a live slot's thread has finished its target (see {@link markFinished}): 'finished',
  * 'output-in-flight' (finished, and output it printed waits for the parent to read it, so the
- * thread cannot exit before the parent runs its event loop), or false.
+ * thread cannot exit before the parent runs its event loop), 'idle' (a pool's worker between
+ * tasks), or false.
  */
-export function targetFinished(block: ControlBlock, ref: SlotRef): 'finished' | 'output-in-flight' | false {
+export function targetFinished(block: ControlBlock, ref: SlotRef): 'finished' | 'output-in-flight' | 'idle' | false {
   if (!isLive(block, ref)) return false;
   const finished = block.atomics.load(block.words, field(ref.slot, 'finished'));
-  return finished === 0 ? false : finished === 2 ? 'output-in-flight' : 'finished';
+  return (['finished', 'output-in-flight', 'idle'] as const)[finished - 1] ?? false;
 }
 
 /**
@@ -585,7 +588,9 @@ export function setSlotName(block: ControlBlock, ref: SlotRef, name: string): vo
  */
 export function markInterruptSeen(block: ControlBlock, ref: SlotRef): void {
   const { atomics, words } = block;
-  atomics.store(words, field(ref.slot, 'seen'), atomics.load(words, field(ref.slot, 'interruptSeq')));
+  const seq = atomics.load(words, field(ref.slot, 'interruptSeq'));
+  // Written once per interrupt: a loop polling its set flag during cleanup writes nothing.
+  if (atomics.load(words, field(ref.slot, 'seen')) !== seq) atomics.store(words, field(ref.slot, 'seen'), seq);
 }
 
 /** The exit code a live slot's thread recorded as it ended, or undefined while it runs. */

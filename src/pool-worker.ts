@@ -63,7 +63,7 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
   const goIdle = (): void => {
     if (idle) return;
     idle = true;
-    markFinished(state.block, state.self, false);
+    markFinished(state.block, state.self, 'idle');
   };
   let startedAt = 0;
 

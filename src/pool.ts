@@ -17,6 +17,7 @@ import {
   allocateSlot,
   type ControlBlock,
   clearInterruptFlag,
+  markBusy,
   releaseSlot,
   requestInterrupt,
   type SlotRef,
@@ -42,6 +43,7 @@ import { ensureRegistry, MAX_LIVE_THREADS } from './registry.js';
 import { isMainThread, startWorker, type Worker, type WorkerOptions } from './runtime/node.js';
 import { availableParallelism, EventEmitter, openTaskChannel, type TaskChannel } from './runtime/node-pool.js';
 import { installShutdownHooks } from './shutdown/process-hooks.js';
+import { type RunningThread, runningThreads } from './shutdown/running-threads.js';
 import { validateModule } from './thread.js';
 import { callerIn, START_KEY, type StartData } from './thread-state.js';
 import { validateCount, validateTimeout } from './waits/arguments.js';
@@ -85,6 +87,8 @@ interface PoolWorker {
   held: boolean;
   crash: { readonly error: unknown } | undefined;
   graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Its entry in `runningThreads`, for a shutdown. */
+  running: (RunningThread & { readonly markExited: () => void }) | undefined;
   /** When its running task was cancelled (performance.now()), while the grace period runs. */
   interruptedAt: number | undefined;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -431,6 +435,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     // a cancel of this task, from now on, stays set until the task sees it. A task sent behind
     // others is cleared for by the worker as it starts it (`behind`).
     if (!behind) clearInterruptFlag(this.#registry!, w.slot);
+    // Busy from now, for a shutdown in the process's 'exit' that would count it done while idle.
+    markBusy(this.#registry!, w.slot);
     try {
       w.channel.post([job.id, job.exportName, job.task, behind] satisfies TaskMessage, job.transferList);
     } catch (error) {
@@ -542,7 +548,22 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       graceTimer: undefined,
       interruptedAt: undefined,
       idleTimer: undefined,
+      running: undefined,
     };
+    // A shutdown terminates the workers it finds stuck, as it does threads.
+    let exited!: () => void;
+    w.running = {
+      name,
+      threadId: worker.threadId,
+      slot: slot.slot,
+      terminate: () => worker.terminate().then(() => {}),
+      hurry: () => void worker.terminate(),
+      exited: new Promise<void>((resolve) => {
+        exited = resolve;
+      }),
+      markExited: () => exited(),
+    };
+    runningThreads.add(w.running);
     this.#workers.add(w);
     poolsWithWorkers.add(this as ThreadPool<PoolTarget>);
     return w;
@@ -616,6 +637,10 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     if (w.graceTimer !== undefined) clearTimeout(w.graceTimer);
     if (w.idleTimer !== undefined) clearTimeout(w.idleTimer);
     releaseSlot(this.#registry!, w.slot);
+    if (w.running !== undefined) {
+      runningThreads.delete(w.running);
+      w.running.markExited();
+    }
     this.#workers.delete(w);
     this.#terminating.delete(w);
     const at = this.#idle.indexOf(w);
@@ -682,6 +707,9 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   /** Terminates a worker whose cancelled task ignored its interrupt for the grace period. */
   #replace(w: PoolWorker): void {
     w.graceTimer = undefined;
+    // Timers run before the port's messages: an outcome waiting there (the cancelled task did
+    // end in time, and the task behind it may have started) decides first.
+    for (const message of w.channel.takeAll()) this.#onOutcome(w, message);
     const job = w.jobs.find((pending) => pending.settled);
     if (job === undefined || w.leaving) return;
     // A timer may fire up to a millisecond early by this clock (libuv counts in whole ms).

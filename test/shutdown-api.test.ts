@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { configureShutdown, shutdown, Thread } from 'graceful-threads';
+import { configureShutdown, shutdown, Thread, ThreadPool } from 'graceful-threads';
 import { liveThreadCount, syncArray, waitFor, within } from './helpers.ts';
 
 const targets = new URL('./fixtures/shutdown-targets.mjs', import.meta.url);
@@ -78,6 +78,25 @@ describe('shutdown()', () => {
     await assert.rejects(stuck.join(), { code: 'ERR_THREAD_TERMINATED' });
     await assert.rejects(ignorer.join(), { code: 'ERR_THREAD_TERMINATED' });
     await assert.rejects(idler.join(), { code: 'ERR_THREAD_TERMINATED' });
+    assert.equal(liveThreadCount(), 0);
+  });
+
+  it("terminates a pool's worker whose task ignores the interrupt, and closes the pool", async () => {
+    const sync = syncArray();
+    const pool = new ThreadPool(new URL('./fixtures/pool-tasks.mjs', import.meta.url), {
+      size: 1,
+      name: 'stubborn-pool',
+      cancelGraceMs: 600_000,
+    });
+    const task = pool.run({ sync }, { export: 'ignoreInterrupt' });
+    task.catch(() => {});
+    await waitFor(sync, 0, 1);
+    const report = await within(shutdown({ graceMs: 300 }));
+    assert.equal(report.terminated.length, 1, JSON.stringify(report));
+    assert.match(report.terminated[0]!.name, /^stubborn-pool-/);
+    assert.match(report.terminated[0]!.stack, /at ignoreInterrupt \(/);
+    await assert.rejects(task, { code: 'ERR_POOL_CLOSED' });
+    await assert.rejects(pool.run({ sync }), { code: 'ERR_POOL_CLOSED' });
     assert.equal(liveThreadCount(), 0);
   });
 

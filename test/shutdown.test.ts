@@ -17,6 +17,7 @@ const FILE_BYTES = 4 << 20;
 interface Plan {
   threads: { export: string; name?: string }[];
   pool?: boolean;
+  sayExiting?: boolean;
   configure?: Record<string, unknown>;
   ownHandler?: boolean;
   finally?: 'exit' | 'throw' | 'reject';
@@ -209,6 +210,23 @@ describe('shutdown on exit', () => {
     assert.equal(code, 3, r.stderr());
     assertComplete(r.dir, 'pool.bin', 's');
     assert.equal(r.stderr(), '');
+  });
+
+  it('a signal while the exit waits for a stuck thread ends the process, as Node would', async (t) => {
+    const r = run({
+      threads: [{ export: 'spinInCriticalSection' }],
+      configure: { graceMs: 600_000 },
+      sayExiting: true,
+      finally: 'exit',
+    });
+    await r.line('exiting');
+    // The library stops listening just after "exiting": a signal in between is caught by the
+    // listener it is removing and lost, as a user's first Ctrl-C would be; the next one counts.
+    const again = setInterval(() => r.child.kill('SIGINT'), 200);
+    r.child.kill('SIGINT');
+    const { code, signal } = await finished(r, t).finally(() => clearInterval(again));
+    assert.equal(code, null, r.stderr());
+    assert.equal(signal, 'SIGINT');
   });
 
   it('an uncaught exception: threads clean up, Node reports it and exits 1', async (t) => {

@@ -28,7 +28,7 @@ const tied = new Set<ShutdownSignal>();
 /** The signal whose shutdown is under way, and how to cut its grace period short. */
 let underway: { readonly signal: ShutdownSignal; readonly force: ForceSwitch } | undefined;
 
-function deliver(report: ShutdownReport, cause: string, graceMs: number): void {
+function deliver(report: ShutdownReport, cause: string, graceMs: number, forced: boolean): void {
   const { report: sink } = shutdownConfig();
   if (sink === false) return;
   if (typeof sink === 'function') {
@@ -39,7 +39,7 @@ function deliver(report: ShutdownReport, cause: string, graceMs: number): void {
     }
     return;
   }
-  const text = reportText(report, cause, graceMs);
+  const text = reportText(report, cause, graceMs, forced);
   if (text !== '') writeStderr(text);
 }
 
@@ -53,9 +53,13 @@ function onSignal(signal: ShutdownSignal): void {
   const force: ForceSwitch = { forceNow: undefined };
   underway = { signal, force };
   const { graceMs } = shutdownConfig();
-  void runShutdown(registry, encodeReason(signal), graceMs, force, true).then(
+  let forced = false;
+  const forceNow = (): void => {
+    forced = true;
+  };
+  void runShutdown(registry, encodeReason(signal), graceMs, force, true, forceNow).then(
     (report) => {
-      deliver(report, signal, graceMs);
+      deliver(report, signal, graceMs, forced);
       exitProcess(signalExitCode(signal));
     },
     (error: unknown) => {
@@ -82,11 +86,16 @@ function applySignals(): void {
 }
 
 function onExit(cause: ExitCause): void {
-  if (registry === undefined || cause === 'natural') return;
+  // After a signal's shutdown, whose own exit this is, nothing is left to do.
+  if (registry === undefined || cause === 'natural' || underway !== undefined) return;
   const config = shutdownConfig();
   if (cause === 'exit' ? !config.onExit : !config.onUncaught) return;
+  // The main thread blocks from here: the listeners here could not run, and a Ctrl-C that
+  // found them would do nothing. Without them, a signal does what Node does (ends the process).
+  for (const signal of tied) stopListeningToSignal(signal, onSignal);
+  tied.clear();
   const report = runShutdownSync(registry, encodeReason(cause === 'exit' ? 'process.exit' : cause), config.graceMs);
-  deliver(report, cause === 'exit' ? 'process.exit()' : `an ${cause}`, config.graceMs);
+  deliver(report, cause === 'exit' ? 'process.exit()' : `an ${cause}`, config.graceMs, false);
 }
 
 /**

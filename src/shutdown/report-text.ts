@@ -6,10 +6,13 @@
 import type { ShutdownReport } from './shutdown.js';
 
 /** The stderr text for a report; empty when nothing was terminated. */
-export function reportText(report: ShutdownReport, cause: string, graceMs: number): string {
+export function reportText(report: ShutdownReport, cause: string, graceMs: number, forced: boolean): string {
   if (report.terminated.length === 0) return '';
+  const why = forced
+    ? `were still running when a second ${cause} forced the shutdown`
+    : `did not end within ${graceMs} ms`;
   const lines = [
-    `graceful-threads: shutdown on ${cause}: ${report.ended.length} thread(s) ended, ${report.terminated.length} did not end within ${graceMs} ms and were terminated:`,
+    `graceful-threads: shutdown on ${cause}: ${report.ended.length} thread(s) ended, ${report.terminated.length} ${why} and were terminated:`,
   ];
   for (const thread of report.terminated) {
     const facts = [

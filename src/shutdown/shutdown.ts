@@ -93,14 +93,17 @@ class Run {
   readonly #registry: ControlBlock;
   readonly #reason: Uint8Array | undefined;
   readonly #caller: number | undefined;
-  readonly #pending = new Map<number, Watched>();
+  readonly #pending = new Map<string, Watched>();
   readonly #known = new Set<string>();
   readonly ended: EndedThreadRecord[] = [];
   readonly started: number;
 
   /**
-   * Counts a thread whose target has finished as ended, before it exits: for a shutdown in the
-   * process's `'exit'`, where the main thread cannot read the output a thread waits to flush.
+   * Counts as ended, before it exits, a thread whose target has finished, and a pool's idle worker
+   * (it waits for a task): for a shutdown in the process's `'exit'`. The main thread blocks there
+   * and cannot read what threads print, so a thread whose output (or its children's, which it
+   * forwards) is still on its way could not exit. What a cleanup started without awaiting it is
+   * cut off, as `process.exit()` cuts off the main thread's own pending work.
    */
   readonly #untilFinished: boolean;
 
@@ -129,25 +132,36 @@ class Run {
       requestInterrupt(registry, ref, this.#reason, this.#caller);
       const report = readSlotReport(registry, ref);
       if (report === undefined) continue;
-      this.#pending.set(ref.slot, {
+      this.#pending.set(key, {
         ref,
         name: fullName(ref.slot, report.name),
         threadId: report.threadId,
         since: now,
       });
     }
-    for (const [slot, watched] of this.#pending) {
-      if (!this.#hasEnded(watched.ref)) continue;
-      this.#pending.delete(slot);
+    for (const [key, watched] of this.#pending) {
+      if (!this.#hasEnded(watched.ref)) {
+        // Seen before its parent had named it (a worker takes milliseconds to create): read again.
+        if (watched.threadId < 0 || watched.name === '') this.#refresh(key, watched);
+        continue;
+      }
+      this.#pending.delete(key);
       this.ended.push({ name: watched.name, threadId: watched.threadId, ms: round(now - watched.since) });
-      for (const thread of runningThreads) if (thread.slot === slot) thread.hurry();
+      for (const thread of runningThreads) if (thread.threadId === watched.threadId) thread.hurry();
     }
+  }
+
+  #refresh(key: string, watched: Watched): void {
+    const report = readSlotReport(this.#registry, watched.ref);
+    if (report === undefined) return;
+    this.#pending.set(key, { ...watched, name: fullName(watched.ref.slot, report.name), threadId: report.threadId });
   }
 
   #hasEnded(ref: SlotRef): boolean {
     const registry = this.#registry;
     if (!isLive(registry, ref) || endedExitCode(registry, ref) !== undefined) return true;
-    return this.#untilFinished && targetFinished(registry, ref) !== false;
+    if (!this.#untilFinished) return false;
+    return targetFinished(registry, ref) !== false;
   }
 
   get settled(): boolean {
@@ -262,6 +276,7 @@ export async function runShutdown(
   graceMs: number,
   force: ForceSwitch,
   exiting = false,
+  onForced?: () => void,
 ): Promise<ShutdownReport> {
   const run = new Run(registry, reason);
   const deadline = run.started + graceMs;
@@ -272,6 +287,7 @@ export async function runShutdown(
   let wake: (() => void) | undefined;
   force.forceNow = () => {
     forced = true;
+    onForced?.();
     wake?.();
   };
   try {
@@ -296,7 +312,7 @@ export async function runShutdown(
   if (!run.settled) {
     const stuck = run.stuck();
     const stacks = await captureStacks(
-      stuck.map((watched) => watched.threadId),
+      stuck.map((watched) => watched.threadId).filter((id) => id >= 0),
       STACK_BUDGET_MS,
     );
     terminated = forcedRecords(run, stuck, stacks);
@@ -336,7 +352,7 @@ export function runShutdownSync(
   if (run.settled) return run.report([]);
   const stuck = run.stuck();
   const stacks = captureStacksSync(
-    stuck.map((watched) => watched.threadId),
+    stuck.map((watched) => watched.threadId).filter((id) => id >= 0),
     STACK_BUDGET_MS,
   );
   return run.report(forcedRecords(run, stuck, stacks));
