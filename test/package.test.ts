@@ -142,6 +142,43 @@ console.log(JSON.stringify({ reason, saw: Atomics.load(sync, 1), name, stats: po
       name: 'pool-1',
       stats: { size: 0, busy: 0, queued: 0, completed: 1, cancelled: 1, replaced: 0 },
     });
+    // Whole-program shutdown: shutdown() on demand, then process.exit() with a thread still
+    // sleeping, whose cleanup writes its file before the process ends.
+    writeFileSync(
+      join(project, 'cleanup.js'),
+      `import { writeFileSync } from 'node:fs';
+import { sleep } from 'graceful-threads';
+export default function cleanup(sync, file) {
+  try { Atomics.store(sync, 0, 1); Atomics.notify(sync, 0); sleep(Infinity); }
+  finally { writeFileSync(file, 'cleaned up'); }
+}`,
+    );
+    writeFileSync(
+      join(project, 'shutdown-main.js'),
+      `import { shutdown, Thread } from 'graceful-threads';
+const start = (name) => {
+  const sync = new Int32Array(new SharedArrayBuffer(4));
+  new Thread(new URL('./cleanup.js', import.meta.url), { name, args: [sync, name + '.txt'] }).start();
+  Atomics.wait(sync, 0, 0, 20000);
+};
+start('on-demand');
+const report = await shutdown({ graceMs: 10000 });
+console.log(JSON.stringify({ ended: report.ended.map((r) => r.name), terminated: report.terminated.length }));
+start('on-exit');
+process.exit(3);`,
+    );
+    let exitStatus: number | undefined;
+    let shutdownOutput = '';
+    try {
+      execFileSync(process.execPath, ['shutdown-main.js'], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+    } catch (error) {
+      exitStatus = (error as { status?: number }).status;
+      shutdownOutput = (error as { stdout?: string }).stdout ?? '';
+    }
+    assert.equal(exitStatus, 3);
+    assert.deepEqual(JSON.parse(shutdownOutput), { ended: ['on-demand'], terminated: 0 });
+    assert.equal(readFileSync(join(project, 'on-demand.txt'), 'utf8'), 'cleaned up');
+    assert.equal(readFileSync(join(project, 'on-exit.txt'), 'utf8'), 'cleaned up');
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules/graceful-threads/package.json'), 'utf8'));
     assert.equal(manifest.exports['.'].types, './dist/index.d.ts');
   });
