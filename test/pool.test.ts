@@ -333,7 +333,6 @@ describe('ThreadPool', () => {
     const kinds = ['complete', 'throw', 'cancel', 'cancel'] as const;
     const runs: Promise<void>[] = [];
     const seen = new Int32Array(new SharedArrayBuffer(4 * 1000));
-    const settledCount = new Map<number, number>();
     let seed = 13;
     const random = (n: number): number => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -361,14 +360,12 @@ describe('ThreadPool', () => {
       runs.push(
         promise.then(
           (value) => {
-            settledCount.set(id, (settledCount.get(id) ?? 0) + 1);
             const { id: echoed, saw } = value as { id: number; saw: string };
             assert.equal(echoed, id);
             assert.notEqual(kind, 'throw', `task ${id} threw but resolved`);
             assert.notEqual(saw, 'poison', `task ${id} (${kind}) saw an interrupt meant for another task`);
           },
           (error: unknown) => {
-            settledCount.set(id, (settledCount.get(id) ?? 0) + 1);
             if (error === reason) return;
             assert.equal(kind, 'throw', `task ${id} (${kind}) rejected with ${String(error)}`);
             assert.equal((error as Error).message, `task ${id} throws`);
@@ -378,9 +375,8 @@ describe('ThreadPool', () => {
       if (random(8) === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     await within(Promise.all(runs), 60_000, 'the 1,000 tasks');
-    assert.equal(settledCount.size, 1000);
-    assert.ok([...settledCount.values()].every((n) => n === 1));
     const { completed, cancelled } = pool.stats;
+    // A promise settles once whatever the pool does; its counters show a task settled twice.
     assert.equal(completed + cancelled, 1000, 'each task counted once');
     assert.ok(cancelled > 100, `only ${cancelled} cancelled: the races did not happen`);
     await within(pool.close());
