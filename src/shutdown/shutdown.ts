@@ -22,6 +22,7 @@ import {
 import { codedError, invalidArgType } from '../errors.js';
 import { closeAllPools } from '../pool.js';
 import { encodeReason } from '../reason.js';
+import { createKeepAlive } from '../runtime/node.js';
 import { captureStacks, captureStacksSync } from '../runtime/node-stacks.js';
 import { callerIn, state } from '../thread-state.js';
 import { validateTimeout } from '../waits/arguments.js';
@@ -285,6 +286,10 @@ export async function runShutdown(
   void closeAllPools({ cancel: true }).catch(() => {});
   let forced = false;
   let wake: (() => void) | undefined;
+  // A pending Atomics.waitAsync keeps no event loop alive (nodejs/node#61941), and pool workers
+  // are unreferenced: without this, the process could end in the middle of their cleanup.
+  const keepAlive = createKeepAlive();
+  keepAlive.ref();
   force.forceNow = () => {
     forced = true;
     onForced?.();
@@ -307,6 +312,7 @@ export async function runShutdown(
     }
   } finally {
     force.forceNow = undefined;
+    keepAlive.close();
   }
   let terminated: TerminatedThreadRecord[] = [];
   if (!run.settled) {
