@@ -11,7 +11,7 @@ import { Thread } from 'graceful-threads';
 import type sleeper from './sleeper.js';
 import type { StopRequest } from './sleeper.js';
 
-const stop = (why: string): StopRequest => ({ why, at: Number(process.hrtime.bigint()) });
+const stop = (why: string): StopRequest => `${why}@${process.hrtime.bigint()}`;
 
 const threads = Array.from({ length: 8 }, (_, i) =>
   new Thread<typeof sleeper>(new URL('./sleeper.js', import.meta.url), { name: `sleeper-${i + 1}` }).start(),

@@ -2,17 +2,13 @@
 // long after the interrupt it stopped.
 import { checkInterrupt, currentThread, interruptionRequested, sleep, ThreadInterruptedError } from 'graceful-threads';
 
-/** What the demo's main thread sends as the interrupt's reason. */
-export interface StopRequest {
-  /** Why, for the log. */
-  readonly why: string;
-  /**
-   * When interrupt() was called, in nanoseconds on the process's monotonic clock
-   * (`process.hrtime`), which every thread shares: the time origins of `performance.now()`
-   * differ between threads by up to a millisecond.
-   */
-  readonly at: number;
-}
+/**
+ * What the demo's main thread sends as the interrupt's reason: why, and when interrupt() was
+ * called, in nanoseconds on the process's monotonic clock (`process.hrtime`), which every thread
+ * shares (the time origins of `performance.now()` differ between threads by up to a
+ * millisecond). A string: a thread reads a string reason without loading the package's codec.
+ */
+export type StopRequest = `${string}@${bigint}`;
 
 export default function sleeper(): void {
   try {
@@ -22,13 +18,15 @@ export default function sleeper(): void {
     if (!(error instanceof ThreadInterruptedError)) throw error;
     const clock = new Date().toISOString().slice(11, 23);
     const name = currentThread().name.padEnd(9);
-    if (typeof error.reason === 'string') {
+    const reason = String(error.reason);
+    const at = reason.lastIndexOf('@');
+    if (at === -1) {
       // Ctrl-C: the library's shutdown interrupted every thread, with the signal's name as the reason.
-      console.log(`  ${clock} ${name} stopped on ${error.reason}`);
+      console.log(`  ${clock} ${name} stopped on ${reason}`);
     } else {
-      const request = error.reason as StopRequest;
-      const late = (Number(process.hrtime.bigint()) - request.at) / 1e6;
-      console.log(`  ${clock} ${name} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${request.why})`);
+      const late = Number(process.hrtime.bigint() - BigInt(reason.slice(at + 1))) / 1e6;
+      const why = reason.slice(0, at);
+      console.log(`  ${clock} ${name} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${why})`);
     }
     throw error; // end the thread through the interruption: join() resolves, state 'interrupted'
   }
