@@ -263,9 +263,11 @@ export function criticalSection<R>(fn: () => R): R {
   ) as R;
 }
 
-// A value whose `then` cannot even be read (a getter or a Proxy trap that throws) is no thenable:
-// it is returned as the section's plain result.
-function isThenable(value: unknown): boolean {
+/**
+ * @internal Whether `value` is a thenable. One whose `then` cannot even be read (a getter or a
+ * Proxy trap that throws) is not: it is returned as a plain result.
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
   try {
     return typeof (value as { then?: unknown }).then === 'function';

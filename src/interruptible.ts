@@ -3,7 +3,7 @@
  * point. Built on the thread's interruption signal, so it follows the same rules: deferred inside
  * critical sections, and pending work for the thread's keep-alive while it waits.
  */
-import { interruptionSignal } from './current.js';
+import { interruptionSignal, isThenable } from './current.js';
 import { invalidArgType } from './errors.js';
 
 /**
@@ -59,14 +59,4 @@ export function interruptible<T>(promise: PromiseLike<T>): Promise<T> {
     if (signal.aborted) reject(signal.reason);
     else signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-// As criticalSection() decides: a value whose `then` cannot even be read is no thenable.
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
-  try {
-    return typeof (value as { then?: unknown }).then === 'function';
-  } catch {
-    return false;
-  }
 }

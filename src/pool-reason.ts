@@ -1,8 +1,7 @@
 /**
  * The interrupt reason a cancelled pool task gets, as bytes for its thread's reason area.
  */
-import { describeValue } from './errors.js';
-import { encodeReason } from './reason.js';
+import { encodeReason, standInReason } from './reason.js';
 
 const ABORTED = 'This operation was aborted';
 let abortedBytes: Uint8Array | undefined;
@@ -40,11 +39,5 @@ export function reasonBytes(reason: unknown): Uint8Array | undefined {
   try {
     return encodeReason(reason);
   } catch {}
-  let name = 'AbortError';
-  let text = 'a value that cannot be described';
-  try {
-    if (reason instanceof Error && typeof reason.name === 'string' && reason.name !== '') name = reason.name;
-    text = describeValue(reason);
-  } catch {}
-  return encodeReason(new DOMException(`The signal aborted with ${text}, which cannot reach the thread`, name));
+  return encodeReason(standInReason(reason));
 }

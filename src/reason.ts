@@ -28,6 +28,21 @@ function causeMessage(cause: unknown): string {
 }
 
 /**
+ * What stands in for a signal's reason that cannot reach a thread (uncloneable, too large): a
+ * `DOMException` named like it that says what it was, so that the thread is interrupted all the
+ * same. Never throws.
+ */
+export function standInReason(reason: unknown): DOMException {
+  let name = 'AbortError';
+  let text = 'a value that cannot be described';
+  try {
+    if (reason instanceof Error && typeof reason.name === 'string' && reason.name !== '') name = reason.name;
+    text = describeValue(reason);
+  } catch {}
+  return new DOMException(`The signal aborted with ${text}, which cannot reach the thread`, name);
+}
+
+/**
  * Encodes an interrupt reason, or returns undefined for no reason. Throws before anything is
  * interrupted when the reason cannot reach another thread, or could not be read back there.
  *

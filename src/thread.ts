@@ -18,7 +18,7 @@ import {
 import { rebuildError } from './error-transfer.js';
 import { codedError, describeValue, endsThreadGracefully, invalidArgType } from './errors.js';
 import type { CrashMessage, OutcomeMessage, ReportMessage } from './messages.js';
-import { encodeReason } from './reason.js';
+import { encodeReason, standInReason } from './reason.js';
 import { ensureRegistry } from './registry.js';
 import {
   isMainThread,
@@ -252,13 +252,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       this.interrupt(reason);
       return;
     } catch {}
-    let name = 'AbortError';
-    let text = 'a value that cannot be described';
-    try {
-      if (reason instanceof Error && typeof reason.name === 'string' && reason.name !== '') name = reason.name;
-      text = describeValue(reason);
-    } catch {}
-    this.interrupt(new DOMException(`The signal aborted with ${text}, which cannot reach the thread`, name));
+    this.interrupt(standInReason(reason));
   }
 
   /** The thread's name. */
