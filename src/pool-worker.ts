@@ -10,7 +10,7 @@
  * left in the thread's state (src/current.ts `resetForNextTask`).
  */
 import { markBusy, markFinished } from './control-block.js';
-import { clearInterrupt, resetForNextTask } from './current.js';
+import { clearInterrupt, isThenable, resetForNextTask } from './current.js';
 import { describeError, thrownText } from './error-transfer.js';
 import { codedError } from './errors.js';
 import type { MessagePort } from './runtime/node.js';
@@ -173,13 +173,4 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
   });
   goIdle();
   return closed;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
-  try {
-    return typeof (value as { then?: unknown }).then === 'function';
-  } catch {
-    return false;
-  }
 }
