@@ -172,6 +172,17 @@ describe('shutdown on a signal', () => {
     assert.match(r.stderr(), /at endlessCleanup \(file:/);
   });
 
+  it('a SIGTERM during the grace period of a SIGINT forces at once too; the exit code stays 130', async (t) => {
+    const r = run({ threads: [{ export: 'endlessCleanup', name: 'slow-cleaner' }], configure: { graceMs: 600_000 } });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    await r.line('cleanup started');
+    r.child.kill('SIGTERM');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assert.match(r.stderr(), /shutdown on SIGINT: .*"slow-cleaner"|"slow-cleaner" \(thread \d+\)/s);
+  });
+
   it('a program with its own SIGINT listener keeps control, and can call shutdown() itself', async (t) => {
     const r = run({ threads: everyKind, ownHandler: true });
     await r.line('ready');
