@@ -131,7 +131,7 @@ function runThread(start: StartData): void {
   // thread with exit code 13 and print a warning that points into this file.
   const run = async (): Promise<void> => {
     try {
-      if (start.pool === true) {
+      if (start.pool !== undefined) {
         // A pool's worker: serves tasks until its pool closes it, then ends as a target returning.
         // After a tick: the package's entry, which provides the lazy half, is still loading.
         await Promise.resolve();
