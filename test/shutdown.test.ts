@@ -19,7 +19,7 @@ interface Plan {
   pool?: boolean;
   sayExiting?: boolean;
   configure?: Record<string, unknown>;
-  ownHandler?: boolean;
+  ownHandler?: boolean | 'late-once';
   finally?: 'exit' | 'throw' | 'reject';
 }
 
@@ -185,6 +185,16 @@ describe('shutdown on a signal', () => {
 
   it('a program with its own SIGINT listener keeps control, and can call shutdown() itself', async (t) => {
     const r = run({ threads: everyKind, ownHandler: true });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 0, r.stderr());
+    assert.match(r.stdout(), /^own handler\n(.*\n)*own shutdown: 5 ended, 0 terminated\n$/m);
+    assertAllWritten(r.dir);
+  });
+
+  it('so does a process.prependOnceListener() added after the threads started, gone when the library looks', async (t) => {
+    const r = run({ threads: everyKind, ownHandler: 'late-once' });
     await r.line('ready');
     r.child.kill('SIGINT');
     const { code } = await finished(r, t);
