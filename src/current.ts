@@ -19,7 +19,7 @@ import {
 import { invalidArgType, isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import { decodeStringReason } from './reason-text.js';
-import { allowManyListeners, isMainThread, type KeepAlive } from './runtime/node.js';
+import { allowManyListeners, flagReadsMayBeHoisted, isMainThread, type KeepAlive } from './runtime/node.js';
 import { callerIn, state } from './thread-state.js';
 
 // This thread's flag word is words[index]; neither ever changes.
@@ -54,6 +54,23 @@ function flagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void):
 }
 
 /**
+ * The flag check for an engine that hoists a plain read of shared memory out of a loop
+ * (SpiderMonkey does: a loop polling the plain check never stopped in Firefox 153, see
+ * test/browser/): every call reads with `Atomics.load`, which no engine may hoist.
+ */
+function atomicFlagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void): () => boolean {
+  const ownWords = flagWords;
+  const ownIndex = flagWord;
+  const bit = REQUESTED;
+  const seen = onSeen;
+  return function interruptionRequested(): boolean {
+    if ((Atomics.load(ownWords, ownIndex) & bit) === 0) return false;
+    seen();
+    return true;
+  };
+}
+
+/**
  * Whether the calling thread has been asked to stop. Does not clear the flag and never throws,
  * so it is what a loop polls: `while (!interruptionRequested()) step()`. Costs about as much as
  * reading a local boolean.
@@ -72,7 +89,11 @@ function flagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void):
  * }
  * ```
  */
-export const interruptionRequested: () => boolean = flagCheck(words, index, noteSeen);
+export const interruptionRequested: () => boolean = (flagReadsMayBeHoisted ? atomicFlagCheck : flagCheck)(
+  words,
+  index,
+  noteSeen,
+);
 
 function noteSeen(): void {
   markInterruptSeen(state.block, state.self);

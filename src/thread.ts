@@ -424,8 +424,10 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   }
 
   #onExit(channel: ReportChannel, exitCode: number): void {
-    const { outcome } = readReports(channel.takeAll());
+    const { outcome, crash } = readReports(channel.takeAll());
     channel.close();
+    // A browser's worker reports its crash only on the channel (Node's 'error' event came first).
+    if (this.#crash === undefined && crash !== undefined) this.#crash = { error: rebuildError(crash.error) };
     if (this.#registry !== undefined && this.#slot !== undefined) {
       this.#interruptedAtEnd = isInterruptRequested(this.#registry, this.#slot);
       releaseSlot(this.#registry, this.#slot);

@@ -49,6 +49,23 @@ export function requireSibling(specifier: string): unknown {
   return builtin('node:module').createRequire(import.meta.url)(specifier);
 }
 
+/**
+ * Whether the engine may hoist a plain read of shared memory out of a loop, so that the flag
+ * check must use `Atomics.load` (src/current.ts). V8 does not (src/current.ts says why).
+ */
+export const flagReadsMayBeHoisted: boolean = false;
+
+/** Loads the module `href` (a thread's target). */
+export function loadModule(href: string): Promise<unknown> {
+  return import(href);
+}
+
+/** Blocking waits are allowed in every Node thread (a browser page's main thread forbids them). */
+export function assertCanBlock(): void {}
+
+/** Node ends a thread on its own once its event loop empties: nothing to do (a browser's worker needs it). */
+export function endThread(_exitCode: number): void {}
+
 /** A handle that keeps the thread's event loop alive while it has more `ref()`s than `unref()`s. */
 export interface KeepAlive {
   ref(): void;
