@@ -69,9 +69,9 @@ function render() {
         (result) => {
           if (result === undefined) return setStatus(i, `${thread.state}, nothing returned`, 'lost');
           if (result.rows > 0) {
-          const rendered = result.pixels.subarray(0, result.rows * width * 4);
-          context.putImageData(new ImageData(rendered, width, result.rows), 0, y0);
-        }
+            const rendered = result.pixels.subarray(0, result.rows * width * 4);
+            context.putImageData(new ImageData(rendered, width, result.rows), 0, y0);
+          }
           if (result.stoppedAt === undefined) return setStatus(i, `finished: all ${result.rows} rows`, 'kept');
           const late = result.stoppedAt - interruptedAt[i];
           setStatus(
