@@ -420,6 +420,10 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
         this.#crash ??= { error };
       },
       onExit: (exitCode) => this.#onExit(channel, exitCode),
+      targetSettled: () =>
+        this.#registry !== undefined &&
+        this.#slot !== undefined &&
+        targetFinished(this.#registry, this.#slot) !== false,
     };
   }
 

@@ -187,6 +187,8 @@ const EXIT_KEY = 'graceful-threads:exit';
 interface OpenChannel {
   readonly queue: unknown[];
   onExit: ((exitCode: number) => void) | undefined;
+  /** Called after each message is queued. */
+  onQueued: (() => void) | undefined;
 }
 
 // Report ports by their thread end, so that startWorker can hear the end on the channel.
@@ -195,11 +197,14 @@ const channels = new WeakMap<object, OpenChannel>();
 /** Opens a {@link ReportChannel}: its messages are queued as they arrive, in order. */
 export function openReportChannel(): ReportChannel {
   const { port1, port2 } = new MessageChannel() as unknown as { port1: MessagePort; port2: MessagePort };
-  const open: OpenChannel = { queue: [], onExit: undefined };
+  const open: OpenChannel = { queue: [], onExit: undefined, onQueued: undefined };
   port1.onmessage = ({ data }) => {
     const exit = typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[EXIT_KEY] : undefined;
     if (typeof exit === 'number') open.onExit?.(exit);
-    else open.queue.push(data);
+    else {
+      open.queue.push(data);
+      open.onQueued?.();
+    }
   };
   channels.set(port2, open);
   return {
@@ -213,7 +218,11 @@ export function openReportChannel(): ReportChannel {
 export interface WorkerEvents {
   onError(error: unknown): void;
   onExit(exitCode: number): void;
+  targetSettled?(): boolean;
 }
+
+/** How long a terminated thread whose target had settled gets for its outcome to arrive (a bound: it was posted). */
+const LAST_WORDS_MS = 1000;
 
 // The worker's entry: keeps the start data where the package finds it, then imports the target,
 // which imports the package. A target that does not import it gets the copy that started it.
@@ -279,9 +288,22 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
   return {
     threadId,
     webWorker,
-    terminate: () => {
+    terminate: async () => {
+      webWorker.terminate();
+      // A thread whose target settled posted its outcome first, which may not have arrived yet
+      // (a Node worker's 'exit' comes after its messages; a Web Worker says nothing of its end).
+      if (!exited && report.queue.length === 0 && events.targetSettled?.() === true) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, LAST_WORDS_MS);
+          report.onQueued = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        report.onQueued = undefined;
+      }
       exit(1);
-      return Promise.resolve(1);
+      return 1;
     },
   };
 }

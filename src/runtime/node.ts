@@ -146,6 +146,11 @@ export interface WorkerEvents {
   onError(error: unknown): void;
   /** The worker has stopped. */
   onExit(exitCode: number): void;
+  /**
+   * Whether the thread has said, in shared memory, that its target settled: its outcome is then
+   * on its way on its report channel (a browser's `terminate()` waits for it; Node need not).
+   */
+  targetSettled?(): boolean;
 }
 
 /** Starts `entry` in a new worker thread; throws what `new Worker` throws (a `DataCloneError`…). */

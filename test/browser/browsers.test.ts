@@ -171,6 +171,29 @@ for (const name of ['chromium', 'firefox'] as const) {
       assert.ok((sleepAsyncMs as number) >= 19);
     });
 
+    it('wakes a worker blocked on an Event the page holds: by set(), and by an interrupt', async () => {
+      assert.deepEqual(await run('eventWait'), { results: [{ set: true }, { interrupted: true }] });
+    });
+
+    it('ends a worker on an uncaught error from a timer: join() rejects with it', async () => {
+      assert.deepEqual(await run('uncaught'), {
+        rejected: true,
+        name: 'TypeError',
+        message: 'thrown from a timer',
+        state: 'failed',
+      });
+    });
+
+    it('shuts every thread down with shutdown(): each ends interrupted, in time', async () => {
+      // Each ends as its outcome arrives, though shutdown() terminates a worker that has ended.
+      assert.deepEqual(await run('shutdownAll'), {
+        states: ['interrupted', 'interrupted'],
+        errors: [null, null],
+        ended: 2,
+        terminated: 0,
+      });
+    });
+
     it('refuses ThreadPool with ERR_UNSUPPORTED_IN_BROWSER', async () => {
       assert.equal((await run('pool')).code, 'ERR_UNSUPPORTED_IN_BROWSER');
     });

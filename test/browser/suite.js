@@ -5,6 +5,7 @@ import {
   Event,
   interruptAllThreads,
   isThreadInterruptedError,
+  shutdown,
   sleep,
   sleepAsync,
   Thread,
@@ -174,6 +175,44 @@ window.cases = {
     const started = performance.now();
     await sleepAsync(20);
     return { errors, sleepAsyncMs: performance.now() - started };
+  },
+
+  async eventWait() {
+    const results = [];
+    for (const how of ['set', 'interrupt']) {
+      const sync = syncArray();
+      const event = new Event();
+      const thread = new Thread(fixture('waiter.js'), { args: [sync, event] }).start();
+      await waitFor(sync, 0, 1);
+      if (how === 'set') event.set();
+      else thread.interrupt();
+      results.push(await within(thread.join()));
+    }
+    return { results };
+  },
+
+  async uncaught() {
+    const thread = new Thread(fixture('sleeper.js'), { export: 'throwLater' }).start();
+    try {
+      await within(thread.join());
+      return { rejected: false, state: thread.state };
+    } catch (error) {
+      return { rejected: true, ...describe(error), state: thread.state };
+    }
+  },
+
+  async shutdownAll() {
+    const syncs = [syncArray(), syncArray()];
+    const threads = syncs.map((sync) => new Thread(fixture('sleeper.js'), { args: [sync, 60_000] }).start());
+    for (const sync of syncs) await waitFor(sync, 0, 1);
+    const report = await within(shutdown({ graceMs: 10_000 }));
+    const errors = await Promise.all(threads.map((thread) => thread.join().then(() => null, describe)));
+    return {
+      states: threads.map((thread) => thread.state),
+      errors,
+      ended: report.ended.length,
+      terminated: report.terminated.length,
+    };
   },
 
   async pool() {
