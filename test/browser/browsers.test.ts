@@ -85,6 +85,10 @@ for (const name of ['chromium', 'firefox'] as const) {
       assert.deepEqual({ ...(value as Result), threadId: undefined }, { sum: 5, name: 'adder', threadId: undefined });
     });
 
+    it('runs a target that does not import the package', async () => {
+      assert.deepEqual(await run('plainTarget'), { value: 42, state: 'finished' });
+    });
+
     it("rejects join() with the target's error, rebuilt in its class", async () => {
       assert.deepEqual(await run('failure'), {
         rejected: true,

@@ -59,6 +59,11 @@ window.cases = {
     return { value, state: thread.state, threadId: thread.threadId };
   },
 
+  async plainTarget() {
+    const thread = new Thread(fixture('plain.js'), { args: [6, 7] }).start();
+    return { value: await within(thread.join()), state: thread.state };
+  },
+
   async failure() {
     const thread = new Thread(fixture('sleeper.js'), { export: 'fail', args: ['no luck'] }).start();
     try {
