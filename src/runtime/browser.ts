@@ -117,12 +117,13 @@ export function moduleUrl(module: string | URL): URL {
   return module instanceof URL ? module : new URL(module, baseHref());
 }
 
-// Modules a thread failed to load because the server answered 404.
-const missing = new Set<string>();
-
-/** False once {@link loadModule} found `href` missing (a browser cannot look synchronously). */
-export function moduleFileExists(href: string): boolean {
-  return !missing.has(href);
+/**
+ * A browser cannot look synchronously: false. Asked only about a target whose import failed
+ * ({@link loadModule} has marked it not found when the server answered 404) and about its .ts
+ * twin, which a browser would not run anyway.
+ */
+export function moduleFileExists(_href: string): boolean {
+  return false;
 }
 
 /**
@@ -142,7 +143,6 @@ export async function loadModule(href: string): Promise<unknown> {
       () => undefined,
     );
     if (status === 404 && typeof error === 'object' && error !== null) {
-      missing.add(href);
       Object.defineProperty(error, 'code', { value: 'ERR_MODULE_NOT_FOUND', configurable: true, writable: true });
     }
     throw error;
@@ -225,12 +225,19 @@ export interface WorkerEvents {
 const LAST_WORDS_MS = 1000;
 
 // The worker's entry: keeps the start data where the package finds it, then imports the target,
-// which imports the package. A target that does not import it gets the copy that started it.
+// which imports the package. A target that does not import it gets the copy that started it;
+// should that fail to load too, the thread ends with exit code 1 rather than never.
 const ENTRY = `addEventListener('message', (event) => {
   const start = event.data;
   const holder = { ...start, loading: import(start.moduleHref).then(() => undefined, (error) => error) };
   globalThis[Symbol.for(${JSON.stringify(START_HOLDER.description)})] = holder;
-  holder.loading.then(() => holder.runtimeLoaded || import(start.libraryHref));
+  holder.loading
+    .then(() => holder.runtimeLoaded || import(start.libraryHref))
+    .catch((error) => {
+      console.error('graceful-threads: cannot load the package in the thread', error);
+      start.exitPort.postMessage({ ${JSON.stringify(EXIT_KEY)}: 1 });
+      close();
+    });
 }, { once: true });
 `;
 

@@ -102,6 +102,7 @@ for (const name of ['chromium', 'firefox'] as const) {
     it('says ERR_THREAD_MODULE_NOT_FOUND for a module the server does not have', async () => {
       const result = await run('missingModule');
       assert.equal(result.code, 'ERR_THREAD_MODULE_NOT_FOUND', String(result.message));
+      assert.match(String(result.message), /^Cannot find the thread's module http:.*no-such-file\.js\. /);
       assert.equal(result.state, 'failed');
     });
 
