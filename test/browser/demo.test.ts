@@ -70,7 +70,8 @@ for (const name of ['chromium', 'firefox'] as const) {
         t.diagnostic(status);
         // Mid-band: a band has 100 rows, and this one takes tens of seconds to render.
         assert.ok(Number(match[2]) > 0 && Number(match[2]) < 100, status);
-        assert.ok(Number(match[1]) >= 0, status);
+        // After its interrupt, on clocks an isolated page coarsens to 5-20 us (and may jitter).
+        assert.ok(Number(match[1]) > -0.1, status);
       }
     });
 
