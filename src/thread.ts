@@ -21,6 +21,7 @@ import type { CrashMessage, OutcomeMessage, ReportMessage } from './messages.js'
 import { encodeReason, standInReason } from './reason.js';
 import { ensureRegistry } from './registry.js';
 import {
+  assertCanJoinSync,
   isMainThread,
   type MessagePort,
   moduleUrl,
@@ -534,6 +535,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
    * ```
    */
   joinSync(timeoutMs?: number): ThreadResult<Target> {
+    assertCanJoinSync();
     const timeout = validateTimeout(timeoutMs);
     if (this.#state === 'new') throw notStarted(this.#name);
     this.#observe();

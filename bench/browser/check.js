@@ -1,7 +1,11 @@
 // The check-cost loops of bench/check-cost.js, run inside a browser's worker (a Thread): the
 // same loop bodies, each check against a boolean that another code path really writes. Returns
 // ns per iteration, round by round, variants in a rotating order. Clock: performance.now().
-import { clearInterrupt, currentThread, interruptionRequested } from '/node_modules/graceful-threads/dist/browser/index.js';
+import {
+  clearInterrupt,
+  currentThread,
+  interruptionRequested,
+} from '/node_modules/graceful-threads/dist/browser/index.js';
 
 let stopRequested = false;
 const shared = new Int32Array(new SharedArrayBuffer(8));

@@ -17,12 +17,12 @@ export function isolationRequired(): CodedError<Error> {
   );
 }
 
-/** Thrown by a blocking wait (`sleep()`, `joinSync()`, `lock.acquire()`...) on a page's main thread. */
+/** Thrown by a blocking wait (`sleep()`, `lock.acquire()`...) on a page's main thread. */
 export function cannotBlockHere(): CodedError<Error> {
   return codedError(
     Error,
     'ERR_BLOCKING_WAIT_ON_MAIN_THREAD',
-    "A page's main thread cannot block (browsers forbid Atomics.wait there): call the awaitable form instead (await sleepAsync(ms), await thread.join(), await lock.acquireAsync()...), or block inside a worker.",
+    "A page's main thread cannot block (browsers forbid Atomics.wait there): call the awaitable form instead (await sleepAsync(ms), await lock.acquireAsync(), await event.waitAsync()...), or block inside a worker.",
   );
 }
 

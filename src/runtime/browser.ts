@@ -14,7 +14,7 @@
  * - It has no synchronous read of a port: messages are queued as they arrive.
  * - A page's main thread cannot block: `Atomics.wait` throws there ({@link assertCanBlock}).
  */
-import { cannotBlockHere, isolationRequired } from './browser-errors.js';
+import { cannotBlockHere, isolationRequired, unsupportedInBrowser } from './browser-errors.js';
 
 /** A browser's `MessagePort`, as much of it as the package uses. */
 export interface MessagePort {
@@ -172,6 +172,18 @@ export function allowManyListeners(_target: EventTarget): void {}
 /** Throws on a page's main thread, where `Atomics.wait` is forbidden. */
 export function assertCanBlock(): void {
   if (isMainThread) throw cannotBlockHere();
+}
+
+/**
+ * Throws: a browser's thread blocked in `joinSync()` could neither read the outcome its thread
+ * posts (no synchronous read of a port) nor start a thread it just made (a browser starts a
+ * worker's workers through the worker's event loop).
+ */
+export function assertCanJoinSync(): void {
+  throw unsupportedInBrowser(
+    'thread.joinSync()',
+    'A blocked thread can neither start its own threads nor read their outcome there: await thread.join() instead.',
+  );
 }
 
 /** The private channel a thread reports its outcome on, as its spawner holds it. */

@@ -63,6 +63,9 @@ export function loadModule(href: string): Promise<unknown> {
 /** Blocking waits are allowed in every Node thread (a browser page's main thread forbids them). */
 export function assertCanBlock(): void {}
 
+/** `joinSync()` works in every Node thread (a browser's cannot read a thread's outcome while it blocks). */
+export function assertCanJoinSync(): void {}
+
 /** Node ends a thread on its own once its event loop empties: nothing to do (a browser's worker needs it). */
 export function endThread(_exitCode: number): void {}
 

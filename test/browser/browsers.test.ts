@@ -168,10 +168,11 @@ for (const name of ['chromium', 'firefox'] as const) {
       assert.equal(result.state, 'terminated');
     });
 
-    it("refuses to block the page's main thread with ERR_BLOCKING_WAIT_ON_MAIN_THREAD; sleepAsync works", async () => {
+    it("refuses to block the page's main thread with ERR_BLOCKING_WAIT_ON_MAIN_THREAD (joinSync(): ERR_UNSUPPORTED_IN_BROWSER); sleepAsync works", async () => {
       const { errors, sleepAsyncMs } = await run('mainThreadBlocking');
       for (const [what, error] of Object.entries(errors as Record<string, Result>)) {
-        assert.equal(error.code, 'ERR_BLOCKING_WAIT_ON_MAIN_THREAD', `${what}: ${JSON.stringify(error)}`);
+        const code = what === 'joinSync' ? 'ERR_UNSUPPORTED_IN_BROWSER' : 'ERR_BLOCKING_WAIT_ON_MAIN_THREAD';
+        assert.equal(error.code, code, `${what}: ${JSON.stringify(error)}`);
       }
       assert.ok((sleepAsyncMs as number) >= 19);
     });
@@ -197,6 +198,12 @@ for (const name of ['chromium', 'firefox'] as const) {
         ended: 2,
         terminated: 0,
       });
+    });
+
+    it('refuses joinSync() in a worker with ERR_UNSUPPORTED_IN_BROWSER (a blocked worker cannot start its thread)', async () => {
+      const { value, state } = await run('joinSyncInWorker');
+      assert.equal(state, 'finished');
+      assert.equal((value as { error: Result }).error.code, 'ERR_UNSUPPORTED_IN_BROWSER');
     });
 
     it('refuses ThreadPool with ERR_UNSUPPORTED_IN_BROWSER', async () => {

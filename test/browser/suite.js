@@ -59,6 +59,11 @@ window.cases = {
     return { value, state: thread.state, threadId: thread.threadId };
   },
 
+  async joinSyncInWorker() {
+    const thread = new Thread(fixture('joiner.js')).start();
+    return { value: await within(thread.join()), state: thread.state };
+  },
+
   async plainTarget() {
     const thread = new Thread(fixture('plain.js'), { args: [6, 7] }).start();
     return { value: await within(thread.join()), state: thread.state };
