@@ -119,7 +119,7 @@ export function moduleUrl(module: string | URL): URL {
 
 /**
  * A browser cannot look synchronously: false. Asked only about a target whose import failed
- * ({@link loadModule} has marked it not found when the server answered 404) and about its .ts
+ * ({@link loadModule} gave it the code ERR_MODULE_NOT_FOUND when the server answered 404) and its .ts
  * twin, which a browser would not run anyway.
  */
 export function moduleFileExists(_href: string): boolean {

@@ -210,8 +210,19 @@ for (const name of ['chromium', 'firefox'] as const) {
       assert.equal((await run('pool')).code, 'ERR_UNSUPPORTED_IN_BROWSER');
     });
 
-    it('carries an interrupt reason that is not a string', async () => {
-      assert.deepEqual(await run('interruptedErrorAcrossThreads'), { interrupted: true, isError: false });
+    it('carries an interrupt reason that is not a string to the thread, as it was (and refuses a function)', async () => {
+      assert.deepEqual(await run('interruptReason'), {
+        refused: 'ERR_INTERRUPT_REASON_NOT_CLONEABLE',
+        value: {
+          why: 'deadline',
+          at: 0,
+          causeIsRangeError: true,
+          causeMessage: 'too late',
+          tags: ['a'],
+          big: String(2n ** 70n),
+        },
+        interrupted: true,
+      });
     });
 
     it('throws ERR_CROSS_ORIGIN_ISOLATION_REQUIRED, naming the headers, in a page without them', async () => {

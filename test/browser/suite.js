@@ -234,13 +234,24 @@ window.cases = {
     }
   },
 
-  async interruptedErrorAcrossThreads() {
+  async interruptReason() {
     const sync = syncArray();
-    const thread = new Thread(fixture('sleeper.js'), { args: [sync, 60_000] }).start();
+    const thread = new Thread(fixture('sleeper.js'), { export: 'reasonOf', args: [sync] }).start();
     await waitFor(sync, 0, 1);
-    thread.interrupt({ why: 'deadline', at: new Date(0) });
-    await within(thread.join());
-    return { interrupted: thread.interrupted, isError: isThreadInterruptedError(new Error('x')) };
+    let refused;
+    try {
+      thread.interrupt({ run: () => 1 });
+    } catch (error) {
+      refused = error.code;
+    }
+    thread.interrupt({
+      why: 'deadline',
+      at: new Date(0),
+      cause: new RangeError('too late'),
+      tags: new Set(['a']),
+      big: 2n ** 70n,
+    });
+    return { refused, value: await within(thread.join()), interrupted: thread.interrupted };
   },
 };
 
