@@ -28,6 +28,7 @@ import {
   openReportChannel,
   type ReportChannel,
   startWorker,
+  threadEntry,
   type Worker,
   type WorkerEvents,
   type WorkerOptions,
@@ -120,7 +121,7 @@ export type ThreadConstructorOptions<Target extends ThreadTarget> =
     : [options: ThreadOptions<Parameters<Target>> & { args: Parameters<Target> }];
 
 // A thread's entry is the package's own (src/bootstrap.ts says why).
-const entryUrl = new URL('./index.js', import.meta.url);
+const entryUrl = threadEntry(import.meta.url);
 
 /** Whether this thread has run {@link Thread}'s interrupt and exit paths once. */
 let warmedUp = false;

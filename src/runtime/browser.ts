@@ -127,6 +127,20 @@ export function moduleFileExists(_href: string): boolean {
 }
 
 /**
+ * This build's own URL: the package's entry where a page loads it from node_modules. Not written
+ * as new URL('./index.js', import.meta.url), which a bundler (Vite) would copy as an asset.
+ */
+export function threadEntry(_from: string): URL {
+  return new URL(import.meta.url);
+}
+
+/** The entry a thread falls back to when its module does not import the package: only this build unbundled. */
+function fallbackEntry(entry: URL): string | undefined {
+  // Bundled, import.meta.url is the bundle's chunk, which holds the app as well.
+  return /\/dist\/browser\/index\.js$/.test(entry.pathname) ? entry.href : undefined;
+}
+
+/**
  * Loads the module `href`: a thread's target, once its entry has evaluated it. A module the
  * server does not have fails as Node's does (`code: 'ERR_MODULE_NOT_FOUND'`): a browser's error
  * says only that the import failed, so the server is asked.
@@ -237,16 +251,21 @@ export interface WorkerEvents {
 const LAST_WORDS_MS = 1000;
 
 // The worker's entry: keeps the start data where the package finds it, then imports the target,
-// which imports the package. A target that does not import it gets the copy that started it;
-// should that fail to load too, the thread ends with exit code 1 rather than never.
+// which imports the package. A target that does not import it gets the copy that started it,
+// when that is this build unbundled; else, or should that fail to load, the thread ends with
+// exit code 1 rather than never.
 const ENTRY = `addEventListener('message', (event) => {
   const start = event.data;
   const holder = { ...start, loading: import(start.moduleHref).then(() => undefined, (error) => error) };
   globalThis[Symbol.for(${JSON.stringify(START_HOLDER.description)})] = holder;
   holder.loading
-    .then(() => holder.runtimeLoaded || import(start.libraryHref))
+    .then(() => {
+      if (holder.runtimeLoaded) return;
+      if (start.libraryHref !== undefined) return import(start.libraryHref);
+      throw new Error('the module ' + start.moduleHref + ' does not import graceful-threads, which a bundled thread module must');
+    })
     .catch((error) => {
-      console.error('graceful-threads: cannot load the package in the thread', error);
+      console.error('graceful-threads: cannot run the thread:', error);
       start.exitPort.postMessage({ ${JSON.stringify(EXIT_KEY)}: 1 });
       close();
     });
@@ -295,7 +314,7 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
     baseHref: baseHref(),
     exitPort: transfer.find((port) => channels.has(port as object)),
     moduleHref,
-    libraryHref: entry.href,
+    libraryHref: fallbackEntry(entry),
   };
   // Throws a DataCloneError for args that cannot be cloned, as `new Worker` does in Node.
   try {

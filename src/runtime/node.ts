@@ -55,6 +55,14 @@ export function requireSibling(specifier: string): unknown {
  */
 export const flagReadsMayBeHoisted: boolean = false;
 
+/**
+ * The package's entry, which each thread loads first, given the URL of the module asking (the
+ * package's thread module, in dist/ as in src/): its index.js.
+ */
+export function threadEntry(from: string): URL {
+  return new URL('./index.js', from);
+}
+
 /** Loads the module `href` (a thread's target). */
 export function loadModule(href: string): Promise<unknown> {
   return import(href);

@@ -23,12 +23,12 @@ async function bundleApp(): Promise<string> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'node_modules'), { recursive: true });
   symlinkSync(root, join(dir, 'node_modules', 'graceful-threads'), 'dir');
-  for (const name of ['main.js', 'worker.js']) {
+  for (const name of ['main.js', 'worker.js', 'plain.js']) {
     writeFileSync(join(dir, name), readFileSync(join(root, 'test', 'browser', 'bundled', name)));
   }
   await esbuild.build({
     absWorkingDir: dir,
-    entryPoints: ['main.js', 'worker.js'],
+    entryPoints: ['main.js', 'worker.js', 'plain.js'],
     outdir: join(dir, 'out'),
     bundle: true,
     format: 'esm',
@@ -239,7 +239,7 @@ for (const name of ['chromium', 'firefox'] as const) {
       }
     });
 
-    it('runs an app bundled by esbuild (platform browser), which picks the browser build by itself', async () => {
+    it('runs an app bundled by esbuild (platform browser), which picks the browser build by itself; a bundled module without the package fails its thread', async () => {
       const path = await bundleApp();
       const bundle = readFileSync(join(root, path, 'main.js'), 'utf8');
       assert.match(bundle, /ERR_CROSS_ORIGIN_ISOLATION_REQUIRED/);
@@ -253,7 +253,11 @@ for (const name of ['chromium', 'firefox'] as const) {
             new Int32Array(new SharedArrayBuffer(16)),
           ),
         );
-        assert.deepEqual(JSON.parse(JSON.stringify(result)), { state: 'interrupted' });
+        assert.deepEqual(JSON.parse(JSON.stringify(result)), {
+          state: 'interrupted',
+          plainError: 'ERR_THREAD_EXITED',
+          plainState: 'failed',
+        });
       } finally {
         await app.close();
       }

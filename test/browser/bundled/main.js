@@ -10,5 +10,11 @@ export async function run(sync) {
   }
   thread.interrupt();
   const value = await thread.join();
-  return { value, state: thread.state };
+  // A bundled module that does not import the package ends its thread, rather than hang it.
+  const plain = new Thread(new URL('./plain.js', import.meta.url)).start();
+  const plainError = await plain.join().then(
+    () => undefined,
+    (error) => error.code,
+  );
+  return { value, state: thread.state, plainError, plainState: plain.state };
 }
