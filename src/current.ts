@@ -43,10 +43,9 @@ function flagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void):
     // not: TurboFan's load elimination never tracked typed-array loads, and Turboshaft builds
     // every ArrayBuffer element load as not load-eliminable (LoadArrayBufferElement in
     // src/compiler/turboshaft/assembler.h). test/memory-model.test.ts checks it on every
-    // supported Node, in a loop compiled by TurboFan. An engine that hoists (JSC, SpiderMonkey)
-    // needs an Atomics.load every Nth call instead, +0.8 to 1.5 ns here (npm run bench): that
-    // choice belongs in its runtime adapter. Every other path (the reason, sleep, the signal)
-    // uses Atomics.
+    // supported Node, in a loop compiled by TurboFan. An engine that hoists (SpiderMonkey does,
+    // test/browser/) gets atomicFlagCheck instead, as its runtime adapter says
+    // (flagReadsMayBeHoisted). Every other path (the reason, sleep, the signal) uses Atomics.
     if ((ownWords[ownIndex]! & bit) === 0) return false;
     seen(); // off the hot path: a shutdown report says whether the thread looked
     return true;
