@@ -15,6 +15,8 @@ import { heavy } from './lazy.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
 import {
   createKeepAlive,
+  endThread,
+  loadModule,
   type MessagePort,
   moduleFileExists,
   onFatalError,
@@ -53,7 +55,7 @@ function notFoundMessage(href: string): string {
 async function loadTarget(href: string, exportName: string): Promise<(...args: unknown[]) => unknown> {
   let namespace: Record<string, unknown>;
   try {
-    namespace = (await import(href)) as Record<string, unknown>;
+    namespace = (await loadModule(href)) as Record<string, unknown>;
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' && !moduleFileExists(href)) {
@@ -152,6 +154,8 @@ function runThread(start: StartData): void {
       state.targetKeepAlive = undefined;
       keepAlive.close();
       markFinished(state.block, state.self, outputInFlight() ? 'output-in-flight' : 'finished');
+      // A browser's worker does not end by itself (a Node thread does once its loop empties).
+      endThread(0);
     }
   };
   void run();

@@ -19,7 +19,7 @@ import {
 import { invalidArgType, isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import { decodeStringReason } from './reason-text.js';
-import { allowManyListeners, isMainThread, type KeepAlive } from './runtime/node.js';
+import { allowManyListeners, flagReadsMayBeHoisted, isMainThread, type KeepAlive } from './runtime/node.js';
 import { callerIn, state } from './thread-state.js';
 
 // This thread's flag word is words[index]; neither ever changes.
@@ -43,12 +43,28 @@ function flagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void):
     // not: TurboFan's load elimination never tracked typed-array loads, and Turboshaft builds
     // every ArrayBuffer element load as not load-eliminable (LoadArrayBufferElement in
     // src/compiler/turboshaft/assembler.h). test/memory-model.test.ts checks it on every
-    // supported Node, in a loop compiled by TurboFan. An engine that hoists (JSC, SpiderMonkey)
-    // needs an Atomics.load every Nth call instead, +0.8 to 1.5 ns here (npm run bench): that
-    // choice belongs in its runtime adapter. Every other path (the reason, sleep, the signal)
-    // uses Atomics.
+    // supported Node, in a loop compiled by TurboFan. An engine that hoists (SpiderMonkey does,
+    // test/browser/) gets atomicFlagCheck instead, as its runtime adapter says
+    // (flagReadsMayBeHoisted). Every other path (the reason, sleep, the signal) uses Atomics.
     if ((ownWords[ownIndex]! & bit) === 0) return false;
     seen(); // off the hot path: a shutdown report says whether the thread looked
+    return true;
+  };
+}
+
+/**
+ * The flag check for an engine that hoists a plain read of shared memory out of a loop
+ * (SpiderMonkey does: a loop polling the plain check never stopped in Firefox 153, see
+ * test/browser/): every call reads with `Atomics.load`, which no engine may hoist.
+ */
+function atomicFlagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void): () => boolean {
+  const ownWords = flagWords;
+  const ownIndex = flagWord;
+  const bit = REQUESTED;
+  const seen = onSeen;
+  return function interruptionRequested(): boolean {
+    if ((Atomics.load(ownWords, ownIndex) & bit) === 0) return false;
+    seen();
     return true;
   };
 }
@@ -72,7 +88,11 @@ function flagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void):
  * }
  * ```
  */
-export const interruptionRequested: () => boolean = flagCheck(words, index, noteSeen);
+export const interruptionRequested: () => boolean = (flagReadsMayBeHoisted ? atomicFlagCheck : flagCheck)(
+  words,
+  index,
+  noteSeen,
+);
 
 function noteSeen(): void {
   markInterruptSeen(state.block, state.self);

@@ -40,7 +40,7 @@ import {
 import { reasonBytes } from './pool-reason.js';
 import { CLOSE_WORKER, POOL_CANCELLED, type TaskMessage, type TaskOutcome } from './pool-worker.js';
 import { ensureRegistry, MAX_LIVE_THREADS } from './registry.js';
-import { isMainThread, startWorker, type Worker, type WorkerOptions } from './runtime/node.js';
+import { isMainThread, startWorker, threadEntry, type Worker, type WorkerOptions } from './runtime/node.js';
 import { availableParallelism, EventEmitter, openTaskChannel, type TaskChannel } from './runtime/node-pool.js';
 import { installShutdownHooks } from './shutdown/process-hooks.js';
 import { type RunningThread, runningThreads } from './shutdown/running-threads.js';
@@ -107,7 +107,7 @@ const PIPELINE_MAX_TASKS = 64;
 const UNKNOWN_MS = 1e9;
 
 // A worker's entry is the package's own, as a thread's is (src/bootstrap.ts).
-const entryUrl = new URL('./index.js', import.meta.url);
+const entryUrl = threadEntry(import.meta.url);
 let poolCounter = 0;
 /** The pools of this thread that have workers: what a whole-program shutdown closes. */
 const poolsWithWorkers = new Set<ThreadPool<PoolTarget>>();

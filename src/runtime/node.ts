@@ -49,6 +49,34 @@ export function requireSibling(specifier: string): unknown {
   return builtin('node:module').createRequire(import.meta.url)(specifier);
 }
 
+/**
+ * Whether the engine may hoist a plain read of shared memory out of a loop, so that the flag
+ * check must use `Atomics.load` (src/current.ts). V8 does not (src/current.ts says why).
+ */
+export const flagReadsMayBeHoisted: boolean = false;
+
+/**
+ * The package's entry, which each thread loads first, given the URL of the module asking (the
+ * package's thread module, in dist/ as in src/): its index.js.
+ */
+export function threadEntry(from: string): URL {
+  return new URL('./index.js', from);
+}
+
+/** Loads the module `href` (a thread's target). */
+export function loadModule(href: string): Promise<unknown> {
+  return import(href);
+}
+
+/** Blocking waits are allowed in every Node thread (a browser page's main thread forbids them). */
+export function assertCanBlock(): void {}
+
+/** `joinSync()` works in every Node thread (a browser's cannot read a thread's outcome while it blocks). */
+export function assertCanJoinSync(): void {}
+
+/** Node ends a thread on its own once its event loop empties: nothing to do (a browser's worker needs it). */
+export function endThread(_exitCode: number): void {}
+
 /** A handle that keeps the thread's event loop alive while it has more `ref()`s than `unref()`s. */
 export interface KeepAlive {
   ref(): void;
@@ -129,6 +157,11 @@ export interface WorkerEvents {
   onError(error: unknown): void;
   /** The worker has stopped. */
   onExit(exitCode: number): void;
+  /**
+   * Whether the thread has said, in shared memory, that its target settled: its outcome is then
+   * on its way on its report channel (a browser's `terminate()` waits for it; Node need not).
+   */
+  targetSettled?(): boolean;
 }
 
 /** Starts `entry` in a new worker thread; throws what `new Worker` throws (a `DataCloneError`…). */
