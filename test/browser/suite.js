@@ -4,7 +4,6 @@
 import {
   Event,
   interruptAllThreads,
-  isThreadInterruptedError,
   shutdown,
   sleep,
   sleepAsync,
