@@ -144,8 +144,25 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
   return worker;
 }
 
+// Bun and Deno run this adapter too: both implement node:worker_threads and process.getBuiltinModule.
+const bunVersion: string | undefined = process.versions.bun;
+const denoVersion: string | undefined = (globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno;
+
 /** The runtime and its version, for messages. */
-export const runtimeName = `Node.js ${process.version}`;
+export const runtimeName =
+  bunVersion !== undefined
+    ? `Bun ${bunVersion}`
+    : denoVersion !== undefined
+      ? `Deno ${denoVersion}`
+      : `Node.js ${process.version}`;
+
+/**
+ * Whether the engine's optimizing compiler keeps a plain (non-atomic) typed-array read inside the
+ * loop that makes it, so that a loop polling shared memory with plain reads sees another thread's
+ * write. V8 (Node, Deno) does (src/current.ts says why); JavaScriptCore (Bun) hoists the read out
+ * of the loop, and the loop never sees the flag: there the check also makes an `Atomics.load`.
+ */
+export const plainReadsStayInLoops: boolean = bunVersion === undefined;
 
 /**
  * Calls `listener` as the calling thread ends: normally, by `process.exit()` or of an uncaught
