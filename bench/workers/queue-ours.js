@@ -3,8 +3,8 @@
 // consumers that finished the round, [2] the threads ready. ends: a BigInt64Array of when each
 // consumer finished each round (now(), the clock every thread shares).
 import { Queue } from 'graceful-threads';
-import { itemOf } from './queue-items.js';
 import { now } from '../clock.js';
+import { itemOf } from './queue-items.js';
 
 function ready(control) {
   Atomics.add(control, 2, 1);
