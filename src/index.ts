@@ -19,6 +19,7 @@ import type { Lock as LockClass } from './waits/lock.js';
 import type { Queue as QueueClass } from './waits/queue.js';
 import type { Semaphore as SemaphoreClass } from './waits/semaphore.js';
 
+export { crossThreadNow } from './clock.js';
 export {
   type CriticalSection,
   type CurrentThread,

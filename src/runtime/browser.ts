@@ -90,13 +90,16 @@ const holder = (globalThis as unknown as { [START_HOLDER]?: StartHolder })[START
 if (holder !== undefined) holder.runtimeLoaded = true;
 
 /**
- * Whether the engine may hoist a plain read of shared memory out of a loop (src/current.ts):
+ * How the flag check reads the flag (src/current.ts): with `Atomics.load` where the engine may
+ * hoist a plain read of shared memory out of a loop:
  * SpiderMonkey does (Firefox), and so may JavaScriptCore (Safari); V8 (Chromium) does not. V8 is
  * told by its browsers' user agent, which names Chrome (HeadlessChrome, Edge's and Opera's too);
  * any other engine gets the check that is right everywhere, Atomics.load (6 ns a call in V8,
  * where a plain read costs 0.2 ns: npm run bench:browsers).
  */
-export const flagReadsMayBeHoisted: boolean = !/Chrome\//.test(scope.navigator?.userAgent ?? '');
+export const flagRead: 'plain' | 'atomic' | 'atomic-every-nth' = /Chrome\//.test(scope.navigator?.userAgent ?? '')
+  ? 'plain'
+  : 'atomic';
 
 /** True in a page (a window), false in any worker. */
 export const isMainThread: boolean = scope.document !== undefined || scope.WorkerGlobalScope === undefined;

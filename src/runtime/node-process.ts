@@ -66,6 +66,9 @@ export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => 
     // 'beforeExit' comes only at the natural end. Should its listeners schedule more work, the
     // loop goes on: this unreferenced callback then runs, and a later exit is not natural.
     natural = true;
+    // Not on Bun, which runs an unreferenced immediate scheduled here and then emits 'beforeExit'
+    // again, forever (the process never ends): there a later exit after more work counts as natural.
+    if (process.versions.bun !== undefined) return;
     setImmediate(() => {
       natural = false;
     }).unref();

@@ -50,12 +50,6 @@ export function requireSibling(specifier: string): unknown {
 }
 
 /**
- * Whether the engine may hoist a plain read of shared memory out of a loop, so that the flag
- * check must use `Atomics.load` (src/current.ts). V8 does not (src/current.ts says why).
- */
-export const flagReadsMayBeHoisted: boolean = false;
-
-/**
  * The package's entry, which each thread loads first, given the URL of the module asking (the
  * package's thread module, in dist/ as in src/): its index.js.
  */
@@ -177,8 +171,28 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
   return worker;
 }
 
+// Bun and Deno run this adapter too: both implement node:worker_threads and process.getBuiltinModule.
+const bunVersion: string | undefined = process.versions.bun;
+const denoVersion: string | undefined = (globalThis as { Deno?: { version: { deno: string } } }).Deno?.version.deno;
+
 /** The runtime and its version, for messages. */
-export const runtimeName = `Node.js ${process.version}`;
+export const runtimeName =
+  bunVersion !== undefined
+    ? `Bun ${bunVersion}`
+    : denoVersion !== undefined
+      ? `Deno ${denoVersion}`
+      : `Node.js ${process.version}`;
+
+/**
+ * How the flag check reads the flag (src/current.ts): `'plain'` where the engine's optimizing
+ * compiler keeps a plain typed-array read inside the loop that makes it (V8: Node, Deno; see
+ * src/current.ts for why), `'atomic-every-nth'` where it hoists the read out of the loop
+ * (JavaScriptCore: Bun), so a loop polling plain reads would never see the flag: there every
+ * 1024th call also makes an `Atomics.load`. (`'atomic'`, an `Atomics.load` each call, is the
+ * browser adapter's choice for SpiderMonkey.)
+ */
+export const flagRead: 'plain' | 'atomic' | 'atomic-every-nth' =
+  bunVersion === undefined ? 'plain' : 'atomic-every-nth';
 
 /**
  * Calls `listener` as the calling thread ends: normally, by `process.exit()` or of an uncaught
