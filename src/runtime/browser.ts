@@ -248,6 +248,7 @@ export interface WorkerEvents {
   onError(error: unknown): void;
   onExit(exitCode: number): void;
   targetSettled?(): boolean;
+  threadEnded?(): boolean;
 }
 
 /** How long a terminated thread whose target had settled gets for its outcome to arrive (a bound: it was posted). */
@@ -301,12 +302,14 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
   });
   const threadId = slot + 1;
   let exited = false;
+  let heardEnd: (() => void) | undefined;
   const exit = (exitCode: number): void => {
     if (exited) return;
     exited = true;
     report.onExit = undefined;
     webWorker.terminate();
     events.onExit(exitCode);
+    heardEnd?.();
   };
   report.onExit = exit;
   // An uncaught error the worker did not handle: its crash report and end follow on the port.
@@ -331,6 +334,19 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
     webWorker,
     terminate: async () => {
       webWorker.terminate();
+      // A thread that has said its end in shared memory (a shutdown terminates such threads)
+      // posted its outcome or the error it died of before that, and its end marker last, on the
+      // same port: wait for the marker, which comes after them (a bound: it was posted).
+      if (!exited && events.threadEnded?.() === true) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, LAST_WORDS_MS);
+          heardEnd = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        heardEnd = undefined;
+      }
       // A thread whose target settled posted its outcome first, which may not have arrived yet
       // (a Node worker's 'exit' comes after its messages; a Web Worker says nothing of its end).
       if (!exited && report.queue.length === 0 && events.targetSettled?.() === true) {

@@ -200,6 +200,13 @@ for (const name of ['chromium', 'firefox'] as const) {
       });
     });
 
+    it('keeps the error a thread died of when shutdown() terminates it as it ends', async () => {
+      // Without waiting for the end marker, most of them rejected ERR_THREAD_EXITED instead.
+      assert.deepEqual(await run('shutdownKeepsCrashes'), {
+        messages: ['TypeError: thrown after the interrupt N'],
+      });
+    });
+
     it('refuses joinSync() in a worker with ERR_UNSUPPORTED_IN_BROWSER (a blocked worker cannot start its thread)', async () => {
       const { value, state } = await run('joinSyncInWorker');
       assert.equal(state, 'finished');

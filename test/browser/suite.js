@@ -224,6 +224,31 @@ window.cases = {
     };
   },
 
+  async shutdownKeepsCrashes() {
+    // shutdown() terminates each thread as soon as its slot says it has ended: the error it
+    // died of, posted just before, may still be on its way then.
+    const messages = [];
+    for (let round = 0; round < 3; round++) {
+      const sync = syncArray();
+      const threads = Array.from({ length: 6 }, (_, i) =>
+        new Thread(fixture('sleeper.js'), { export: 'throwOnInterrupt', args: [sync, i] }).start(),
+      );
+      await waitFor(sync, 0, threads.length);
+      await within(shutdown({ graceMs: 10_000 }));
+      for (const thread of threads) {
+        messages.push(
+          await within(
+            thread.join().then(
+              () => 'resolved',
+              (error) => `${error.name}: ${error.message}`,
+            ),
+          ),
+        );
+      }
+    }
+    return { messages: [...new Set(messages.map((message) => message.replace(/\d+$/, 'N')))] };
+  },
+
   async pool() {
     try {
       new ThreadPool(fixture('sleeper.js'));
