@@ -90,16 +90,26 @@ const holder = (globalThis as unknown as { [START_HOLDER]?: StartHolder })[START
 if (holder !== undefined) holder.runtimeLoaded = true;
 
 /**
- * How the flag check reads the flag (src/current.ts): with `Atomics.load` where the engine may
- * hoist a plain read of shared memory out of a loop:
- * SpiderMonkey does (Firefox), and so may JavaScriptCore (Safari); V8 (Chromium) does not. V8 is
- * told by its browsers' user agent, which names Chrome (HeadlessChrome, Edge's and Opera's too);
- * any other engine gets the check that is right everywhere, Atomics.load (6 ns a call in V8,
- * where a plain read costs 0.2 ns: npm run bench:browsers).
+ * Whether the engine is V8, told by what no user-agent override changes (Firefox's responsive
+ * design mode, an extension or a test driver can make Firefox say `Chrome/`): V8 alone writes
+ * its stack frames as `    at f (url:line:col)` (SpiderMonkey and JavaScriptCore write
+ * `f@url:line:col`), and alone has `Intl.v8BreakIterator`. Either way wrong only towards
+ * Atomics.load (a user's `Error.stackTraceLimit = 0` in a V8 without the iterator): slower, not unsafe.
  */
-export const flagRead: 'plain' | 'atomic' | 'atomic-every-nth' = /Chrome\//.test(scope.navigator?.userAgent ?? '')
-  ? 'plain'
-  : 'atomic';
+function engineIsV8(): boolean {
+  if (typeof (Intl as { v8BreakIterator?: unknown }).v8BreakIterator === 'function') return true;
+  const { stack } = new Error();
+  return typeof stack === 'string' && /\n {4}at /.test(stack);
+}
+
+/**
+ * How the flag check reads the flag (src/current.ts): with `Atomics.load` where the engine may
+ * hoist a plain read of shared memory out of a loop: SpiderMonkey does (Firefox), and so may
+ * JavaScriptCore (Safari); V8 (Chromium) does not. Any engine but V8 gets the check that is
+ * right everywhere, Atomics.load (6 ns a call in V8, where a plain read costs 0.2 ns: npm run
+ * bench:browsers).
+ */
+export const flagRead: 'plain' | 'atomic' | 'atomic-every-nth' = engineIsV8() ? 'plain' : 'atomic';
 
 /** True in a page (a window), false in any worker. */
 export const isMainThread: boolean = scope.document !== undefined || scope.WorkerGlobalScope === undefined;

@@ -115,6 +115,31 @@ for (const name of ['chromium', 'firefox'] as const) {
       assert.ok((result.stopMs as number) < 1500, `stopped ${result.stopMs} ms after the interrupt`);
     });
 
+    it('stops that loop too when the user agent is overridden to name the other engine', async () => {
+      // The engine, not the user agent, decides the check: Firefox told to say Chrome/ (as its
+      // responsive design mode or an extension makes it) used to get the plain read, which it hoists.
+      const other =
+        name === 'firefox'
+          ? 'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36'
+          : 'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0';
+      const spoofed = await browser.newPage();
+      try {
+        await spoofed.setUserAgent(other);
+        await spoofed.goto(`${server.url}/test/browser/suite.html`);
+        await spoofed.waitForFunction(() => (window as { suiteReady?: boolean }).suiteReady === true, {
+          timeout: 20_000,
+        });
+        assert.equal(await spoofed.evaluate(() => navigator.userAgent), other);
+        const result = (await spoofed.evaluate(() =>
+          (window as unknown as { cases: Record<string, () => Promise<Result>> }).cases.spinLoop!(),
+        )) as Result;
+        assert.equal(result.state, 'finished');
+        assert.ok((result.stopMs as number) < 1500, `stopped ${result.stopMs} ms after the interrupt`);
+      } finally {
+        await spoofed.close();
+      }
+    });
+
     it('stops a loop that calls checkInterrupt(), which throws', async () => {
       const result = await run('checkedLoop');
       assert.equal(result.state, 'interrupted');
