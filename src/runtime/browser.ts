@@ -14,7 +14,7 @@
  * - It has no synchronous read of a port: messages are queued as they arrive.
  * - A page's main thread cannot block: `Atomics.wait` throws there ({@link assertCanBlock}).
  */
-import { cannotBlockHere, isolationRequired, unsupportedInBrowser } from './browser-errors.js';
+import { cannotBlockHere, isolationRequired, unsupportedInBrowser, workerNotStarted } from './browser-errors.js';
 
 /** A browser's `MessagePort`, as much of it as the package uses. */
 export interface MessagePort {
@@ -42,7 +42,10 @@ export interface WorkerOptions {
 interface WebWorker {
   postMessage(message: unknown, transfer: readonly unknown[]): void;
   terminate(): void;
-  addEventListener(type: 'error', listener: (event: { preventDefault(): void }) => void): void;
+  addEventListener(
+    type: 'error',
+    listener: (event: { preventDefault(): void; readonly message?: unknown }) => void,
+  ): void;
 }
 
 /** A thread's Web Worker, with a thread id and a `terminate()` that resolves as Node's does. */
@@ -322,8 +325,15 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
     heardEnd?.();
   };
   report.onExit = exit;
-  // An uncaught error the worker did not handle: its crash report and end follow on the port.
-  webWorker.addEventListener('error', (event) => event.preventDefault());
+  webWorker.addEventListener('error', (event) => {
+    // An uncaught error the worker did not handle (an ErrorEvent): its crash report and end
+    // follow on the port. A plain Event: the worker could not load its entry, and will never
+    // post anything; without this its join() would wait for ever.
+    event.preventDefault();
+    if (typeof event.message === 'string' || exited) return;
+    events.onError(workerNotStarted(options.name ?? 'a thread'));
+    exit(1);
+  });
   const start = {
     workerData: options.workerData,
     threadId,

@@ -271,6 +271,25 @@ for (const name of ['chromium', 'firefox'] as const) {
       }
     });
 
+    it("fails a thread whose worker the page's Content-Security-Policy forbids (no blob: workers), rather than never settle", async () => {
+      const strict = await browser.newPage();
+      try {
+        await strict.goto(`${server.url}/csp/test/browser/suite.html`);
+        await strict.waitForFunction(() => (window as { suiteReady?: boolean }).suiteReady === true, {
+          timeout: 20_000,
+        });
+        const result = (await strict.evaluate(() =>
+          (window as unknown as { cases: Record<string, () => Promise<Result>> }).cases.failure!(),
+        )) as Result;
+        assert.equal(result.rejected, true, JSON.stringify(result));
+        assert.equal(result.code, 'ERR_THREAD_EXITED', JSON.stringify(result));
+        assert.match(String(result.message), /worker-src blob:/);
+        assert.equal(result.state, 'failed');
+      } finally {
+        await strict.close();
+      }
+    });
+
     it('runs an app bundled by esbuild (platform browser), which picks the browser build by itself; a bundled module without the package fails its thread', async () => {
       const path = await bundleApp();
       const bundle = readFileSync(join(root, path, 'main.js'), 'utf8');
