@@ -40,3 +40,13 @@ export function workerNotStarted(name: string): CodedError<Error> & { readonly e
   );
   return Object.assign(error, { exitCode: 1 });
 }
+
+/** The error a thread fails with whose module, bundled, does not import the package (`exitCode` 1). */
+export function packageNotImported(moduleHref: string): CodedError<Error> & { readonly exitCode: number } {
+  const error = codedError(
+    Error,
+    'ERR_THREAD_EXITED',
+    `The thread's module ${moduleHref} does not import graceful-threads, so nothing in its worker can run its target: a bundled thread module must import the package (build it as an entry of its own that does).`,
+  );
+  return Object.assign(error, { exitCode: 1 });
+}

@@ -14,7 +14,13 @@
  * - It has no synchronous read of a port: messages are queued as they arrive.
  * - A page's main thread cannot block: `Atomics.wait` throws there ({@link assertCanBlock}).
  */
-import { cannotBlockHere, isolationRequired, unsupportedInBrowser, workerNotStarted } from './browser-errors.js';
+import {
+  cannotBlockHere,
+  isolationRequired,
+  packageNotImported,
+  unsupportedInBrowser,
+  workerNotStarted,
+} from './browser-errors.js';
 
 /** A browser's `MessagePort`, as much of it as the package uses. */
 export interface MessagePort {
@@ -226,9 +232,21 @@ export interface ReportChannel {
 /** The last message on a report port: the thread has ended, with this exit code. */
 const EXIT_KEY = 'graceful-threads:exit';
 
+/** What a worker's entry posts, before its end, when it could not run the thread. */
+const FAILED_KEY = 'graceful-threads:cannot-run';
+
+/** The error a worker's entry could not run its thread for, as it posts it. */
+interface EntryFailure {
+  /** The target module failed to load (a browser error, as cloned), or it loaded without the package. */
+  readonly error?: unknown;
+  readonly packageMissing: boolean;
+}
+
 interface OpenChannel {
   readonly queue: unknown[];
   onExit: ((exitCode: number) => void) | undefined;
+  /** Called with the reason a worker's entry could not run the thread, before its end. */
+  onEntryFailure: ((failure: EntryFailure) => void) | undefined;
   /** Called after each message is queued. */
   onQueued: (() => void) | undefined;
 }
@@ -239,10 +257,12 @@ const channels = new WeakMap<object, OpenChannel>();
 /** Opens a {@link ReportChannel}: its messages are queued as they arrive, in order. */
 export function openReportChannel(): ReportChannel {
   const { port1, port2 } = new MessageChannel() as unknown as { port1: MessagePort; port2: MessagePort };
-  const open: OpenChannel = { queue: [], onExit: undefined, onQueued: undefined };
+  const open: OpenChannel = { queue: [], onExit: undefined, onEntryFailure: undefined, onQueued: undefined };
   port1.onmessage = ({ data }) => {
-    const exit = typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[EXIT_KEY] : undefined;
+    const fields = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+    const exit = fields[EXIT_KEY];
     if (typeof exit === 'number') open.onExit?.(exit);
+    else if (FAILED_KEY in fields) open.onEntryFailure?.(fields[FAILED_KEY] as EntryFailure);
     else {
       open.queue.push(data);
       open.onQueued?.();
@@ -270,22 +290,26 @@ const LAST_WORDS_MS = 1000;
 // The worker's entry: keeps the start data where the package finds it, then imports the target,
 // which imports the package. A target that does not import it gets the copy that started it,
 // when that is this build unbundled; else, or should that fail to load, the thread ends with
-// exit code 1 rather than never.
+// exit code 1 rather than never, having said why (the error its module failed with, or that it
+// does not import the package), which join() rejects with.
 const ENTRY = `addEventListener('message', (event) => {
   const start = event.data;
   const holder = { ...start, loading: import(start.moduleHref).then(() => undefined, (error) => error) };
   globalThis[Symbol.for(${JSON.stringify(START_HOLDER.description)})] = holder;
-  holder.loading
-    .then(() => {
-      if (holder.runtimeLoaded) return;
-      if (start.libraryHref !== undefined) return import(start.libraryHref);
-      throw new Error('the module ' + start.moduleHref + ' does not import graceful-threads, which a bundled thread module must');
-    })
-    .catch((error) => {
-      console.error('graceful-threads: cannot run the thread:', error);
-      start.exitPort.postMessage({ ${JSON.stringify(EXIT_KEY)}: 1 });
-      close();
-    });
+  const fail = (failure) => {
+    try {
+      start.exitPort.postMessage({ ${JSON.stringify(FAILED_KEY)}: failure });
+    } catch {
+      start.exitPort.postMessage({ ${JSON.stringify(FAILED_KEY)}: { packageMissing: false, error: String(failure.error) } });
+    }
+    start.exitPort.postMessage({ ${JSON.stringify(EXIT_KEY)}: 1 });
+    close();
+  };
+  holder.loading.then((loadError) => {
+    if (holder.runtimeLoaded) return;
+    if (start.libraryHref === undefined) return fail(loadError === undefined ? { packageMissing: true } : { packageMissing: false, error: loadError });
+    return import(start.libraryHref).catch((error) => fail({ packageMissing: false, error }));
+  });
 }, { once: true });
 `;
 
@@ -320,11 +344,17 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
     if (exited) return;
     exited = true;
     report.onExit = undefined;
+    report.onEntryFailure = undefined;
     webWorker.terminate();
     events.onExit(exitCode);
     heardEnd?.();
   };
   report.onExit = exit;
+  report.onEntryFailure = ({ error, packageMissing }) => {
+    events.onError(
+      packageMissing ? packageNotImported(moduleHref) : (error ?? new Error(`the module ${moduleHref} failed to load`)),
+    );
+  };
   webWorker.addEventListener('error', (event) => {
     // An uncaught error the worker did not handle (an ErrorEvent): its crash report and end
     // follow on the port. A plain Event: the worker could not load its entry, and will never

@@ -304,11 +304,14 @@ for (const name of ['chromium', 'firefox'] as const) {
             new Int32Array(new SharedArrayBuffer(16)),
           ),
         );
-        assert.deepEqual(JSON.parse(JSON.stringify(result)), {
+        const { plainMessage, ...rest } = JSON.parse(JSON.stringify(result)) as Result;
+        assert.deepEqual(rest, {
           state: 'interrupted',
           plainError: 'ERR_THREAD_EXITED',
           plainState: 'failed',
+          missing: { name: 'TypeError', namesModule: true },
         });
+        assert.match(String(plainMessage), /plain\.js does not import graceful-threads/);
       } finally {
         await app.close();
       }
