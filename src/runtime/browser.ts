@@ -14,6 +14,8 @@
  * - It has no synchronous read of a port: messages are queued as they arrive.
  * - A page's main thread cannot block: `Atomics.wait` throws there ({@link assertCanBlock}).
  */
+
+import { runningThreads } from '../shutdown/running-threads.js';
 import {
   cannotBlockHere,
   isolationRequired,
@@ -433,13 +435,25 @@ export function onThreadEnd(listener: (exitCode: number) => void): void {
  * Ends the calling thread, one this package started: runs the {@link onThreadEnd} listeners,
  * says the end last on its report port and closes the worker. A Web Worker does not end when
  * it runs out of work, as a Node thread does: it ends when its target settles, and what it
- * left scheduled (timers, listeners) does not run.
+ * left scheduled (timers, listeners) does not run. Threads it started and did not join run to
+ * their end first, as a Node thread's workers keep it alive (closing the worker would end them,
+ * or never start one it started last); a fatal error ends them with it, as in Node.
  */
 export function endThread(exitCode: number): void {
   if (holder === undefined || ended) return;
   ended = true;
+  if (exitCode === 0 && runningThreads.size > 0) void childrenEnded().then(() => finishThread(exitCode));
+  else finishThread(exitCode);
+}
+
+async function childrenEnded(): Promise<void> {
+  // Until none is left: one ending may start another (a join() callback of the target's).
+  while (runningThreads.size > 0) await Promise.all([...runningThreads].map((thread) => thread.exited));
+}
+
+function finishThread(exitCode: number): void {
   for (const listener of endListeners) listener(exitCode);
-  holder.exitPort.postMessage({ [EXIT_KEY]: exitCode });
+  holder?.exitPort.postMessage({ [EXIT_KEY]: exitCode });
   scope.close?.();
 }
 

@@ -187,6 +187,14 @@ for (const name of ['chromium', 'firefox'] as const) {
       });
     });
 
+    it('runs a thread that a thread started and did not join to its end, as Node does', async () => {
+      // The parent's worker used to close as its target returned: the child never started.
+      const result = await run('childLeftRunning');
+      assert.equal(result.value, 'returned');
+      assert.equal(result.childStarted, 1);
+      assert.ok((result.childSleptMs as number) >= 199, `the child slept ${result.childSleptMs} ms of 200`);
+    });
+
     it('terminates a worker: join() rejects with ERR_THREAD_TERMINATED', async () => {
       const result = await run('terminate');
       assert.equal(result.code, 'ERR_THREAD_TERMINATED');

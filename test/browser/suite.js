@@ -154,6 +154,14 @@ window.cases = {
     return { count, value, state: parent.state };
   },
 
+  async childLeftRunning() {
+    const sync = syncArray();
+    const parent = new Thread(fixture('nested.js'), { export: 'leaveChild', args: [sync] }).start();
+    const value = await within(parent.join());
+    // Read as the parent's join() settles: the parent ended after its child, as in Node.
+    return { value, childStarted: Atomics.load(sync, 2), childSleptMs: Atomics.load(sync, 3) };
+  },
+
   async terminate() {
     const sync = syncArray();
     const thread = new Thread(fixture('sleeper.js'), { args: [sync, 60_000] }).start();
