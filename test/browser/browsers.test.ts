@@ -250,9 +250,10 @@ for (const name of ['chromium', 'firefox'] as const) {
       assert.equal((await run('pool')).code, 'ERR_UNSUPPORTED_IN_BROWSER');
     });
 
-    it('carries an interrupt reason that is not a string to the thread, as it was (and refuses a function)', async () => {
+    it('carries an interrupt reason that is not a string to the thread, as it was, typed arrays and wrappers included (and refuses a function, a WeakMap)', async () => {
       assert.deepEqual(await run('interruptReason'), {
         refused: 'ERR_INTERRUPT_REASON_NOT_CLONEABLE',
+        weakMapRefused: 'ERR_INTERRUPT_REASON_NOT_CLONEABLE',
         value: {
           why: 'deadline',
           at: 0,
@@ -260,6 +261,8 @@ for (const name of ['chromium', 'firefox'] as const) {
           causeMessage: 'too late',
           tags: ['a'],
           big: String(2n ** 70n),
+          bytes: [1, 65535],
+          flag: false,
         },
         interrupted: true,
       });

@@ -276,14 +276,23 @@ window.cases = {
     } catch (error) {
       refused = error.code;
     }
+    // Refused by structured clone, though it holds no function: the walk alone wrote it as {}.
+    let weakMapRefused;
+    try {
+      thread.interrupt({ cache: new WeakMap() });
+    } catch (error) {
+      weakMapRefused = error.code;
+    }
     thread.interrupt({
       why: 'deadline',
       at: new Date(0),
       cause: new RangeError('too late'),
       tags: new Set(['a']),
       big: 2n ** 70n,
+      bytes: new Uint16Array([1, 65535]),
+      flag: new Boolean(false),
     });
-    return { refused, value: await within(thread.join()), interrupted: thread.interrupted };
+    return { refused, weakMapRefused, value: await within(thread.join()), interrupted: thread.interrupted };
   },
 };
 
