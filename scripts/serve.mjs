@@ -5,6 +5,8 @@
 //   /<path>                              a file of the package, isolated (COOP + COEP + CORP)
 //   /node_modules/graceful-threads/<p>   the same file, as a page that installed the package sees it
 //   /open/<path>                         the same files without the isolation headers
+//   /csp/<path>                          the same files, isolated, under a Content-Security-Policy
+//                                        that forbids blob: workers (worker-src 'self')
 //   /hang                                a request answered only when the server closes
 //
 //   node scripts/serve.mjs [port] [path]  serves until stopped, printing the URL of path
@@ -49,10 +51,16 @@ export async function startServer({ port = 0, dir = root } = {}) {
     }
     const isolated = !path.startsWith('/open/');
     if (!isolated) path = path.slice('/open'.length);
+    const strict = path.startsWith('/csp/');
+    if (strict) path = path.slice('/csp'.length);
     path = path.replace(/^\/node_modules\/graceful-threads\//, '/');
     if (path.endsWith('/')) path += 'index.html';
     const file = normalize(join(dir, path));
-    const headers = { 'cache-control': 'no-store', ...(isolated ? ISOLATION : {}) };
+    const headers = {
+      'cache-control': 'no-store',
+      ...(isolated ? ISOLATION : {}),
+      ...(strict ? { 'content-security-policy': "worker-src 'self'" } : {}),
+    };
     let size;
     try {
       if (!file.startsWith(dir.endsWith(sep) ? dir : dir + sep)) throw new Error('outside');

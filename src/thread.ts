@@ -426,6 +426,10 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
         this.#registry !== undefined &&
         this.#slot !== undefined &&
         targetFinished(this.#registry, this.#slot) !== false,
+      threadEnded: () =>
+        this.#registry !== undefined &&
+        this.#slot !== undefined &&
+        endedExitCode(this.#registry, this.#slot) !== undefined,
     };
   }
 

@@ -1,9 +1,10 @@
 /**
  * The browser's side of ./node-codec.ts: interrupt reasons and thread failures to bytes and
  * back. A browser has no structured-clone serializer to call (Node's `v8.serialize`), so the
- * value is written as tagged JSON: plain data, `undefined`, `NaN` and infinities, bigints,
- * `Date`, `RegExp`, `Map`, `Set`, errors and `DOMException`s (name, message, stack, cause), with
- * shared references and cycles. What structured clone refuses is refused too (functions,
+ * value, once the browser's `structuredClone` has accepted it, is written as tagged JSON: plain
+ * data, `undefined`, `NaN` and infinities, bigints, `Date`, `RegExp`, `Map`, `Set`, `ArrayBuffer`s
+ * and their views, primitive wrappers, errors and `DOMException`s (name, message, stack, cause),
+ * with shared references and cycles. What structured clone refuses is refused too (functions,
  * symbols, class instances come as their own fields, as a clone makes them).
  */
 
@@ -71,6 +72,15 @@ function encodeTree(value: unknown, seen: Map<object, number>): Tagged {
   if (ArrayBuffer.isView(object) && object.buffer instanceof SharedArrayBuffer) {
     throw new BytesCloneError('shared-memory', object.constructor.name);
   }
+  if (object instanceof ArrayBuffer) return { $: 'B', i: id, v: [...new Uint8Array(object)] };
+  if (ArrayBuffer.isView(object)) {
+    const view = object as ArrayBufferView & { readonly length?: number };
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    return { $: 't', i: id, c: object.constructor.name, v: [...bytes] };
+  }
+  if (object instanceof Boolean || object instanceof Number || object instanceof String) {
+    return { $: 'w', i: id, v: encodeTree(object.valueOf(), seen) };
+  }
   if (Array.isArray(object)) return { $: 'a', i: id, v: object.map((item) => encodeTree(item, seen)) };
   if (object instanceof Date) return { $: 'd', i: id, v: object.getTime() };
   if (object instanceof RegExp) return { $: 'x', i: id, v: object.source, f: object.flags };
@@ -116,6 +126,15 @@ function decodeTree(tree: Tagged, refs: unknown[]): unknown {
       for (const item of node.v as Tagged[]) array.push(decodeTree(item, refs));
       return array;
     }
+    case 'B':
+      return keep(new Uint8Array(node.v as number[]).buffer);
+    case 't': {
+      const buffer = new Uint8Array(node.v as number[]).buffer;
+      const View = (globalThis as unknown as Record<string, new (buffer: ArrayBuffer) => unknown>)[node.c as string];
+      return keep(View === undefined ? new Uint8Array(buffer) : new View(buffer));
+    }
+    case 'w':
+      return keep(Object(decodeTree(node.v as Tagged, refs)));
     case 'd':
       return keep(new Date(node.v as number));
     case 'x':
@@ -170,6 +189,11 @@ function decodeTree(tree: Tagged, refs: unknown[]): unknown {
  * ```
  */
 export function encodeValue(value: unknown): Uint8Array {
+  // The browser's own structured clone first, as a check: it refuses what a clone refuses (a
+  // WeakMap, a Promise, a function deep inside) with a DataCloneError, where the walk below
+  // would write such an object's own fields, none. The value itself is written: a clone would
+  // drop an error's own name.
+  if (typeof value === 'object' && value !== null) structuredClone(value);
   return new TextEncoder().encode(JSON.stringify(encodeTree(value, new Map())));
 }
 

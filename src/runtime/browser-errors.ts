@@ -30,3 +30,23 @@ export function cannotBlockHere(): CodedError<Error> {
 export function unsupportedInBrowser(feature: string, instead: string): CodedError<Error> {
   return codedError(Error, 'ERR_UNSUPPORTED_IN_BROWSER', `${feature} is not available in browsers. ${instead}`);
 }
+
+/** The error a thread whose Web Worker could not load its entry fails with (`exitCode` 1). */
+export function workerNotStarted(name: string): CodedError<Error> & { readonly exitCode: number } {
+  const error = codedError(
+    Error,
+    'ERR_THREAD_EXITED',
+    `The Web Worker of thread "${name}" could not start: the browser refused to load its entry, a module from a blob: URL. A Content-Security-Policy must allow it (worker-src blob:, or script-src blob: without worker-src).`,
+  );
+  return Object.assign(error, { exitCode: 1 });
+}
+
+/** The error a thread fails with whose module, bundled, does not import the package (`exitCode` 1). */
+export function packageNotImported(moduleHref: string): CodedError<Error> & { readonly exitCode: number } {
+  const error = codedError(
+    Error,
+    'ERR_THREAD_EXITED',
+    `The thread's module ${moduleHref} does not import graceful-threads, so nothing in its worker can run its target: a bundled thread module must import the package (build it as an entry of its own that does).`,
+  );
+  return Object.assign(error, { exitCode: 1 });
+}

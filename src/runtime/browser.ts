@@ -14,7 +14,15 @@
  * - It has no synchronous read of a port: messages are queued as they arrive.
  * - A page's main thread cannot block: `Atomics.wait` throws there ({@link assertCanBlock}).
  */
-import { cannotBlockHere, isolationRequired, unsupportedInBrowser } from './browser-errors.js';
+
+import { runningThreads } from '../shutdown/running-threads.js';
+import {
+  cannotBlockHere,
+  isolationRequired,
+  packageNotImported,
+  unsupportedInBrowser,
+  workerNotStarted,
+} from './browser-errors.js';
 
 /** A browser's `MessagePort`, as much of it as the package uses. */
 export interface MessagePort {
@@ -42,7 +50,10 @@ export interface WorkerOptions {
 interface WebWorker {
   postMessage(message: unknown, transfer: readonly unknown[]): void;
   terminate(): void;
-  addEventListener(type: 'error', listener: (event: { preventDefault(): void }) => void): void;
+  addEventListener(
+    type: 'error',
+    listener: (event: { preventDefault(): void; readonly message?: unknown }) => void,
+  ): void;
 }
 
 /** A thread's Web Worker, with a thread id and a `terminate()` that resolves as Node's does. */
@@ -90,16 +101,26 @@ const holder = (globalThis as unknown as { [START_HOLDER]?: StartHolder })[START
 if (holder !== undefined) holder.runtimeLoaded = true;
 
 /**
- * How the flag check reads the flag (src/current.ts): with `Atomics.load` where the engine may
- * hoist a plain read of shared memory out of a loop:
- * SpiderMonkey does (Firefox), and so may JavaScriptCore (Safari); V8 (Chromium) does not. V8 is
- * told by its browsers' user agent, which names Chrome (HeadlessChrome, Edge's and Opera's too);
- * any other engine gets the check that is right everywhere, Atomics.load (6 ns a call in V8,
- * where a plain read costs 0.2 ns: npm run bench:browsers).
+ * Whether the engine is V8, told by what no user-agent override changes (Firefox's responsive
+ * design mode, an extension or a test driver can make Firefox say `Chrome/`): V8 alone writes
+ * its stack frames as `    at f (url:line:col)` (SpiderMonkey and JavaScriptCore write
+ * `f@url:line:col`), and alone has `Intl.v8BreakIterator`. Either way wrong only towards
+ * Atomics.load (a user's `Error.stackTraceLimit = 0` in a V8 without the iterator): slower, not unsafe.
  */
-export const flagRead: 'plain' | 'atomic' | 'atomic-every-nth' = /Chrome\//.test(scope.navigator?.userAgent ?? '')
-  ? 'plain'
-  : 'atomic';
+function engineIsV8(): boolean {
+  if (typeof (Intl as { v8BreakIterator?: unknown }).v8BreakIterator === 'function') return true;
+  const { stack } = new Error();
+  return typeof stack === 'string' && /\n {4}at /.test(stack);
+}
+
+/**
+ * How the flag check reads the flag (src/current.ts): with `Atomics.load` where the engine may
+ * hoist a plain read of shared memory out of a loop: SpiderMonkey does (Firefox), and so may
+ * JavaScriptCore (Safari); V8 (Chromium) does not. Any engine but V8 gets the check that is
+ * right everywhere, Atomics.load (6 ns a call in V8, where a plain read costs 0.2 ns: npm run
+ * bench:browsers).
+ */
+export const flagRead: 'plain' | 'atomic' | 'atomic-every-nth' = engineIsV8() ? 'plain' : 'atomic';
 
 /** True in a page (a window), false in any worker. */
 export const isMainThread: boolean = scope.document !== undefined || scope.WorkerGlobalScope === undefined;
@@ -213,9 +234,21 @@ export interface ReportChannel {
 /** The last message on a report port: the thread has ended, with this exit code. */
 const EXIT_KEY = 'graceful-threads:exit';
 
+/** What a worker's entry posts, before its end, when it could not run the thread. */
+const FAILED_KEY = 'graceful-threads:cannot-run';
+
+/** The error a worker's entry could not run its thread for, as it posts it. */
+interface EntryFailure {
+  /** The target module failed to load (a browser error, as cloned), or it loaded without the package. */
+  readonly error?: unknown;
+  readonly packageMissing: boolean;
+}
+
 interface OpenChannel {
   readonly queue: unknown[];
   onExit: ((exitCode: number) => void) | undefined;
+  /** Called with the reason a worker's entry could not run the thread, before its end. */
+  onEntryFailure: ((failure: EntryFailure) => void) | undefined;
   /** Called after each message is queued. */
   onQueued: (() => void) | undefined;
 }
@@ -226,10 +259,12 @@ const channels = new WeakMap<object, OpenChannel>();
 /** Opens a {@link ReportChannel}: its messages are queued as they arrive, in order. */
 export function openReportChannel(): ReportChannel {
   const { port1, port2 } = new MessageChannel() as unknown as { port1: MessagePort; port2: MessagePort };
-  const open: OpenChannel = { queue: [], onExit: undefined, onQueued: undefined };
+  const open: OpenChannel = { queue: [], onExit: undefined, onEntryFailure: undefined, onQueued: undefined };
   port1.onmessage = ({ data }) => {
-    const exit = typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[EXIT_KEY] : undefined;
+    const fields = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+    const exit = fields[EXIT_KEY];
     if (typeof exit === 'number') open.onExit?.(exit);
+    else if (FAILED_KEY in fields) open.onEntryFailure?.(fields[FAILED_KEY] as EntryFailure);
     else {
       open.queue.push(data);
       open.onQueued?.();
@@ -248,6 +283,7 @@ export interface WorkerEvents {
   onError(error: unknown): void;
   onExit(exitCode: number): void;
   targetSettled?(): boolean;
+  threadEnded?(): boolean;
 }
 
 /** How long a terminated thread whose target had settled gets for its outcome to arrive (a bound: it was posted). */
@@ -256,22 +292,26 @@ const LAST_WORDS_MS = 1000;
 // The worker's entry: keeps the start data where the package finds it, then imports the target,
 // which imports the package. A target that does not import it gets the copy that started it,
 // when that is this build unbundled; else, or should that fail to load, the thread ends with
-// exit code 1 rather than never.
+// exit code 1 rather than never, having said why (the error its module failed with, or that it
+// does not import the package), which join() rejects with.
 const ENTRY = `addEventListener('message', (event) => {
   const start = event.data;
   const holder = { ...start, loading: import(start.moduleHref).then(() => undefined, (error) => error) };
   globalThis[Symbol.for(${JSON.stringify(START_HOLDER.description)})] = holder;
-  holder.loading
-    .then(() => {
-      if (holder.runtimeLoaded) return;
-      if (start.libraryHref !== undefined) return import(start.libraryHref);
-      throw new Error('the module ' + start.moduleHref + ' does not import graceful-threads, which a bundled thread module must');
-    })
-    .catch((error) => {
-      console.error('graceful-threads: cannot run the thread:', error);
-      start.exitPort.postMessage({ ${JSON.stringify(EXIT_KEY)}: 1 });
-      close();
-    });
+  const fail = (failure) => {
+    try {
+      start.exitPort.postMessage({ ${JSON.stringify(FAILED_KEY)}: failure });
+    } catch {
+      start.exitPort.postMessage({ ${JSON.stringify(FAILED_KEY)}: { packageMissing: false, error: String(failure.error) } });
+    }
+    start.exitPort.postMessage({ ${JSON.stringify(EXIT_KEY)}: 1 });
+    close();
+  };
+  holder.loading.then((loadError) => {
+    if (holder.runtimeLoaded) return;
+    if (start.libraryHref === undefined) return fail(loadError === undefined ? { packageMissing: true } : { packageMissing: false, error: loadError });
+    return import(start.libraryHref).catch((error) => fail({ packageMissing: false, error }));
+  });
 }, { once: true });
 `;
 
@@ -301,16 +341,31 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
   });
   const threadId = slot + 1;
   let exited = false;
+  let heardEnd: (() => void) | undefined;
   const exit = (exitCode: number): void => {
     if (exited) return;
     exited = true;
     report.onExit = undefined;
+    report.onEntryFailure = undefined;
     webWorker.terminate();
     events.onExit(exitCode);
+    heardEnd?.();
   };
   report.onExit = exit;
-  // An uncaught error the worker did not handle: its crash report and end follow on the port.
-  webWorker.addEventListener('error', (event) => event.preventDefault());
+  report.onEntryFailure = ({ error, packageMissing }) => {
+    events.onError(
+      packageMissing ? packageNotImported(moduleHref) : (error ?? new Error(`the module ${moduleHref} failed to load`)),
+    );
+  };
+  webWorker.addEventListener('error', (event) => {
+    // An uncaught error the worker did not handle (an ErrorEvent): its crash report and end
+    // follow on the port. A plain Event: the worker could not load its entry, and will never
+    // post anything; without this its join() would wait for ever.
+    event.preventDefault();
+    if (typeof event.message === 'string' || exited) return;
+    events.onError(workerNotStarted(options.name ?? 'a thread'));
+    exit(1);
+  });
   const start = {
     workerData: options.workerData,
     threadId,
@@ -331,6 +386,19 @@ export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEv
     webWorker,
     terminate: async () => {
       webWorker.terminate();
+      // A thread that has said its end in shared memory (a shutdown terminates such threads)
+      // posted its outcome or the error it died of before that, and its end marker last, on the
+      // same port: wait for the marker, which comes after them (a bound: it was posted).
+      if (!exited && events.threadEnded?.() === true) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, LAST_WORDS_MS);
+          heardEnd = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        heardEnd = undefined;
+      }
       // A thread whose target settled posted its outcome first, which may not have arrived yet
       // (a Node worker's 'exit' comes after its messages; a Web Worker says nothing of its end).
       if (!exited && report.queue.length === 0 && events.targetSettled?.() === true) {
@@ -367,13 +435,25 @@ export function onThreadEnd(listener: (exitCode: number) => void): void {
  * Ends the calling thread, one this package started: runs the {@link onThreadEnd} listeners,
  * says the end last on its report port and closes the worker. A Web Worker does not end when
  * it runs out of work, as a Node thread does: it ends when its target settles, and what it
- * left scheduled (timers, listeners) does not run.
+ * left scheduled (timers, listeners) does not run. Threads it started and did not join run to
+ * their end first, as a Node thread's workers keep it alive (closing the worker would end them,
+ * or never start one it started last); a fatal error ends them with it, as in Node.
  */
 export function endThread(exitCode: number): void {
   if (holder === undefined || ended) return;
   ended = true;
+  if (exitCode === 0 && runningThreads.size > 0) void childrenEnded().then(() => finishThread(exitCode));
+  else finishThread(exitCode);
+}
+
+async function childrenEnded(): Promise<void> {
+  // Until none is left: one ending may start another (a join() callback of the target's).
+  while (runningThreads.size > 0) await Promise.all([...runningThreads].map((thread) => thread.exited));
+}
+
+function finishThread(exitCode: number): void {
   for (const listener of endListeners) listener(exitCode);
-  holder.exitPort.postMessage({ [EXIT_KEY]: exitCode });
+  holder?.exitPort.postMessage({ [EXIT_KEY]: exitCode });
   scope.close?.();
 }
 

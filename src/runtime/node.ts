@@ -156,6 +156,11 @@ export interface WorkerEvents {
    * on its way on its report channel (a browser's `terminate()` waits for it; Node need not).
    */
   targetSettled?(): boolean;
+  /**
+   * Whether the thread has said, in shared memory, that it has ended: everything it posted is
+   * then on its way, its end last (a browser's `terminate()` waits for it; Node need not).
+   */
+  threadEnded?(): boolean;
 }
 
 /** Starts `entry` in a new worker thread; throws what `new Worker` throws (a `DataCloneError`…). */

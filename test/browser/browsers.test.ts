@@ -115,6 +115,31 @@ for (const name of ['chromium', 'firefox'] as const) {
       assert.ok((result.stopMs as number) < 1500, `stopped ${result.stopMs} ms after the interrupt`);
     });
 
+    it('stops that loop too when the user agent is overridden to name the other engine', async () => {
+      // The engine, not the user agent, decides the check: Firefox told to say Chrome/ (as its
+      // responsive design mode or an extension makes it) used to get the plain read, which it hoists.
+      const other =
+        name === 'firefox'
+          ? 'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36'
+          : 'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0';
+      const spoofed = await browser.newPage();
+      try {
+        await spoofed.setUserAgent(other);
+        await spoofed.goto(`${server.url}/test/browser/suite.html`);
+        await spoofed.waitForFunction(() => (window as { suiteReady?: boolean }).suiteReady === true, {
+          timeout: 20_000,
+        });
+        assert.equal(await spoofed.evaluate(() => navigator.userAgent), other);
+        const result = (await spoofed.evaluate(() =>
+          (window as unknown as { cases: Record<string, () => Promise<Result>> }).cases.spinLoop!(),
+        )) as Result;
+        assert.equal(result.state, 'finished');
+        assert.ok((result.stopMs as number) < 1500, `stopped ${result.stopMs} ms after the interrupt`);
+      } finally {
+        await spoofed.close();
+      }
+    });
+
     it('stops a loop that calls checkInterrupt(), which throws', async () => {
       const result = await run('checkedLoop');
       assert.equal(result.state, 'interrupted');
@@ -162,6 +187,14 @@ for (const name of ['chromium', 'firefox'] as const) {
       });
     });
 
+    it('runs a thread that a thread started and did not join to its end, as Node does', async () => {
+      // The parent's worker used to close as its target returned: the child never started.
+      const result = await run('childLeftRunning');
+      assert.equal(result.value, 'returned');
+      assert.equal(result.childStarted, 1);
+      assert.ok((result.childSleptMs as number) >= 199, `the child slept ${result.childSleptMs} ms of 200`);
+    });
+
     it('terminates a worker: join() rejects with ERR_THREAD_TERMINATED', async () => {
       const result = await run('terminate');
       assert.equal(result.code, 'ERR_THREAD_TERMINATED');
@@ -200,6 +233,13 @@ for (const name of ['chromium', 'firefox'] as const) {
       });
     });
 
+    it('keeps the error a thread died of when shutdown() terminates it as it ends', async () => {
+      // Without waiting for the end marker, most of them rejected ERR_THREAD_EXITED instead.
+      assert.deepEqual(await run('shutdownKeepsCrashes'), {
+        messages: ['TypeError: thrown after the interrupt N'],
+      });
+    });
+
     it('refuses joinSync() in a worker with ERR_UNSUPPORTED_IN_BROWSER (a blocked worker cannot start its thread)', async () => {
       const { value, state } = await run('joinSyncInWorker');
       assert.equal(state, 'finished');
@@ -210,9 +250,10 @@ for (const name of ['chromium', 'firefox'] as const) {
       assert.equal((await run('pool')).code, 'ERR_UNSUPPORTED_IN_BROWSER');
     });
 
-    it('carries an interrupt reason that is not a string to the thread, as it was (and refuses a function)', async () => {
+    it('carries an interrupt reason that is not a string to the thread, as it was, typed arrays and wrappers included (and refuses a function, a WeakMap)', async () => {
       assert.deepEqual(await run('interruptReason'), {
         refused: 'ERR_INTERRUPT_REASON_NOT_CLONEABLE',
+        weakMapRefused: 'ERR_INTERRUPT_REASON_NOT_CLONEABLE',
         value: {
           why: 'deadline',
           at: 0,
@@ -220,6 +261,8 @@ for (const name of ['chromium', 'firefox'] as const) {
           causeMessage: 'too late',
           tags: ['a'],
           big: String(2n ** 70n),
+          bytes: [1, 65535],
+          flag: false,
         },
         interrupted: true,
       });
@@ -239,6 +282,25 @@ for (const name of ['chromium', 'firefox'] as const) {
       }
     });
 
+    it("fails a thread whose worker the page's Content-Security-Policy forbids (no blob: workers), rather than never settle", async () => {
+      const strict = await browser.newPage();
+      try {
+        await strict.goto(`${server.url}/csp/test/browser/suite.html`);
+        await strict.waitForFunction(() => (window as { suiteReady?: boolean }).suiteReady === true, {
+          timeout: 20_000,
+        });
+        const result = (await strict.evaluate(() =>
+          (window as unknown as { cases: Record<string, () => Promise<Result>> }).cases.failure!(),
+        )) as Result;
+        assert.equal(result.rejected, true, JSON.stringify(result));
+        assert.equal(result.code, 'ERR_THREAD_EXITED', JSON.stringify(result));
+        assert.match(String(result.message), /worker-src blob:/);
+        assert.equal(result.state, 'failed');
+      } finally {
+        await strict.close();
+      }
+    });
+
     it('runs an app bundled by esbuild (platform browser), which picks the browser build by itself; a bundled module without the package fails its thread', async () => {
       const path = await bundleApp();
       const bundle = readFileSync(join(root, path, 'main.js'), 'utf8');
@@ -253,11 +315,14 @@ for (const name of ['chromium', 'firefox'] as const) {
             new Int32Array(new SharedArrayBuffer(16)),
           ),
         );
-        assert.deepEqual(JSON.parse(JSON.stringify(result)), {
+        const { plainMessage, ...rest } = JSON.parse(JSON.stringify(result)) as Result;
+        assert.deepEqual(rest, {
           state: 'interrupted',
           plainError: 'ERR_THREAD_EXITED',
           plainState: 'failed',
+          missing: { name: 'TypeError', namesModule: true },
         });
+        assert.match(String(plainMessage), /plain\.js does not import graceful-threads/);
       } finally {
         await app.close();
       }

@@ -154,6 +154,14 @@ window.cases = {
     return { count, value, state: parent.state };
   },
 
+  async childLeftRunning() {
+    const sync = syncArray();
+    const parent = new Thread(fixture('nested.js'), { export: 'leaveChild', args: [sync] }).start();
+    const value = await within(parent.join());
+    // Read as the parent's join() settles: the parent ended after its child, as in Node.
+    return { value, childStarted: Atomics.load(sync, 2), childSleptMs: Atomics.load(sync, 3) };
+  },
+
   async terminate() {
     const sync = syncArray();
     const thread = new Thread(fixture('sleeper.js'), { args: [sync, 60_000] }).start();
@@ -224,6 +232,31 @@ window.cases = {
     };
   },
 
+  async shutdownKeepsCrashes() {
+    // shutdown() terminates each thread as soon as its slot says it has ended: the error it
+    // died of, posted just before, may still be on its way then.
+    const messages = [];
+    for (let round = 0; round < 3; round++) {
+      const sync = syncArray();
+      const threads = Array.from({ length: 6 }, (_, i) =>
+        new Thread(fixture('sleeper.js'), { export: 'throwOnInterrupt', args: [sync, i] }).start(),
+      );
+      await waitFor(sync, 0, threads.length);
+      await within(shutdown({ graceMs: 10_000 }));
+      for (const thread of threads) {
+        messages.push(
+          await within(
+            thread.join().then(
+              () => 'resolved',
+              (error) => `${error.name}: ${error.message}`,
+            ),
+          ),
+        );
+      }
+    }
+    return { messages: [...new Set(messages.map((message) => message.replace(/\d+$/, 'N')))] };
+  },
+
   async pool() {
     try {
       new ThreadPool(fixture('sleeper.js'));
@@ -243,14 +276,23 @@ window.cases = {
     } catch (error) {
       refused = error.code;
     }
+    // Refused by structured clone, though it holds no function: the walk alone wrote it as {}.
+    let weakMapRefused;
+    try {
+      thread.interrupt({ cache: new WeakMap() });
+    } catch (error) {
+      weakMapRefused = error.code;
+    }
     thread.interrupt({
       why: 'deadline',
       at: new Date(0),
       cause: new RangeError('too late'),
       tags: new Set(['a']),
       big: 2n ** 70n,
+      bytes: new Uint16Array([1, 65535]),
+      flag: new Boolean(false),
     });
-    return { refused, value: await within(thread.join()), interrupted: thread.interrupted };
+    return { refused, weakMapRefused, value: await within(thread.join()), interrupted: thread.interrupted };
   },
 };
 

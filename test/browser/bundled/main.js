@@ -16,5 +16,14 @@ export async function run(sync) {
     () => undefined,
     (error) => error.code,
   );
-  return { value, state: thread.state, plainError, plainState: plain.state };
+  const plainMessage = await plain.join().catch((error) => error.message);
+  // A module that fails to load: join() rejects with the browser's error, which names it.
+  const missing = await new Thread(new URL('./missing.js', import.meta.url))
+    .start()
+    .join()
+    .then(
+      () => undefined,
+      (error) => ({ name: error.name, namesModule: String(error.message).includes('missing.js') }),
+    );
+  return { value, state: thread.state, plainError, plainState: plain.state, plainMessage, missing };
 }
