@@ -236,6 +236,8 @@ describe('ThreadPool', () => {
       outcome(pool.run({ sync, block: false }, { export: 'countStart' })),
     );
     await waitFor(sync, 1, 1);
+    // All sent to the worker, behind the blocked task: none waits in the pool's own queue.
+    assert.equal(pool.stats.queued, 0);
     await within(pool.close({ cancel: true }));
     for (const result of await within(Promise.all([blocking, ...behind]))) {
       assert.equal(result.ok, false);

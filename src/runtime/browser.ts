@@ -329,7 +329,12 @@ function describedStart(workerData: unknown): { readonly moduleHref: string; rea
 /** Starts `entry`'s package in a new module Web Worker, running the target its start data names. */
 export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEvents): Worker {
   const WorkerClass = scope.Worker;
-  if (WorkerClass === undefined) throw new TypeError('graceful-threads: this browser context has no Worker');
+  if (WorkerClass === undefined) {
+    throw unsupportedInBrowser(
+      'Starting a thread from this context (a service worker or a worklet has no Worker)',
+      'Start threads from a page or a dedicated worker.',
+    );
+  }
   const transfer = options.transferList ?? [];
   const report = transfer.map((port) => channels.get(port as object)).find((open) => open !== undefined);
   if (report === undefined) throw new TypeError('graceful-threads: a thread was started without its report port');

@@ -23,9 +23,11 @@ const clock = (): number => performance.now();
  */
 export function waitUntil(queue: Parking, attempt: Attempt, timeoutMs: number, interruptible = true): boolean {
   if (interruptible && interruptPending()) throw interruptedError();
+  // Before the first attempt: a wait that may block fails where blocking is forbidden (a page's
+  // main thread) whether or not it would have had to wait this time, not only under contention.
+  if (timeoutMs > 0) assertCanBlock();
   if (attempt()) return true;
   if (timeoutMs <= 0) return false;
-  assertCanBlock();
   // A wait without end reads no clock (Node loads `performance` on first use).
   const deadline = timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : clock() + timeoutMs;
   const { words, index, sliceMs } = queue.spot;

@@ -4,6 +4,7 @@
 import {
   Event,
   interruptAllThreads,
+  Lock,
   shutdown,
   sleep,
   sleepAsync,
@@ -181,6 +182,16 @@ window.cases = {
       ['sleep', () => sleep(1)],
       ['joinSync', () => new Thread(fixture('sleeper.js'), { export: 'add', args: [1, 1] }).start().joinSync(1000)],
       ['event', () => new Event().wait(10)],
+      // Uncontended: they would not have waited, and still refuse (not only under load).
+      ['free lock', () => new Lock().acquire()],
+      [
+        'set event',
+        () => {
+          const event = new Event();
+          event.set();
+          return event.wait();
+        },
+      ],
     ]) {
       try {
         call();
@@ -189,9 +200,11 @@ window.cases = {
         errors[what] = { threw: true, ...describe(error) };
       }
     }
+    // A wait that cannot block (timeout 0) is no blocking wait.
+    const tryAcquired = new Lock().tryAcquire();
     const started = performance.now();
     await sleepAsync(20);
-    return { errors, sleepAsyncMs: performance.now() - started };
+    return { errors, tryAcquired, sleepAsyncMs: performance.now() - started };
   },
 
   async eventWait() {
