@@ -44,6 +44,8 @@ function setStatus(i, text, kind) {
   statusCells[i].className = kind ?? '';
 }
 
+let renders = 0;
+
 function render() {
   for (const thread of threads) void thread.terminate();
   context.clearRect(0, 0, width, height);
@@ -52,6 +54,9 @@ function render() {
   document.body.dataset.settled = '0';
   threads = [];
   let settled = 0;
+  // The threads of an earlier render, terminated above, settle later: their news is stale.
+  const generation = ++renders;
+  const current = () => generation === renders;
   for (let i = 0; i < THREADS; i++) {
     const y0 = i * rowsPerBand;
     const y1 = Math.min(height, y0 + rowsPerBand);
@@ -67,6 +72,7 @@ function render() {
       .join()
       .then(
         (result) => {
+          if (!current()) return;
           if (result === undefined) return setStatus(i, `${thread.state}, nothing returned`, 'lost');
           if (result.rows > 0) {
             const rendered = result.pixels.subarray(0, result.rows * width * 4);
@@ -80,15 +86,17 @@ function render() {
             'kept',
           );
         },
-        (error) =>
+        (error) => {
+          if (!current()) return;
           setStatus(
             i,
             `${thread.state}: ${error.code ?? error.name}, its ${rowsText(Atomics.load(progress, i))} lost`,
             'lost',
-          ),
+          );
+        },
       )
       .finally(() => {
-        document.body.dataset.settled = String(++settled);
+        if (current()) document.body.dataset.settled = String(++settled);
       });
   }
 }
