@@ -32,7 +32,8 @@ export type GracefulThreadsErrorCode =
   | 'ERR_QUEUE_ITEM_NOT_CLONEABLE'
   | 'ERR_SHUTDOWN_FROM_THREAD'
   | 'ERR_POOL_QUEUE_FULL'
-  | 'ERR_POOL_CLOSED';
+  | 'ERR_POOL_CLOSED'
+  | 'ERR_ASYNC_INTERRUPT_UNAVAILABLE';
 
 /** An error with a {@link GracefulThreadsErrorCode}. */
 export type CodedError<E extends Error = Error> = E & { readonly code: GracefulThreadsErrorCode };

@@ -4,6 +4,8 @@
  * thread (the library's bootstrap and a user's import of another copy or version) shares one
  * flag and one depth.
  */
+
+import type { AsyncInterruptStart } from './async-interrupt/options.js';
 import {
   allocateSlot,
   type Caller,
@@ -42,6 +44,8 @@ export interface StartData {
    * on `port` until the pool closes it (src/pool-worker.ts).
    */
   readonly pool?: boolean;
+  /** Set when the thread opted in to asynchronous interruption (src/async-interrupt/). */
+  readonly asyncInterrupt?: AsyncInterruptStart;
 }
 
 /** The calling thread's state. */

@@ -1,0 +1,31 @@
+/**
+ * The load hook of `module.register` (Node 20, which has no `module.registerHooks`): runs on the
+ * hooks thread Node starts for the thread that registered it, and instruments that thread's
+ * modules (ES modules only: Node 20 hands a hook no source of the CommonJS modules `require()`
+ * loads).
+ */
+import type { LoadHook } from 'node:module';
+import { type HookSettings, instrumentedSource, shouldInstrument, sourceText } from './instrument-module.js';
+import type { TransformTools } from './transform.js';
+
+let settings: HookSettings | undefined;
+let tools: TransformTools | undefined;
+
+/** Receives the `data` given to `module.register`. */
+export function initialize(data: HookSettings): void {
+  settings = data;
+}
+
+export const load: LoadHook = async (url, context, nextLoad) => {
+  const result = await nextLoad(url, context);
+  const format = result.format ?? context.format;
+  if (settings === undefined || format !== 'module' || !shouldInstrument(url, format, settings)) return result;
+  const source = sourceText(result.source);
+  if (source === undefined) return result;
+  if (tools === undefined) {
+    const [acorn, magic] = await Promise.all([import('acorn'), import('magic-string')]);
+    tools = { parse: acorn.parse, MagicString: magic.default };
+  }
+  const loaded = tools;
+  return { ...result, source: instrumentedSource(source, url, 'module', settings, () => loaded) };
+};
