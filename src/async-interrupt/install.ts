@@ -62,3 +62,8 @@ export function installAsyncInterrupt(config: AsyncInterruptStart, flag: Int32Ar
     module.register(new URL('./hooks.js', import.meta.url), { data: settings });
   }
 }
+
+/** @internal For bench/async-interrupt.js: the transform's cost per MB, and the cache's. */
+export { instrumentedSource } from './instrument-module.js';
+/** @internal */
+export { instrument } from './transform.js';
