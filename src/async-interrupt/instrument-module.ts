@@ -6,8 +6,26 @@
 import type { AsyncInterruptStart } from './options.js';
 import { CHUNK, instrument, SMALL_TRIP_COUNT, type TransformTools } from './transform.js';
 
-/** Bumped whenever the transform's output changes: old cache entries are then never read. */
-const TRANSFORM_VERSION = `graceful-threads-async-interrupt-1/${CHUNK}/${SMALL_TRIP_COUNT}`;
+/**
+ * What the cache keys include besides the source: the transform's settings, and a hash of the
+ * file this code was loaded from (in dist/, the bundle holding the transform), so that entries
+ * written by any other version of the transform are never read.
+ */
+let transformVersion: string | undefined;
+
+function version(): string {
+  if (transformVersion === undefined) {
+    let code = '';
+    try {
+      code = process.getBuiltinModule('node:fs').readFileSync(new URL(import.meta.url), 'utf8');
+    } catch {
+      code = String(Math.random()); // no file to hash: an entry only this thread can hit
+    }
+    const hash = process.getBuiltinModule('node:crypto').createHash('sha256').update(code).digest('hex');
+    transformVersion = `graceful-threads-async-interrupt/${CHUNK}/${SMALL_TRIP_COUNT}/${hash}`;
+  }
+  return transformVersion;
+}
 
 /** What a load hook works with. */
 export interface HookSettings {
@@ -48,7 +66,7 @@ export function instrumentedSource(
   tools: () => TransformTools,
 ): string {
   const cache = settings.config.cache ? openCache() : undefined;
-  const key = cache?.key(`${TRANSFORM_VERSION}\0${url}\0${format}\0${source}`);
+  const key = cache?.key(`${version()}\0${url}\0${format}\0${source}`);
   if (cache !== undefined && key !== undefined) {
     const hit = cache.read(key);
     if (hit !== undefined) return hit;

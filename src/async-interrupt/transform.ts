@@ -79,7 +79,7 @@ export function instrument(source: string, file: string, module: boolean, tools:
   }) as unknown as AnyNode;
   const names = localNames(source);
   const edit = new tools.MagicString(source);
-  const state: WalkState = { edit, names, checks: 0, depth: 0 };
+  const state: WalkState = { edit, names, checks: 0, depth: 0, scopes: [program] };
   visit(program, state);
   if (state.checks === 0) return { code: source, checks: 0 };
   let code = edit.toString();
@@ -98,6 +98,8 @@ interface WalkState {
   checks: number;
   /** Nesting of strip-mined loops: each level declares its own countdown. */
   depth: number;
+  /** The functions (and the program) around the node visited, innermost last. */
+  readonly scopes: AnyNode[];
 }
 
 interface LocalNames {
@@ -132,7 +134,12 @@ function isNode(value: unknown): value is AnyNode {
 function visit(node: AnyNode, state: WalkState): void {
   if (FUNCTIONS.has(node.type)) {
     instrumentFunction(node as FunctionNode, state);
-  } else if (LOOPS.has(node.type)) {
+    state.scopes.push(node);
+    for (const child of children(node)) visit(child, state);
+    state.scopes.pop();
+    return;
+  }
+  if (LOOPS.has(node.type)) {
     instrumentLoop(node as LoopNode, state, []);
     return;
   } else if (node.type === 'LabeledStatement') {
@@ -282,75 +289,291 @@ function checkAtBodyStart(body: AnyNode, state: WalkState): void {
 }
 
 /**
- * Strip-mines `loop`: it runs unchanged (same test, update, body, labels, so `break` and
- * `continue` mean what they meant), at most CHUNK iterations at a time, inside a loop that
- * checks the flag between chunks and re-enters it:
+ * Strip-mines `loop`: it runs at most CHUNK iterations at a time, inside a loop that checks the
+ * flag between chunks and re-enters it. Its test, update, body and labels stay as they were, so
+ * `break` and `continue` mean what they meant, and the check's load from shared memory is out of
+ * the hot loop. Three forms, cheapest first:
  *
  * ```js
+ * // A counted loop whose bound cannot change while a chunk runs: the chunk's end replaces the bound.
+ * for (INIT; I < N; I++) BODY
+ * {INIT; let e, l; for (;;) { CHECK;
+ *   if (typeof I === 'number' && typeof N === 'number' && N - I > CHUNK) { e = I + CHUNK; l = false } else { e = N; l = true }
+ *   for (; I < e; I++) BODY
+ *   if (I < e || l) break; }}          // a break in BODY, or the last chunk
+ *
+ * // A test that can run again without effect: a countdown at the top of the body.
  * for (INIT; TEST; UPDATE) BODY
- * // becomes
+ * {INIT; let k; for (;;) { CHECK; k = CHUNK;
+ *   for (; TEST; UPDATE) { if (--k < 0) break; BODY }
+ *   if (k >= 0) break; }}              // a break in BODY, or TEST false
+ *
+ * // Any other test: counted before it, so it runs exactly once per iteration.
  * {INIT; let k, r; for (;;) { CHECK; k = CHUNK; r = 0;
  *   for (; k-- > 0 ? (TEST) : (r = 1, false); UPDATE) BODY
  *   if (r === 0) break; }}
  * ```
  *
- * TEST runs exactly once per iteration, as before. A `do ... while` tests first, then counts
- * (its body runs before any test). `for...in` and `for...of` keep the plain check (their
- * iterator cannot be split without changing when it closes), and so does a loop whose
- * `let` bindings a closure may capture (hoisting them would share one binding between
- * iterations). Returns false when it left the loop for the plain check.
+ * A `do ... while` takes the countdown form whatever its test (its body runs before any test).
+ * `for...in` and `for...of` keep the plain check (their iterator cannot be split without
+ * changing when it closes), and so does a loop whose `let` bindings a closure may capture
+ * (hoisting them would share one binding between iterations). Returns false when it left the
+ * loop for the plain check.
  */
 function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[]): boolean {
+  if (loop.type === 'ForInStatement' || loop.type === 'ForOfStatement') return false;
   const { edit } = state;
-  const k = `${state.names.prefix}k${state.depth}`;
-  const r = `${state.names.prefix}r${state.depth}`;
-  const head = `let ${k},${r};for(;;){${CHECK}${k}=${CHUNK};${r}=0;`;
-  const tail = `if(${r}===0)break;}}`;
-  const counting = `${k}-->0?`;
-  const stop = `:(${r}=1,false)`;
-  const labelText = labels.map((label) => `${(label.label as acornTypes.Identifier).name}:`).join('');
+  const text = edit.original;
+  const prefix = `${state.names.prefix}${state.depth}`;
+  const labelText = labels.map((label) => `${(label.label as unknown as acornTypes.Identifier).name}:`).join('');
   const start = labels[0]?.start ?? loop.start;
+  const body = loop.body as AnyNode;
+  let open: string;
+  let close: string;
+  // Each close is inserted before any `}` the body gets, which then lands in front of it.
   if (loop.type === 'ForStatement') {
-    const { init, test } = loop as acornTypes.ForStatement & AnyNode;
+    const { init } = loop as acornTypes.ForStatement & AnyNode;
     if (
       init?.type === 'VariableDeclaration' &&
       init.kind !== 'var' &&
-      hasClosure([loop.test, loop.update, loop.body] as (AnyNode | null | undefined)[])
+      hasClosure([loop.test, loop.update, body] as AnyNode[])
     ) {
       return false;
     }
-    const semicolon = source(edit).indexOf(';', init?.end ?? loop.start + 3);
-    // `L: for (` -> `{`, keeping INIT and its `;`
+    const counted = countedLoop(loop, state);
+    const semicolon = text.indexOf(';', init?.end ?? loop.start + 3);
+    // `L: for (INIT;` -> `{INIT;` then the chunk loop, then `L: for (;`
     edit.update(start, init === null || init === undefined ? semicolon : init.start, '{');
     if (init === null || init === undefined) edit.update(semicolon, semicolon + 1, '');
-    edit.appendRight(semicolon + 1, `${head}${labelText}for(;`);
-    if (test === null || test === undefined) {
-      edit.appendRight(semicolon + 1, `${counting}true${stop}`);
+    const test = loop.test as AnyNode | null | undefined;
+    if (counted !== undefined) {
+      const { index, bound, increasing, step } = counted;
+      const e = `${prefix}e`;
+      const l = `${prefix}l`;
+      const boundText = text.slice(bound.start, bound.end);
+      const span = CHUNK * step;
+      const far = increasing ? `${boundText}-${index}>${span}` : `${index}-${boundText}>${span}`;
+      const chunkEnd = increasing ? `${index}+${span}` : `${index}-${span}`;
+      open = `let ${e},${l};for(;;){${CHECK}if(typeof ${index}==='number'&&typeof ${boundText}==='number'&&${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}${labelText}for(;`;
+      edit.appendRight(semicolon + 1, open);
+      edit.update(bound.start, bound.end, e);
+      const operator = (test as unknown as acornTypes.BinaryExpression).operator;
+      close = `if(${index}${operator}${e}||${l})break;}}`;
+      edit.prependLeft(loop.end, close);
+    } else if (test == null || isPure(test)) {
+      const k = `${prefix}k`;
+      edit.appendRight(semicolon + 1, `let ${k};for(;;){${CHECK}${k}=${CHUNK};${labelText}for(;`);
+      close = `if(${k}>=0)break;}}`;
+      edit.prependLeft(loop.end, close);
+      countdownAtBodyStart(body, k, state);
     } else {
-      edit.appendRight(test.start, `${counting}(`);
-      edit.prependLeft(test.end, `)${stop}`);
+      const k = `${prefix}k`;
+      const r = `${prefix}r`;
+      edit.appendRight(semicolon + 1, `let ${k},${r};for(;;){${CHECK}${k}=${CHUNK};${r}=0;${labelText}for(;`);
+      edit.appendRight(test.start, `${k}-->0?(`);
+      edit.prependLeft(test.end, `):(${r}=1,false)`);
+      close = `if(${r}===0)break;}}`;
+      edit.prependLeft(loop.end, close);
     }
   } else if (loop.type === 'WhileStatement') {
-    // `L: while (TEST)` -> `{let k, r; for (;;) {...; L: for (; k-- > 0 ? (TEST) : ...;)`
-    // (the parentheses of the while itself: TEST's own, if any, lie inside them)
-    const open = source(edit).indexOf('(', loop.start + 5);
-    const close = source(edit).lastIndexOf(')', (loop.body as AnyNode).start - 1);
-    edit.update(start, open + 1, `{${head}${labelText}for(;${counting}(`);
-    edit.update(close, close + 1, `)${stop};)`);
-  } else if (loop.type === 'DoWhileStatement') {
-    const { test } = loop as acornTypes.DoWhileStatement;
-    // `L: do BODY while (TEST)` -> `{...; L: do BODY while ((TEST) ? k-- > 0 || (r = 1, false) : false)`
-    edit.update(start, loop.start + 2, `{${head}${labelText}do`);
-    edit.appendRight(test.start, '(');
-    edit.prependLeft(test.end, `)?${k}-->0||(${r}=1,false):false`);
+    const test = loop.test as AnyNode;
+    // The parentheses of the while itself: TEST's own, if any, lie inside them.
+    const openParen = text.indexOf('(', loop.start + 5);
+    const closeParen = text.lastIndexOf(')', body.start - 1);
+    if (isPure(test)) {
+      const k = `${prefix}k`;
+      // `L: while (TEST)` -> `{let k; for (;;) {...; L: for (; TEST;)`
+      edit.update(start, openParen + 1, `{let ${k};for(;;){${CHECK}${k}=${CHUNK};${labelText}for(;`);
+      edit.update(closeParen, closeParen + 1, ';)');
+      close = `if(${k}>=0)break;}}`;
+      edit.prependLeft(loop.end, close);
+      countdownAtBodyStart(body, k, state);
+    } else {
+      const k = `${prefix}k`;
+      const r = `${prefix}r`;
+      edit.update(
+        start,
+        openParen + 1,
+        `{let ${k},${r};for(;;){${CHECK}${k}=${CHUNK};${r}=0;${labelText}for(;${k}-->0?(`,
+      );
+      edit.update(closeParen, closeParen + 1, `):(${r}=1,false);)`);
+      close = `if(${r}===0)break;}}`;
+      edit.prependLeft(loop.end, close);
+    }
   } else {
-    return false;
+    const k = `${prefix}k`;
+    // `L: do BODY while (TEST)` -> `{let k; for (;;) {...; L: do {if (--k < 0) break; BODY} while (TEST)`
+    edit.update(start, loop.start + 2, `{let ${k};for(;;){${CHECK}${k}=${CHUNK};${labelText}do `);
+    close = `if(${k}>=0)break;}}`;
+    edit.prependLeft(loop.end, close);
+    countdownAtBodyStart(body, k, state);
   }
-  edit.prependLeft(loop.end, tail);
   state.checks++;
   return true;
 }
 
-function source(edit: MagicStringClass): string {
-  return edit.original;
+/** Puts `if (--k < 0) break;` first in the body (in a block made for it if need be). */
+function countdownAtBodyStart(body: AnyNode, k: string, state: WalkState): void {
+  const countdown = `if(--${k}<0)break;`;
+  if (body.type === 'BlockStatement') {
+    state.edit.appendRight(body.start + 1, countdown);
+  } else {
+    state.edit.appendRight(body.start, `{${countdown}`);
+    state.edit.prependLeft(body.end, '}');
+  }
+}
+
+/**
+ * Whether evaluating `test` once more changes nothing: identifiers, literals, `this`, property
+ * reads and operators, no call, assignment, `delete`, `yield` or `await`. (A getter or a Proxy
+ * on the way is run again, once per chunk: code that counts its own property reads is not
+ * what loops are made of.)
+ */
+function isPure(test: AnyNode): boolean {
+  switch (test.type) {
+    case 'Identifier':
+    case 'Literal':
+    case 'ThisExpression':
+      return true;
+    case 'MemberExpression':
+      return isPure(test.object as AnyNode) && (!test.computed || isPure(test.property as AnyNode));
+    case 'UnaryExpression':
+      return test.operator !== 'delete' && isPure(test.argument as AnyNode);
+    case 'BinaryExpression':
+    case 'LogicalExpression':
+      return (
+        (test.left as AnyNode).type !== 'PrivateIdentifier' &&
+        isPure(test.left as AnyNode) &&
+        isPure(test.right as AnyNode)
+      );
+    case 'ConditionalExpression':
+      return isPure(test.test as AnyNode) && isPure(test.consequent as AnyNode) && isPure(test.alternate as AnyNode);
+    default:
+      return false;
+  }
+}
+
+interface CountedLoop {
+  readonly index: string;
+  readonly bound: AnyNode;
+  readonly increasing: boolean;
+  readonly step: number;
+}
+
+/**
+ * `for (...; I < N; I++)` (or `<=`, `>`, `>=`, `--`, `+= 2`...) where neither `I` nor `N` can
+ * change but through the update while the body runs: the body assigns neither and calls nothing
+ * that could (no call at all, or `N` is a local nobody assigns).
+ */
+function countedLoop(loop: LoopNode, state: WalkState): CountedLoop | undefined {
+  const { test, update, body } = loop as acornTypes.ForStatement & AnyNode;
+  if (test?.type !== 'BinaryExpression' || test.left.type !== 'Identifier') return undefined;
+  const index = test.left.name;
+  const increasing = test.operator === '<' || test.operator === '<=';
+  if (!increasing && test.operator !== '>' && test.operator !== '>=') return undefined;
+  const step = stepOf(update as AnyNode | null | undefined, index);
+  if (step === undefined || step.increasing !== increasing) return undefined;
+  const bound = test.right as AnyNode;
+  const root = boundRoot(bound);
+  if (root === undefined || root === index) return undefined;
+  const inside = [body as AnyNode, update as AnyNode];
+  if (assigns(body as AnyNode, index) || inside.some((node) => assigns(node, root))) return undefined;
+  if (bound.type === 'MemberExpression') {
+    // `a.length` changes under `a.push(x)` or `b[n] = x` with b === a: no call, no store to any property.
+    if (inside.some((node) => callsSomething(node) || storesProperty(node) || suspends(node))) return undefined;
+  } else if (bound.type === 'Identifier') {
+    if (inside.some((node) => suspends(node))) return undefined;
+    if (inside.some((node) => callsSomething(node)) && !isUnassignedLocal(root, state.scopes.at(-1))) return undefined;
+  }
+  return { index, bound, increasing, step: step.size };
+}
+
+function stepOf(
+  update: AnyNode | null | undefined,
+  index: string,
+): { readonly increasing: boolean; readonly size: number } | undefined {
+  if (update == null) return undefined;
+  if (update.type === 'UpdateExpression' && isIdentifier(update.argument as AnyNode, index)) {
+    return { increasing: update.operator === '++', size: 1 };
+  }
+  if (
+    update.type === 'AssignmentExpression' &&
+    (update.operator === '+=' || update.operator === '-=') &&
+    isIdentifier(update.left as AnyNode, index) &&
+    isNumber(update.right as AnyNode) &&
+    Number.isFinite((update.right as acornTypes.Literal).value) &&
+    ((update.right as acornTypes.Literal).value as number) > 0
+  ) {
+    return { increasing: update.operator === '+=', size: (update.right as acornTypes.Literal).value as number };
+  }
+  return undefined;
+}
+
+/** The variable a loop bound reads: `n`, `a` of `a.length`, `a` of `a.b.c`; '' for a number. */
+function boundRoot(bound: AnyNode): string | undefined {
+  if (isNumber(bound)) return '';
+  if (bound.type === 'Identifier') return (bound as unknown as acornTypes.Identifier).name;
+  if (bound.type === 'MemberExpression' && !bound.computed && (bound.property as AnyNode).type === 'Identifier') {
+    return boundRoot(bound.object as AnyNode);
+  }
+  return undefined;
+}
+
+function storesProperty(node: AnyNode): boolean {
+  if (node.type === 'AssignmentExpression' && (node.left as AnyNode).type !== 'Identifier') return true;
+  if (node.type === 'UpdateExpression' && (node.argument as AnyNode).type !== 'Identifier') return true;
+  if (node.type === 'UnaryExpression' && node.operator === 'delete') return true;
+  return children(node).some(storesProperty);
+}
+
+/** `yield` or `await`: other code runs before the loop goes on. */
+function suspends(node: AnyNode): boolean {
+  if (node.type === 'YieldExpression' || node.type === 'AwaitExpression') return true;
+  if (FUNCTIONS.has(node.type)) return false;
+  return children(node).some(suspends);
+}
+
+/**
+ * Whether `name` is declared in `scope` (a function's parameters or body, or the program) and
+ * assigned nowhere in it but its declaration: then nothing a loop in it calls can change it.
+ */
+function isUnassignedLocal(name: string, scope: AnyNode | undefined): boolean {
+  if (scope === undefined) return false;
+  const params = (scope.params as AnyNode[] | undefined) ?? [];
+  const declared = params.some((param) => mentions(param, name)) || declares(scope.body as AnyNode, name);
+  return declared && !assignsAnywhere(scope.body as AnyNode, name) && !params.some((param) => hasDefault(param));
+}
+
+function hasDefault(param: AnyNode): boolean {
+  return param.type !== 'Identifier';
+}
+
+function declares(node: AnyNode | AnyNode[], name: string): boolean {
+  if (Array.isArray(node)) return node.some((child) => declares(child, name));
+  if (node.type === 'VariableDeclarator' && mentions(node.id as AnyNode, name)) return true;
+  if (FUNCTIONS.has(node.type)) return false;
+  return children(node).some((child) => declares(child, name));
+}
+
+/** Any assignment to `name`, nested functions included (`arguments` aside). */
+function assignsAnywhere(node: AnyNode | AnyNode[], name: string): boolean {
+  if (Array.isArray(node)) return node.some((child) => assignsAnywhere(child, name));
+  if (node.type === 'UpdateExpression' && isIdentifier(node.argument as AnyNode, name)) return true;
+  if (node.type === 'AssignmentExpression' && mentionsAsTarget(node.left as AnyNode, name)) return true;
+  if (
+    (node.type === 'ForInStatement' || node.type === 'ForOfStatement') &&
+    mentionsAsTarget(node.left as AnyNode, name)
+  ) {
+    return true;
+  }
+  return children(node).some((child) => assignsAnywhere(child, name));
+}
+
+/** `name` as an assignment target: itself, or inside a destructuring pattern (not `a[name]`). */
+function mentionsAsTarget(node: AnyNode, name: string): boolean {
+  if (isIdentifier(node, name)) return true;
+  if (node.type === 'MemberExpression') return false;
+  if (node.type === 'VariableDeclaration')
+    return (node.declarations as AnyNode[]).some((d) => mentionsAsTarget(d.id as AnyNode, name));
+  return children(node).some((child) => mentionsAsTarget(child, name));
 }
