@@ -79,7 +79,14 @@ export function instrument(source: string, file: string, module: boolean, tools:
   }) as unknown as AnyNode;
   const names = localNames(source);
   const edit = new tools.MagicString(source);
-  const state: WalkState = { edit, names, checks: 0, depth: 0, scopes: [program] };
+  const state: WalkState = {
+    edit,
+    names,
+    checks: 0,
+    depth: 0,
+    scopes: [program],
+    constants: numericConstants(program),
+  };
   visit(program, state);
   if (state.checks === 0) return { code: source, checks: 0 };
   let code = edit.toString();
@@ -100,6 +107,8 @@ interface WalkState {
   depth: number;
   /** The functions (and the program) around the node visited, innermost last. */
   readonly scopes: AnyNode[];
+  /** Names bound once in the whole module, by `const NAME = <number>`: their values. */
+  readonly constants: ReadonlyMap<string, number>;
 }
 
 interface LocalNames {
@@ -208,7 +217,7 @@ function afterDirectives(block: AnyNode): number {
 }
 
 /** `for (let i = 0; i < 16; i++)` with `i` not assigned in the body: at most 16 back-edges. */
-function isSmallCountedLoop(loop: LoopNode): boolean {
+function isSmallCountedLoop(loop: LoopNode, constants: ReadonlyMap<string, number>): boolean {
   if (loop.type !== 'ForStatement') return false;
   const { init, test, update, body } = loop as acornTypes.ForStatement & AnyNode;
   if (init?.type !== 'VariableDeclaration' || init.declarations.length !== 1) return false;
@@ -216,8 +225,15 @@ function isSmallCountedLoop(loop: LoopNode): boolean {
   if (declaration.id.type !== 'Identifier' || !isNumber(declaration.init)) return false;
   const name = declaration.id.name;
   if (test?.type !== 'BinaryExpression' || (test.operator !== '<' && test.operator !== '<=')) return false;
-  if (test.left.type !== 'Identifier' || test.left.name !== name || !isNumber(test.right)) return false;
-  const trips = (test.right.value as number) - (declaration.init.value as number) + (test.operator === '<=' ? 1 : 0);
+  if (test.left.type !== 'Identifier' || test.left.name !== name) return false;
+  // `i < 16`, or `i < N` with `const N = 16` the only N in the module
+  const bound = isNumber(test.right)
+    ? (test.right.value as number)
+    : test.right.type === 'Identifier'
+      ? constants.get(test.right.name)
+      : undefined;
+  if (bound === undefined) return false;
+  const trips = bound - (declaration.init.value as number) + (test.operator === '<=' ? 1 : 0);
   if (!(trips <= SMALL_TRIP_COUNT)) return false;
   const step =
     update?.type === 'UpdateExpression' && update.operator === '++' && isIdentifier(update.argument, name)
@@ -232,6 +248,73 @@ function isSmallCountedLoop(loop: LoopNode): boolean {
   return step === 1 && !assigns(body as AnyNode, name);
 }
 
+/** The names bound exactly once in the module, by a `const` with a number literal. */
+function numericConstants(program: AnyNode): Map<string, number> {
+  const bindings = new Map<string, number>();
+  const constants = new Map<string, number>();
+  const bind = (pattern: AnyNode | null | undefined): void => {
+    if (pattern == null) return;
+    if (pattern.type === 'Identifier') {
+      const name = (pattern as unknown as acornTypes.Identifier).name;
+      bindings.set(name, (bindings.get(name) ?? 0) + 1);
+    } else if (pattern.type === 'MemberExpression') {
+      return;
+    } else if (pattern.type === 'AssignmentPattern') {
+      bind(pattern.left as AnyNode);
+    } else if (pattern.type === 'Property') {
+      bind(pattern.value as AnyNode);
+    } else {
+      for (const child of children(pattern)) bind(child);
+    }
+  };
+  const walk = (node: AnyNode): void => {
+    switch (node.type) {
+      case 'VariableDeclarator': {
+        bind(node.id as AnyNode);
+        const init = node.init as AnyNode | null;
+        if (init !== null && isNumber(init) && (node.id as AnyNode).type === 'Identifier') {
+          constants.set((node.id as unknown as acornTypes.Identifier).name, init.value as number);
+        }
+        break;
+      }
+      case 'FunctionDeclaration':
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+      case 'ClassDeclaration':
+      case 'ClassExpression':
+        bind(node.id as AnyNode | null);
+        for (const param of (node.params as AnyNode[] | undefined) ?? []) bind(param);
+        break;
+      case 'CatchClause':
+        bind(node.param as AnyNode | null);
+        break;
+      case 'ImportSpecifier':
+      case 'ImportDefaultSpecifier':
+      case 'ImportNamespaceSpecifier':
+        bind(node.local as AnyNode);
+        break;
+    }
+    for (const child of children(node)) walk(child);
+  };
+  const declaredConst = new Set<string>();
+  const collectConst = (node: AnyNode): void => {
+    if (node.type === 'VariableDeclaration' && node.kind === 'const') {
+      for (const declarator of node.declarations as AnyNode[]) {
+        if ((declarator.id as AnyNode).type === 'Identifier') {
+          declaredConst.add((declarator.id as unknown as acornTypes.Identifier).name);
+        }
+      }
+    }
+    for (const child of children(node)) collectConst(child);
+  };
+  walk(program);
+  collectConst(program);
+  for (const name of [...constants.keys()]) {
+    if (bindings.get(name) !== 1 || !declaredConst.has(name)) constants.delete(name);
+  }
+  return constants;
+}
+
 function isNumber(node: acornTypes.Node | null | undefined): node is acornTypes.Literal {
   return node?.type === 'Literal' && typeof (node as acornTypes.Literal).value === 'number';
 }
@@ -244,8 +327,11 @@ function isIdentifier(node: acornTypes.Node, name: string): boolean {
 function assigns(node: AnyNode, name: string): boolean {
   if (FUNCTIONS.has(node.type) || node.type === 'ClassBody') return true;
   if (node.type === 'UpdateExpression' && isIdentifier(node.argument as AnyNode, name)) return true;
-  if (node.type === 'AssignmentExpression' && mentions(node.left as AnyNode, name)) return true;
-  if ((node.type === 'ForInStatement' || node.type === 'ForOfStatement') && mentions(node.left as AnyNode, name)) {
+  if (node.type === 'AssignmentExpression' && mentionsAsTarget(node.left as AnyNode, name)) return true;
+  if (
+    (node.type === 'ForInStatement' || node.type === 'ForOfStatement') &&
+    mentionsAsTarget(node.left as AnyNode, name)
+  ) {
     return true;
   }
   for (const child of children(node)) if (assigns(child, name)) return true;
@@ -267,7 +353,7 @@ function hasClosure(nodes: readonly (AnyNode | null | undefined)[]): boolean {
 
 function instrumentLoop(loop: LoopNode, state: WalkState, labels: readonly AnyNode[]): void {
   const body = loop.body as AnyNode;
-  if (isSmallCountedLoop(loop)) {
+  if (isSmallCountedLoop(loop, state.constants)) {
     // Left as it is.
   } else if (!stripMine(loop, state, labels)) {
     checkAtBodyStart(body, state);
@@ -300,7 +386,7 @@ function checkAtBodyStart(body: AnyNode, state: WalkState): void {
  * {INIT; let e, l; for (;;) { CHECK;
  *   if (typeof I === 'number' && typeof N === 'number' && N - I > CHUNK) { e = I + CHUNK; l = false } else { e = N; l = true }
  *   for (; I < e; I++) BODY
- *   if (I < e || l) break; }}          // a break in BODY, or the last chunk
+ *   if (l || I < e) break; }}          // the last chunk, or a break in BODY
  *
  * // A test that can run again without effect: a countdown at the top of the body.
  * for (INIT; TEST; UPDATE) BODY
@@ -351,14 +437,26 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[])
       const e = `${prefix}e`;
       const l = `${prefix}l`;
       const boundText = text.slice(bound.start, bound.end);
-      const span = CHUNK * step;
+      const span = typeof step === 'number' ? String(CHUNK * step) : `${CHUNK}*${step}`;
       const far = increasing ? `${boundText}-${index}>${span}` : `${index}-${boundText}>${span}`;
       const chunkEnd = increasing ? `${index}+${span}` : `${index}-${span}`;
-      open = `let ${e},${l};for(;;){${CHECK}if(typeof ${index}==='number'&&typeof ${boundText}==='number'&&${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}${labelText}for(;`;
+      const operator = (test as unknown as acornTypes.BinaryExpression).operator;
+      const types = `typeof ${index}==='number'&&typeof ${boundText}==='number'`;
+      const chunk = `if(${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}`;
+      if (typeof step === 'number') {
+        open = `let ${e},${l};for(;;){${CHECK}if(${types}&&${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}${labelText}for(;`;
+        close = `if(${l}||${index}${operator}${e})break;}}`;
+      } else {
+        // A step that is not a positive number: the loop as it was, with a countdown, on a copy
+        // of the body (small, loop-free: countedLoop checked).
+        const k = `${prefix}k`;
+        const update = loop.update as AnyNode;
+        const copy = `${labelText}for(;${index}${operator}${boundText};${text.slice(update.start, update.end)}){if(--${k}<0)break;${text.slice(body.start, body.end)}}if(${k}>=0)break;`;
+        open = `let ${e},${l},${k};for(;;){${CHECK}if(${types}&&typeof ${step}==='number'&&${step}>0){${chunk}${labelText}for(;`;
+        close = `if(${l}||${index}${operator}${e})break;}else{${k}=${CHUNK};${copy}}}}`;
+      }
       edit.appendRight(semicolon + 1, open);
       edit.update(bound.start, bound.end, e);
-      const operator = (test as unknown as acornTypes.BinaryExpression).operator;
-      close = `if(${index}${operator}${e}||${l})break;}}`;
       edit.prependLeft(loop.end, close);
     } else if (test == null || isPure(test)) {
       const k = `${prefix}k`;
@@ -457,7 +555,8 @@ interface CountedLoop {
   readonly index: string;
   readonly bound: AnyNode;
   readonly increasing: boolean;
-  readonly step: number;
+  /** A positive number, or the name of the variable holding the step. */
+  readonly step: number | string;
 }
 
 /**
@@ -478,6 +577,14 @@ function countedLoop(loop: LoopNode, state: WalkState): CountedLoop | undefined 
   if (root === undefined || root === index) return undefined;
   const inside = [body as AnyNode, update as AnyNode];
   if (assigns(body as AnyNode, index) || inside.some((node) => assigns(node, root))) return undefined;
+  if (typeof step.size === 'string') {
+    // The step must not change while a chunk runs either; and the chunk's fallback (a step
+    // that is not a positive number) runs a copy of the body: only small, simple ones.
+    const name = step.size;
+    if (assigns(body as AnyNode, name) || hasLoop(body as AnyNode) || body.end - body.start > 400) return undefined;
+    if (inside.some((node) => suspends(node))) return undefined;
+    if (inside.some((node) => callsSomething(node)) && !isUnassignedLocal(name, state.scopes.at(-1))) return undefined;
+  }
   if (bound.type === 'MemberExpression') {
     // `a.length` changes under `a.push(x)` or `b[n] = x` with b === a: no call, no store to any property.
     if (inside.some((node) => callsSomething(node) || storesProperty(node) || suspends(node))) return undefined;
@@ -491,10 +598,20 @@ function countedLoop(loop: LoopNode, state: WalkState): CountedLoop | undefined 
 function stepOf(
   update: AnyNode | null | undefined,
   index: string,
-): { readonly increasing: boolean; readonly size: number } | undefined {
+): { readonly increasing: boolean; readonly size: number | string } | undefined {
   if (update == null) return undefined;
   if (update.type === 'UpdateExpression' && isIdentifier(update.argument as AnyNode, index)) {
     return { increasing: update.operator === '++', size: 1 };
+  }
+  if (
+    update.type === 'AssignmentExpression' &&
+    (update.operator === '+=' || update.operator === '-=') &&
+    isIdentifier(update.left as AnyNode, index) &&
+    (update.right as AnyNode).type === 'Identifier' &&
+    !isIdentifier(update.right as AnyNode, index)
+  ) {
+    // `j += i`: a variable step, checked positive as each chunk starts (./stripMine)
+    return { increasing: update.operator === '+=', size: (update.right as unknown as acornTypes.Identifier).name };
   }
   if (
     update.type === 'AssignmentExpression' &&
@@ -510,6 +627,10 @@ function stepOf(
 }
 
 /** The variable a loop bound reads: `n`, `a` of `a.length`, `a` of `a.b.c`; '' for a number. */
+function hasLoop(node: AnyNode): boolean {
+  return LOOPS.has(node.type) || FUNCTIONS.has(node.type) || children(node).some(hasLoop);
+}
+
 function boundRoot(bound: AnyNode): string | undefined {
   if (isNumber(bound)) return '';
   if (bound.type === 'Identifier') return (bound as unknown as acornTypes.Identifier).name;
