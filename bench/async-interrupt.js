@@ -110,7 +110,19 @@ export async function run() {
   const geomean = (Math.exp(ratios.reduce((sum, r) => sum + Math.log(r), 0) / ratios.length) - 1) * 100;
   printTable(
     `asyncInterrupt: instrumented kernels beside the same code plain, same thread, ms per run (fastest of ${ROUNDS} alternating rounds, then p50 and p90)`,
-    ['kernel', 'plain', 'p50', 'p90', 'instrumented', 'p50', 'p90', 'p50 over p50', 'overhead', 'latency p50 us', 'p90 us'],
+    [
+      'kernel',
+      'plain',
+      'p50',
+      'p90',
+      'instrumented',
+      'p50',
+      'p90',
+      'p50 over p50',
+      'overhead',
+      'latency p50 us',
+      'p90 us',
+    ],
     rows,
     [
       `geomean overhead ${fmt(geomean, 1)} %; latency: interrupt() to the catch of the ThreadInterruptedError, ${SAMPLES} interrupts per kernel`,
