@@ -4,6 +4,7 @@
 // not positive, chunk edges (the chunk is 2048 iterations), closures over loop bindings.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { runInThisContext } from 'node:vm';
 import * as acorn from 'acorn';
 import MagicString from 'magic-string';
 import { CHUNK, FLAG_GLOBAL, instrument, TRAP_GLOBAL } from '../src/async-interrupt/transform.ts';
@@ -19,10 +20,9 @@ holder[TRAP_GLOBAL] = () => {
 function both(body: string): { plain: unknown; instrumented: unknown; code: string } {
   const source = `(function () {\n${body}\n})`;
   const { code } = instrument(source, 'snippet.js', false, tools);
-  // An indirect eval: each snippet runs in the global scope, where the transform's globals are.
-  const globalEval = eval;
-  const plain = globalEval(source)();
-  const instrumented = globalEval(code)();
+  // In the global scope, where the transform's globals are.
+  const plain = runInThisContext(source)();
+  const instrumented = runInThisContext(code)();
   return { plain, instrumented, code };
 }
 

@@ -245,7 +245,8 @@ function isSmallCountedLoop(loop: LoopNode, constants: ReadonlyMap<string, numbe
           (update.right.value as number) >= 1
         ? 1
         : 0;
-  return step === 1 && !assigns(body as AnyNode, name);
+  // Innermost only: nested small loops multiply (96 x 96 x 96 back-edges is no small loop).
+  return step === 1 && !assigns(body as AnyNode, name) && !hasLoop(body as AnyNode);
 }
 
 /** The names bound exactly once in the module, by a `const` with a number literal. */
