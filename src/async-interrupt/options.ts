@@ -7,12 +7,27 @@ import { codedError, describeValue, invalidArgType } from '../errors.js';
 /**
  * How an opted-in thread is reached by an interrupt it never polls for:
  * - `true` (or `{}`): anywhere outside critical sections;
- * - `'regions'`: only inside {@link allowInterruption} regions (and never in critical sections);
+ * - `'regions'`: only inside `allowInterruption()` regions (and never in critical sections);
  * - an object to list dependencies to instrument too, or to choose the mode.
+ *
+ * @example
+ * ```ts
+ * new Thread(new URL('./solver.js', import.meta.url), { asyncInterrupt: true });
+ * new Thread(new URL('./render.js', import.meta.url), { asyncInterrupt: 'regions' });
+ * new ThreadPool(new URL('./tasks.js', import.meta.url), { asyncInterrupt: { include: ['some-solver-lib'] } });
+ * ```
  */
 export type AsyncInterruptOption = boolean | 'regions' | AsyncInterruptConfig;
 
-/** The object form of {@link AsyncInterruptOption}. */
+/**
+ * The object form of {@link AsyncInterruptOption}.
+ *
+ * @example
+ * ```ts
+ * const options: AsyncInterruptConfig = { mode: 'regions', include: ['some-solver-lib'], cache: false };
+ * new Thread(new URL('./solver.js', import.meta.url), { asyncInterrupt: options });
+ * ```
+ */
 export interface AsyncInterruptConfig {
   /** `'everywhere'` (the default) or `'regions'`: see {@link AsyncInterruptOption}. */
   mode?: 'everywhere' | 'regions';

@@ -42,7 +42,19 @@ export function asyncInterruptTrap(): void {
   throw interruptedError();
 }
 
-/** A region opened with {@link enterAllowInterruption}; disposing it closes it. */
+/**
+ * A region opened with {@link enterAllowInterruption}; disposing it closes it.
+ *
+ * @example
+ * ```ts
+ * const region: InterruptionRegion = enterAllowInterruption();
+ * try {
+ *   search(tree);
+ * } finally {
+ *   region[Symbol.dispose](); // what `using` does
+ * }
+ * ```
+ */
 export interface InterruptionRegion extends Disposable {
   /** Closes the region; closing it again does nothing. */
   [Symbol.dispose](): void;
