@@ -60,6 +60,19 @@ describe('asyncInterrupt: an interrupt lands in code that never polls', () => {
     });
   }
 
+  it('stops a CommonJS target in a module it required', async () => {
+    const sync = syncArray();
+    const thread = new Thread(new URL('./fixtures/async-interrupt/spin.cjs', import.meta.url), {
+      args: [sync],
+      asyncInterrupt: true,
+      // Not the test runner's tsx: it compiles the CommonJS modules it loads itself, past Node's hooks.
+      execArgv: [],
+    }).start();
+    await reachedOrEnded(thread, sync);
+    thread.interrupt();
+    await assertStopped(thread, sync);
+  });
+
   it('a critical section defers it to the section end', async () => {
     const { thread, sync } = await interruptIn('critical');
     await assertStopped(thread, sync);

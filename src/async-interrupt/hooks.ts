@@ -1,8 +1,7 @@
 /**
  * The load hook of `module.register` (Node 20, which has no `module.registerHooks`): runs on the
  * hooks thread Node starts for the thread that registered it, and instruments that thread's
- * modules (ES modules only: Node 20 hands a hook no source of the CommonJS modules `require()`
- * loads).
+ * modules.
  */
 import type { LoadHook } from 'node:module';
 import { type HookSettings, instrumentedSource, shouldInstrument, sourceText } from './instrument-module.js';
@@ -19,13 +18,22 @@ export function initialize(data: HookSettings): void {
 export const load: LoadHook = async (url, context, nextLoad) => {
   const result = await nextLoad(url, context);
   const format = result.format ?? context.format;
-  if (settings === undefined || format !== 'module' || !shouldInstrument(url, format, settings)) return result;
-  const source = sourceText(result.source);
+  if (settings === undefined || !shouldInstrument(url, format, settings)) return result;
+  // Node 20 hands no source of a CommonJS module over: read, it is used for that module, and its
+  // require() calls come back through this hook.
+  const source =
+    sourceText(result.source) ??
+    (format === 'commonjs'
+      ? process.getBuiltinModule('node:fs').readFileSync(new URL(url), 'utf8')
+      : undefined);
   if (source === undefined) return result;
   if (tools === undefined) {
     const [acorn, magic] = await Promise.all([import('acorn'), import('magic-string')]);
     tools = { parse: acorn.parse, MagicString: magic.default };
   }
   const loaded = tools;
-  return { ...result, source: instrumentedSource(source, url, 'module', settings, () => loaded) };
+  return {
+    ...result,
+    source: instrumentedSource(source, url, format as 'module' | 'commonjs', settings, () => loaded),
+  };
 };
