@@ -23,9 +23,7 @@ export const load: LoadHook = async (url, context, nextLoad) => {
   // require() calls come back through this hook.
   const source =
     sourceText(result.source) ??
-    (format === 'commonjs'
-      ? process.getBuiltinModule('node:fs').readFileSync(new URL(url), 'utf8')
-      : undefined);
+    (format === 'commonjs' ? process.getBuiltinModule('node:fs').readFileSync(new URL(url), 'utf8') : undefined);
   if (source === undefined) return result;
   if (tools === undefined) {
     const [acorn, magic] = await Promise.all([import('acorn'), import('magic-string')]);
