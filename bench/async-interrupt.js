@@ -21,6 +21,7 @@ import { delay, fmt, goal, median, now, printTable, quantile, waitFor } from './
 
 const ROUNDS = 21;
 const SAMPLES = 15;
+const START_ROUNDS = 10;
 const runner = new URL('./workers/async-runner.js', import.meta.url);
 const GEOMEAN_GOAL = 5;
 const KERNEL_GOAL = 20;
@@ -50,6 +51,25 @@ async function latency(name) {
   }
   await thread.join();
   return out;
+}
+
+/**
+ * start() to the target's first instruction (workers/start-ours.js), plain beside opted in with
+ * its module in the cache (the first opted-in start, which fills it, is dropped), alternating.
+ */
+async function startCost() {
+  const target = new URL('./workers/start-ours.js', import.meta.url);
+  const samples = { plain: [], asyncInterrupt: [] };
+  for (let round = 0; round <= START_ROUNDS; round++) {
+    for (const variant of round % 2 === 0 ? ['plain', 'asyncInterrupt'] : ['asyncInterrupt', 'plain']) {
+      const times = new BigInt64Array(new SharedArrayBuffer(8));
+      const start = now();
+      const thread = new Thread(target, { args: [times.buffer], asyncInterrupt: variant === 'asyncInterrupt' }).start();
+      await thread.join();
+      if (round > 0) samples[variant].push(Number(times[0] - start) / 1e6);
+    }
+  }
+  return samples;
 }
 
 function transformCost() {
@@ -126,6 +146,15 @@ export async function run() {
     rows,
     [
       `geomean overhead ${fmt(geomean, 1)} %; latency: interrupt() to the catch of the ThreadInterruptedError, ${SAMPLES} interrupts per kernel`,
+    ],
+  );
+  const starts = await startCost();
+  printTable(
+    `asyncInterrupt: start() to the target's first instruction, ms (${START_ROUNDS} alternating rounds, cache warm)`,
+    ['thread', 'p50', 'p90'],
+    Object.entries(starts).map(([name, values]) => [name, fmt(median(values), 2), fmt(quantile(values, 0.9), 2)]),
+    [
+      "opted in: the hook is registered and the parser's cache read before the target loads (Node 20: a hooks thread starts too)",
     ],
   );
   const cost = transformCost();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -166,6 +167,35 @@ describe('asyncInterrupt: what the thread sees', () => {
     };
     assert.equal(result.globals, true);
     assert.match(result.source, /__graceful_flag\[0\]&1&&__graceful_trap\(\)/);
+  });
+
+  it('keeps instrumented modules in a cache keyed by their content, read by the next thread', async () => {
+    const dir = mkdtempSync(join(fileURLToPath(new URL('../.tmp/', import.meta.url)), 'async-cache-'));
+    const marker = `cache-probe-${process.pid}-${Date.now()}`;
+    const file = join(dir, 'probe.mjs');
+    writeFileSync(
+      file,
+      `export default function probe(n) { let s = 0; for (let i = 0; i < n; i++) s += i; return '${marker}'; }\n`,
+    );
+    const cacheDir = join(tmpdir(), `graceful-threads-${process.getuid?.() ?? 'user'}`, 'async-interrupt');
+    const run = (cache: boolean) =>
+      within(new Thread(pathToFileURL(file), { args: [10], asyncInterrupt: { cache } }).start().join());
+    try {
+      assert.equal(await run(true), marker);
+      const entries = readdirSync(cacheDir).filter((name) =>
+        readFileSync(join(cacheDir, name), 'utf8').includes(marker),
+      );
+      assert.equal(entries.length, 1, 'one entry for the module');
+      const entry = join(cacheDir, entries[0]!);
+      assert.match(readFileSync(entry, 'utf8'), /__graceful_flag\[0\]/);
+      // What the next thread runs comes from the entry (edited here to tell), not from the parser.
+      writeFileSync(entry, readFileSync(entry, 'utf8').replace(marker, 'from the cache'));
+      assert.equal(await run(true), 'from the cache');
+      assert.equal(await run(false), marker, 'cache: false neither reads it');
+      rmSync(entry);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stack traces point at the line and column of the source as written', async () => {

@@ -4,7 +4,7 @@
  * modules.
  */
 import type { LoadHook } from 'node:module';
-import { type HookSettings, instrumentedSource, shouldInstrument, sourceText } from './instrument-module.js';
+import { fromCache, type HookSettings, instrumentAndStore, shouldInstrument, sourceText } from './instrument-module.js';
 import type { TransformTools } from './transform.js';
 
 let settings: HookSettings | undefined;
@@ -25,13 +25,13 @@ export const load: LoadHook = async (url, context, nextLoad) => {
     sourceText(result.source) ??
     (format === 'commonjs' ? process.getBuiltinModule('node:fs').readFileSync(new URL(url), 'utf8') : undefined);
   if (source === undefined) return result;
+  const kind = format as 'module' | 'commonjs';
+  const cached = fromCache(source, url, kind, settings);
+  if (cached.code !== undefined) return { ...result, source: cached.code };
+  // The parser loads on the first miss only: a thread whose modules are all cached never loads it.
   if (tools === undefined) {
     const [acorn, magic] = await Promise.all([import('acorn'), import('magic-string')]);
     tools = { parse: acorn.parse, MagicString: magic.default };
   }
-  const loaded = tools;
-  return {
-    ...result,
-    source: instrumentedSource(source, url, format as 'module' | 'commonjs', settings, () => loaded),
-  };
+  return { ...result, source: instrumentAndStore(source, url, kind, tools, cached.key) };
 };

@@ -65,20 +65,40 @@ export function instrumentedSource(
   settings: HookSettings,
   tools: () => TransformTools,
 ): string {
-  const cache = settings.config.cache ? openCache() : undefined;
-  const key = cache?.key(`${version()}\0${url}\0${format}\0${source}`);
-  if (cache !== undefined && key !== undefined) {
-    const hit = cache.read(key);
-    if (hit !== undefined) return hit;
-  }
+  const cached = fromCache(source, url, format, settings);
+  return cached.code ?? instrumentAndStore(source, url, format, tools(), cached.key);
+}
+
+/** The cache's entry for this source, or the key to store it under once instrumented. */
+export function fromCache(
+  source: string,
+  url: string,
+  format: 'module' | 'commonjs',
+  settings: HookSettings,
+): { readonly code?: string; readonly key?: string } {
+  if (!settings.config.cache) return {};
+  const cache = openCache();
+  const key = cache.key(`${version()}\0${url}\0${format}\0${source}`);
+  const code = cache.read(key);
+  return code === undefined ? { key } : { code };
+}
+
+/** Instruments `source`, and stores the result under `key` (from {@link fromCache}) if any. */
+export function instrumentAndStore(
+  source: string,
+  url: string,
+  format: 'module' | 'commonjs',
+  tools: TransformTools,
+  key: string | undefined,
+): string {
   let code: string;
   try {
-    code = instrument(source, url, format === 'module', tools()).code;
+    code = instrument(source, url, format === 'module', tools).code;
   } catch (error) {
     if (error instanceof SyntaxError) return source;
     throw error;
   }
-  if (cache !== undefined && key !== undefined) cache.write(key, code);
+  if (key !== undefined) openCache().write(key, code);
   return code;
 }
 
