@@ -379,26 +379,28 @@ function checkAtBodyStart(body: AnyNode, state: WalkState): void {
  * Strip-mines `loop`: it runs at most CHUNK iterations at a time, inside a loop that checks the
  * flag between chunks and re-enters it. Its test, update, body and labels stay as they were, so
  * `break` and `continue` mean what they meant, and the check's load from shared memory is out of
- * the hot loop. Three forms, cheapest first:
+ * the hot loop. The check comes after a chunk, not before: a loop that ends within its first
+ * chunk (most inner loops) pays no check at all, and whatever runs it again checks. Three
+ * forms, cheapest first:
  *
  * ```js
  * // A counted loop whose bound cannot change while a chunk runs: the chunk's end replaces the bound.
  * for (INIT; I < N; I++) BODY
- * {INIT; let e, l; for (;;) { CHECK;
+ * {INIT; let e, l; for (;;) {
  *   if (typeof I === 'number' && typeof N === 'number' && N - I > CHUNK) { e = I + CHUNK; l = false } else { e = N; l = true }
  *   for (; I < e; I++) BODY
- *   if (l || I < e) break; }}          // the last chunk, or a break in BODY
+ *   if (l || I < e) break; CHECK }}    // the last chunk, or a break in BODY
  *
  * // A test that can run again without effect: a countdown at the top of the body.
  * for (INIT; TEST; UPDATE) BODY
- * {INIT; let k; for (;;) { CHECK; k = CHUNK;
+ * {INIT; let k; for (;;) { k = CHUNK;
  *   for (; TEST; UPDATE) { if (--k < 0) break; BODY }
- *   if (k >= 0) break; }}              // a break in BODY, or TEST false
+ *   if (k >= 0) break; CHECK }}        // a break in BODY, or TEST false
  *
  * // Any other test: counted before it, so it runs exactly once per iteration.
- * {INIT; let k, r; for (;;) { CHECK; k = CHUNK; r = 0;
+ * {INIT; let k, r; for (;;) { k = CHUNK; r = 0;
  *   for (; k-- > 0 ? (TEST) : (r = 1, false); UPDATE) BODY
- *   if (r === 0) break; }}
+ *   if (r === 0) break; CHECK }}
  * ```
  *
  * A `do ... while` takes the countdown form whatever its test (its body runs before any test).
@@ -445,33 +447,33 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[])
       const types = `typeof ${index}==='number'&&typeof ${boundText}==='number'`;
       const chunk = `if(${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}`;
       if (typeof step === 'number') {
-        open = `let ${e},${l};for(;;){${CHECK}if(${types}&&${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}${labelText}for(;`;
-        close = `if(${l}||${index}${operator}${e})break;}}`;
+        open = `let ${e},${l};for(;;){if(${types}&&${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}${labelText}for(;`;
+        close = `if(${l}||${index}${operator}${e})break;${CHECK}}}`;
       } else {
         // A step that is not a positive number: the loop as it was, with a countdown, on a copy
         // of the body (small, loop-free: countedLoop checked).
         const k = `${prefix}k`;
         const update = loop.update as AnyNode;
         const copy = `${labelText}for(;${index}${operator}${boundText};${text.slice(update.start, update.end)}){if(--${k}<0)break;${text.slice(body.start, body.end)}}if(${k}>=0)break;`;
-        open = `let ${e},${l},${k};for(;;){${CHECK}if(${types}&&typeof ${step}==='number'&&${step}>0){${chunk}${labelText}for(;`;
-        close = `if(${l}||${index}${operator}${e})break;}else{${k}=${CHUNK};${copy}}}}`;
+        open = `let ${e},${l},${k};for(;;){if(${types}&&typeof ${step}==='number'&&${step}>0){${chunk}${labelText}for(;`;
+        close = `if(${l}||${index}${operator}${e})break;}else{${k}=${CHUNK};${copy}}${CHECK}}}`;
       }
       edit.appendRight(semicolon + 1, open);
       edit.update(bound.start, bound.end, e);
       edit.prependLeft(loop.end, close);
     } else if (test == null || isPure(test)) {
       const k = `${prefix}k`;
-      edit.appendRight(semicolon + 1, `let ${k};for(;;){${CHECK}${k}=${CHUNK};${labelText}for(;`);
-      close = `if(${k}>=0)break;}}`;
+      edit.appendRight(semicolon + 1, `let ${k};for(;;){${k}=${CHUNK};${labelText}for(;`);
+      close = `if(${k}>=0)break;${CHECK}}}`;
       edit.prependLeft(loop.end, close);
       countdownAtBodyStart(body, k, state);
     } else {
       const k = `${prefix}k`;
       const r = `${prefix}r`;
-      edit.appendRight(semicolon + 1, `let ${k},${r};for(;;){${CHECK}${k}=${CHUNK};${r}=0;${labelText}for(;`);
+      edit.appendRight(semicolon + 1, `let ${k},${r};for(;;){${k}=${CHUNK};${r}=0;${labelText}for(;`);
       edit.appendRight(test.start, `${k}-->0?(`);
       edit.prependLeft(test.end, `):(${r}=1,false)`);
-      close = `if(${r}===0)break;}}`;
+      close = `if(${r}===0)break;${CHECK}}}`;
       edit.prependLeft(loop.end, close);
     }
   } else if (loop.type === 'WhileStatement') {
@@ -482,28 +484,24 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[])
     if (isPure(test)) {
       const k = `${prefix}k`;
       // `L: while (TEST)` -> `{let k; for (;;) {...; L: for (; TEST;)`
-      edit.update(start, openParen + 1, `{let ${k};for(;;){${CHECK}${k}=${CHUNK};${labelText}for(;`);
+      edit.update(start, openParen + 1, `{let ${k};for(;;){${k}=${CHUNK};${labelText}for(;`);
       edit.update(closeParen, closeParen + 1, ';)');
-      close = `if(${k}>=0)break;}}`;
+      close = `if(${k}>=0)break;${CHECK}}}`;
       edit.prependLeft(loop.end, close);
       countdownAtBodyStart(body, k, state);
     } else {
       const k = `${prefix}k`;
       const r = `${prefix}r`;
-      edit.update(
-        start,
-        openParen + 1,
-        `{let ${k},${r};for(;;){${CHECK}${k}=${CHUNK};${r}=0;${labelText}for(;${k}-->0?(`,
-      );
+      edit.update(start, openParen + 1, `{let ${k},${r};for(;;){${k}=${CHUNK};${r}=0;${labelText}for(;${k}-->0?(`);
       edit.update(closeParen, closeParen + 1, `):(${r}=1,false);)`);
-      close = `if(${r}===0)break;}}`;
+      close = `if(${r}===0)break;${CHECK}}}`;
       edit.prependLeft(loop.end, close);
     }
   } else {
     const k = `${prefix}k`;
     // `L: do BODY while (TEST)` -> `{let k; for (;;) {...; L: do {if (--k < 0) break; BODY} while (TEST)`
-    edit.update(start, loop.start + 2, `{let ${k};for(;;){${CHECK}${k}=${CHUNK};${labelText}do `);
-    close = `if(${k}>=0)break;}}`;
+    edit.update(start, loop.start + 2, `{let ${k};for(;;){${k}=${CHUNK};${labelText}do `);
+    close = `if(${k}>=0)break;${CHECK}}}`;
     edit.prependLeft(loop.end, close);
     countdownAtBodyStart(body, k, state);
   }
