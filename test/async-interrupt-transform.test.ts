@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { runInThisContext } from 'node:vm';
 import * as acorn from 'acorn';
 import MagicString from 'magic-string';
-import { CHUNK, FLAG_GLOBAL, instrument, TRAP_GLOBAL } from '../src/async-interrupt/transform.ts';
+import { CHUNK, CHUNK_WITH_CALLS, FLAG_GLOBAL, instrument, TRAP_GLOBAL } from '../src/async-interrupt/transform.ts';
 
 const tools = { parse: acorn.parse, MagicString };
 const holder = globalThis as Record<string, unknown>;
@@ -68,6 +68,11 @@ const snippets: Record<string, string> = {
   'closures over loop bindings': `const fns = []; for (let i = 0; i < 5; i++) fns.push(() => i);
     const gs = []; for (let i = 0; i < ${CHUNK + 2}; i++) if (i % 1000 === 0) gs.push(() => i);
     return [fns.map((f) => f()), gs.map((g) => g())];`,
+  'loops that call, across their smaller chunks': `const out = []; const n = ${CHUNK_WITH_CALLS * 3 + 5};
+    for (let i = 0; i < n; i++) { if (i % 7 === 0) continue; out.push(i); if (out.length > ${CHUNK_WITH_CALLS * 2 + 3}) break; }
+    let j = 0; while (String(j).length < 3) { j++; if (j % 9 === 0) continue; out.push(-j); }
+    let q = 0; do q++; while (Math.max(q, 0) < ${CHUNK_WITH_CALLS + 1} && out.push(q));
+    return [out.length, out.reduce((s, x) => s + x, 0), j, q];`,
   'small counted loops, const bounds': `const N = 16; let s = 0; for (let i = 0; i < N; i++) for (let j = 0; j <= 8; j++) s += i * j; return s;`,
   'for-of, for-in, generators': `function* g() { for (let i = 0; i < ${CHUNK + 3}; i++) yield i; }
     let s = 0; for (const x of g()) s += x; const o = { a: 1, b: 2 }; let keys = ''; for (const k in o) keys += k;

@@ -41,6 +41,11 @@ export const TRAP_GLOBAL = '__graceful_trap';
 
 /** Back-edges a strip-mined loop runs between two checks of the flag. */
 export const CHUNK = 2048;
+/**
+ * Iterations between two checks when the loop calls something: a call to a function of the
+ * thread's own checks itself if it can run long, but a native one (`JSON.parse`) may not.
+ */
+export const CHUNK_WITH_CALLS = 64;
 /** A counted loop with at most this many iterations (a constant) is not checked. */
 export const SMALL_TRIP_COUNT = 1024;
 
@@ -356,7 +361,20 @@ function instrumentLoop(loop: LoopNode, state: WalkState, labels: readonly AnyNo
   const body = loop.body as AnyNode;
   if (isSmallCountedLoop(loop, state.constants)) {
     // Left as it is.
-  } else if (!stripMine(loop, state, labels)) {
+  } else if (hasLoop(body)) {
+    // An iteration that runs a loop may take long (and the checks of that loop run anyway):
+    // checked every iteration, a load amortized over the inner loop's work.
+    checkAtBodyStart(body, state);
+  } else if (
+    !stripMine(
+      loop,
+      state,
+      labels,
+      [body, loop.test, (loop as AnyNode).update].some((node) => isNode(node) && callsSomething(node))
+        ? CHUNK_WITH_CALLS
+        : CHUNK,
+    )
+  ) {
     checkAtBodyStart(body, state);
   }
   state.depth++;
@@ -376,7 +394,7 @@ function checkAtBodyStart(body: AnyNode, state: WalkState): void {
 }
 
 /**
- * Strip-mines `loop`: it runs at most CHUNK iterations at a time, inside a loop that checks the
+ * Strip-mines `loop` (whose body runs no loop): it runs at most `chunk` iterations at a time, inside a loop that checks the
  * flag between chunks and re-enters it. Its test, update, body and labels stay as they were, so
  * `break` and `continue` mean what they meant, and the check's load from shared memory is out of
  * the hot loop. The check comes after a chunk, not before: a loop that ends within its first
@@ -409,7 +427,7 @@ function checkAtBodyStart(body: AnyNode, state: WalkState): void {
  * (hoisting them would share one binding between iterations). Returns false when it left the
  * loop for the plain check.
  */
-function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[]): boolean {
+function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[], chunk: number): boolean {
   if (loop.type === 'ForInStatement' || loop.type === 'ForOfStatement') return false;
   const { edit } = state;
   const text = edit.original;
@@ -440,12 +458,12 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[])
       const e = `${prefix}e`;
       const l = `${prefix}l`;
       const boundText = text.slice(bound.start, bound.end);
-      const span = typeof step === 'number' ? String(CHUNK * step) : `${CHUNK}*${step}`;
+      const span = typeof step === 'number' ? String(chunk * step) : `${chunk}*${step}`;
       const far = increasing ? `${boundText}-${index}>${span}` : `${index}-${boundText}>${span}`;
       const chunkEnd = increasing ? `${index}+${span}` : `${index}-${span}`;
       const operator = (test as unknown as acornTypes.BinaryExpression).operator;
       const types = `typeof ${index}==='number'&&typeof ${boundText}==='number'`;
-      const chunk = `if(${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}`;
+      const limits = `if(${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}`;
       if (typeof step === 'number') {
         open = `let ${e},${l};for(;;){if(${types}&&${far}){${e}=${chunkEnd};${l}=false}else{${e}=${boundText};${l}=true}${labelText}for(;`;
         close = `if(${l}||${index}${operator}${e})break;${CHECK}}}`;
@@ -455,22 +473,22 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[])
         const k = `${prefix}k`;
         const update = loop.update as AnyNode;
         const copy = `${labelText}for(;${index}${operator}${boundText};${text.slice(update.start, update.end)}){if(--${k}<0)break;${text.slice(body.start, body.end)}}if(${k}>=0)break;`;
-        open = `let ${e},${l},${k};for(;;){if(${types}&&typeof ${step}==='number'&&${step}>0){${chunk}${labelText}for(;`;
-        close = `if(${l}||${index}${operator}${e})break;}else{${k}=${CHUNK};${copy}}${CHECK}}}`;
+        open = `let ${e},${l},${k};for(;;){if(${types}&&typeof ${step}==='number'&&${step}>0){${limits}${labelText}for(;`;
+        close = `if(${l}||${index}${operator}${e})break;}else{${k}=${chunk};${copy}}${CHECK}}}`;
       }
       edit.appendRight(semicolon + 1, open);
       edit.update(bound.start, bound.end, e);
       edit.prependLeft(loop.end, close);
     } else if (test == null || isPure(test)) {
       const k = `${prefix}k`;
-      edit.appendRight(semicolon + 1, `let ${k};for(;;){${k}=${CHUNK};${labelText}for(;`);
+      edit.appendRight(semicolon + 1, `let ${k};for(;;){${k}=${chunk};${labelText}for(;`);
       close = `if(${k}>=0)break;${CHECK}}}`;
       edit.prependLeft(loop.end, close);
       countdownAtBodyStart(body, k, state);
     } else {
       const k = `${prefix}k`;
       const r = `${prefix}r`;
-      edit.appendRight(semicolon + 1, `let ${k},${r};for(;;){${k}=${CHUNK};${r}=0;${labelText}for(;`);
+      edit.appendRight(semicolon + 1, `let ${k},${r};for(;;){${k}=${chunk};${r}=0;${labelText}for(;`);
       edit.appendRight(test.start, `${k}-->0?(`);
       edit.prependLeft(test.end, `):(${r}=1,false)`);
       close = `if(${r}===0)break;${CHECK}}}`;
@@ -484,7 +502,7 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[])
     if (isPure(test)) {
       const k = `${prefix}k`;
       // `L: while (TEST)` -> `{let k; for (;;) {...; L: for (; TEST;)`
-      edit.update(start, openParen + 1, `{let ${k};for(;;){${k}=${CHUNK};${labelText}for(;`);
+      edit.update(start, openParen + 1, `{let ${k};for(;;){${k}=${chunk};${labelText}for(;`);
       edit.update(closeParen, closeParen + 1, ';)');
       close = `if(${k}>=0)break;${CHECK}}}`;
       edit.prependLeft(loop.end, close);
@@ -492,7 +510,7 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[])
     } else {
       const k = `${prefix}k`;
       const r = `${prefix}r`;
-      edit.update(start, openParen + 1, `{let ${k},${r};for(;;){${k}=${CHUNK};${r}=0;${labelText}for(;${k}-->0?(`);
+      edit.update(start, openParen + 1, `{let ${k},${r};for(;;){${k}=${chunk};${r}=0;${labelText}for(;${k}-->0?(`);
       edit.update(closeParen, closeParen + 1, `):(${r}=1,false);)`);
       close = `if(${r}===0)break;${CHECK}}}`;
       edit.prependLeft(loop.end, close);
@@ -500,7 +518,7 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[])
   } else {
     const k = `${prefix}k`;
     // `L: do BODY while (TEST)` -> `{let k; for (;;) {...; L: do {if (--k < 0) break; BODY} while (TEST)`
-    edit.update(start, loop.start + 2, `{let ${k};for(;;){${k}=${CHUNK};${labelText}do `);
+    edit.update(start, loop.start + 2, `{let ${k};for(;;){${k}=${chunk};${labelText}do `);
     close = `if(${k}>=0)break;${CHECK}}}`;
     edit.prependLeft(loop.end, close);
     countdownAtBodyStart(body, k, state);
