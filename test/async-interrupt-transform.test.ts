@@ -68,6 +68,13 @@ const snippets: Record<string, string> = {
   'closures over loop bindings': `const fns = []; for (let i = 0; i < 5; i++) fns.push(() => i);
     const gs = []; for (let i = 0; i < ${CHUNK + 2}; i++) if (i % 1000 === 0) gs.push(() => i);
     return [fns.map((f) => f()), gs.map((g) => g())];`,
+  'tight loops run two iterations per countdown step': `const out = []; const a = Array.from({ length: ${CHUNK * 2 + 3} }, (_, i) => i);
+    for (const n of [0, 1, 2, 3, ${CHUNK - 1}, ${CHUNK}, ${CHUNK + 1}, ${CHUNK * 2 + 3}]) {
+      let s = 0; let i = 0; while (i < n && a[i] !== undefined) { i++; if (i % 3 === 0) continue; s += i; }
+      let t = 0; for (let j = 0; j < n && a[j] !== -1; j += 1) { if (j % 4 === 1) continue; if (j === ${CHUNK + 7}) break; t += j; }
+      out.push(s, i, t);
+    }
+    return out;`,
   'loops that call, across their smaller chunks': `const out = []; const n = ${CHUNK_WITH_CALLS * 3 + 5};
     for (let i = 0; i < n; i++) { if (i % 7 === 0) continue; out.push(i); if (out.length > ${CHUNK_WITH_CALLS * 2 + 3}) break; }
     let j = 0; while (String(j).length < 3) { j++; if (j % 9 === 0) continue; out.push(-j); }
