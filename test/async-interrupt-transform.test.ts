@@ -75,6 +75,21 @@ const snippets: Record<string, string> = {
       out.push(s, i, t);
     }
     return out;`,
+  'multi-line bodies, with and without their semicolons': `let v = 0; let steps = 0; const out = [];
+    for (let x = 1; x < 3000; x++) {
+      v = x;
+      while (v !== 1) {
+        v = v & 1 ? 3 * v + 1 : v / 2;
+        steps++;
+      }
+      let w = x
+      while (w > 1) {
+        w = w >> 1
+        steps += 2
+      }
+    }
+    out.push(steps);
+    return out;`,
   'loops that call, across their smaller chunks': `const out = []; const n = ${CHUNK_WITH_CALLS * 3 + 5};
     for (let i = 0; i < n; i++) { if (i % 7 === 0) continue; out.push(i); if (out.length > ${CHUNK_WITH_CALLS * 2 + 3}) break; }
     let j = 0; while (String(j).length < 3) { j++; if (j % 9 === 0) continue; out.push(-j); }
