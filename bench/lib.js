@@ -5,14 +5,9 @@ import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/** Nanoseconds as a bigint, on the clock every thread of the process shares (./clock.js). */
+export { now } from './clock.js';
 export { delay };
-
-/**
- * Nanoseconds on the process's monotonic clock, as a bigint: the one clock every thread of the
- * process shares. (Not `performance.now()`: each thread has its own time origin, and they
- * disagree by up to a millisecond.)
- */
-export const now = () => process.hrtime.bigint();
 
 /** Microseconds between two `now()` readings. */
 export const micros = (from, to) => Number(to - from) / 1e3;
@@ -47,7 +42,14 @@ export function goal(name, met, target, measured) {
 export function machine() {
   const cpus = os.cpus();
   const load = os.loadavg().map((l) => l.toFixed(2));
-  return `Node ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.arch()}, ${cpus[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, load average ${load.join(' ')}`;
+  return `${runtime()}, ${os.platform()} ${os.arch()}, ${cpus[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, load average ${load.join(' ')}`;
+}
+
+/** The runtime and its engine, for the machine line. */
+function runtime() {
+  if (globalThis.Deno !== undefined) return `Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`;
+  if (process.versions.bun !== undefined) return `Bun ${process.versions.bun} (JavaScriptCore)`;
+  return `Node ${process.version} (V8 ${process.versions.v8})`;
 }
 
 /**

@@ -7,11 +7,11 @@
 // end (each prints its line), and exits with 130. A second Ctrl-C while they end would terminate
 // the ones still running, and say where each was stuck.
 import { setTimeout as delay } from 'node:timers/promises';
-import { Thread } from 'graceful-threads';
+import { crossThreadNow, Thread } from 'graceful-threads';
 import type sleeper from './sleeper.js';
 import type { StopRequest } from './sleeper.js';
 
-const stop = (why: string): StopRequest => `${why}@${process.hrtime.bigint()}`;
+const stop = (why: string): StopRequest => `${why}@${crossThreadNow()}`;
 
 const threads = Array.from({ length: 8 }, (_, i) =>
   new Thread<typeof sleeper>(new URL('./sleeper.js', import.meta.url), { name: `sleeper-${i + 1}` }).start(),

@@ -1,14 +1,21 @@
 // The thread of the demo: sleeps in one-second naps until it is interrupted, then reports how
 // long after the interrupt it stopped.
-import { checkInterrupt, currentThread, interruptionRequested, sleep, ThreadInterruptedError } from 'graceful-threads';
+import {
+  checkInterrupt,
+  crossThreadNow,
+  currentThread,
+  interruptionRequested,
+  sleep,
+  ThreadInterruptedError,
+} from 'graceful-threads';
 
 /**
  * What the demo's main thread sends as the interrupt's reason: why, and when interrupt() was
- * called, in nanoseconds on the process's monotonic clock (`process.hrtime`), which every thread
- * shares (the time origins of `performance.now()` differ between threads by up to a
- * millisecond). A string: a thread reads a string reason without loading the package's codec.
+ * called, in milliseconds on `crossThreadNow()`, the clock every thread shares on Node, Deno and
+ * Bun (`process.hrtime` is one only on Node; each thread's `performance.now()` has its own origin).
+ * A string: a thread reads a string reason without loading the package's codec.
  */
-export type StopRequest = `${string}@${bigint}`;
+export type StopRequest = `${string}@${number}`;
 
 export default function sleeper(): void {
   try {
@@ -24,7 +31,7 @@ export default function sleeper(): void {
       // Ctrl-C: the library's shutdown interrupted every thread, with the signal's name as the reason.
       console.log(`  ${clock} ${name} stopped on ${reason}`);
     } else {
-      const late = Number(process.hrtime.bigint() - BigInt(reason.slice(at + 1))) / 1e6;
+      const late = crossThreadNow() - Number(reason.slice(at + 1));
       const why = reason.slice(0, at);
       console.log(`  ${clock} ${name} stopped ${late.toFixed(3).padStart(7)} ms after its interrupt (${why})`);
     }

@@ -19,7 +19,7 @@ import {
 import { invalidArgType, isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import { decodeStringReason } from './reason-text.js';
-import { allowManyListeners, isMainThread, type KeepAlive } from './runtime/node.js';
+import { allowManyListeners, flagRead, isMainThread, type KeepAlive } from './runtime/node.js';
 import { callerIn, state } from './thread-state.js';
 
 // This thread's flag word is words[index]; neither ever changes.
@@ -43,12 +43,57 @@ function flagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void):
     // not: TurboFan's load elimination never tracked typed-array loads, and Turboshaft builds
     // every ArrayBuffer element load as not load-eliminable (LoadArrayBufferElement in
     // src/compiler/turboshaft/assembler.h). test/memory-model.test.ts checks it on every
-    // supported Node, in a loop compiled by TurboFan. An engine that hoists (JSC, SpiderMonkey)
-    // needs an Atomics.load every Nth call instead, +0.8 to 1.5 ns here (npm run bench): that
-    // choice belongs in its runtime adapter. Every other path (the reason, sleep, the signal)
-    // uses Atomics.
+    // supported Node and on Deno, in a loop compiled by TurboFan. An engine that hoists gets
+    // another check, as its runtime adapter says (`flagRead`): JavaScriptCore (Bun)
+    // hoistSafeFlagCheck, SpiderMonkey (Firefox, test/browser/) atomicFlagCheck. Every other
+    // path (the reason, sleep, the signal) uses Atomics.
     if ((ownWords[ownIndex]! & bit) === 0) return false;
     seen(); // off the hot path: a shutdown report says whether the thread looked
+    return true;
+  };
+}
+
+/** How many calls of {@link hoistSafeFlagCheck} may pass on a plain read alone (about 1 us of polling). */
+const ATOMIC_CHECK_PERIOD = 1024;
+
+/**
+ * The flag check for an engine that may hoist the plain read out of a loop (JavaScriptCore:
+ * Bun): the plain read still answers while the flag is clear, and every
+ * {@link ATOMIC_CHECK_PERIOD}th call reads it with `Atomics.load`, which no engine may hoist, so
+ * a loop sees an interrupt within that many calls. Once seen set, every call reads it so until it
+ * is cleared, so that the check keeps answering true. The countdown lives in a one-element
+ * `Int32Array`: on Bun 1.4 that costs nothing measurable over a written boolean, where a closure
+ * variable costs +0.7 ns and `Atomics.load` on every call +4.5 ns (npm run bench on Bun).
+ */
+function hoistSafeFlagCheck(ownWords: Int32Array, ownIndex: number, seen: () => void): () => boolean {
+  const bit = REQUESTED;
+  const left = new Int32Array(1);
+  left[0] = ATOMIC_CHECK_PERIOD;
+  return function interruptionRequested(): boolean {
+    if ((ownWords[ownIndex]! & bit) === 0) {
+      if (--left[0]! !== 0) return false;
+      left[0] = ATOMIC_CHECK_PERIOD;
+      if ((Atomics.load(ownWords, ownIndex) & bit) === 0) return false;
+      left[0] = 1;
+    }
+    seen();
+    return true;
+  };
+}
+
+/**
+ * The flag check for an engine that hoists a plain read of shared memory out of a loop
+ * (SpiderMonkey does: a loop polling the plain check never stopped in Firefox 153, see
+ * test/browser/): every call reads with `Atomics.load`, which no engine may hoist.
+ */
+function atomicFlagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void): () => boolean {
+  const ownWords = flagWords;
+  const ownIndex = flagWord;
+  const bit = REQUESTED;
+  const seen = onSeen;
+  return function interruptionRequested(): boolean {
+    if ((Atomics.load(ownWords, ownIndex) & bit) === 0) return false;
+    seen();
     return true;
   };
 }
@@ -72,7 +117,9 @@ function flagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void):
  * }
  * ```
  */
-export const interruptionRequested: () => boolean = flagCheck(words, index, noteSeen);
+export const interruptionRequested: () => boolean = (
+  flagRead === 'plain' ? flagCheck : flagRead === 'atomic' ? atomicFlagCheck : hoistSafeFlagCheck
+)(words, index, noteSeen);
 
 function noteSeen(): void {
   markInterruptSeen(state.block, state.self);

@@ -33,6 +33,9 @@ export type GracefulThreadsErrorCode =
   | 'ERR_SHUTDOWN_FROM_THREAD'
   | 'ERR_POOL_QUEUE_FULL'
   | 'ERR_POOL_CLOSED'
+  | 'ERR_CROSS_ORIGIN_ISOLATION_REQUIRED'
+  | 'ERR_BLOCKING_WAIT_ON_MAIN_THREAD'
+  | 'ERR_UNSUPPORTED_IN_BROWSER'
   | 'ERR_ASYNC_INTERRUPT_UNAVAILABLE';
 
 /** An error with a {@link GracefulThreadsErrorCode}. */

@@ -21,6 +21,7 @@ import type { Semaphore as SemaphoreClass } from './waits/semaphore.js';
 
 export type { AsyncInterruptConfig, AsyncInterruptOption } from './async-interrupt/options.js';
 export { allowInterruption, enterAllowInterruption, type InterruptionRegion } from './async-interrupt/regions.js';
+export { crossThreadNow } from './clock.js';
 export {
   type CriticalSection,
   type CurrentThread,

@@ -2,6 +2,7 @@
 // graceful-threads. workerData: { mode, control, times, rounds, pollMs } with control and
 // times laid out as in ours.js.
 import { parentPort, workerData } from 'node:worker_threads';
+import { now } from '../clock.js';
 
 const { mode, control: controlBuffer, times: timesBuffer, rounds = 1, pollMs = 10 } = workerData;
 const control = new Int32Array(controlBuffer);
@@ -18,7 +19,7 @@ function futex() {
     Atomics.store(control, 1, 0);
     announce(1);
     Atomics.wait(control, 1, 0);
-    times[i] = process.hrtime.bigint();
+    times[i] = now();
     announce(2);
     Atomics.wait(control, 0, 2);
   }
@@ -31,7 +32,7 @@ function poll() {
     Atomics.store(control, 1, 0);
     announce(1);
     while (Atomics.load(control, 1) === 0) Atomics.wait(nap, 0, 0, pollMs);
-    times[i] = process.hrtime.bigint();
+    times[i] = now();
     announce(2);
     Atomics.wait(control, 0, 2);
   }
@@ -42,7 +43,7 @@ function message() {
   let i = 0;
   const onMessage = (data) => {
     if (data !== 'stop') return;
-    times[i] = process.hrtime.bigint();
+    times[i] = now();
     announce(2);
     Atomics.wait(control, 0, 2);
     if (++i === rounds) parentPort.off('message', onMessage);

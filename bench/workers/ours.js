@@ -1,8 +1,9 @@
 // Thread targets for the benchmarks: what runs inside a graceful-threads Thread.
 // control (Int32Array over a SharedArrayBuffer): [0] state (1 = asleep, 2 = awake), [1] a
-// futex word, [2] a counter. times: a BigInt64Array of process.hrtime.bigint() readings, the
+// futex word, [2] a counter. times: a BigInt64Array of now() readings, the
 // clock every thread of the process shares.
 import { clearInterrupt, sleep, ThreadInterruptedError } from 'graceful-threads';
+import { now } from '../clock.js';
 
 function announce(control, value) {
   Atomics.store(control, 0, value);
@@ -19,7 +20,7 @@ export function sleeper(controlBuffer, timesBuffer, rounds) {
       sleep(Number.POSITIVE_INFINITY);
     } catch (error) {
       if (!(error instanceof ThreadInterruptedError)) throw error;
-      times[i] = process.hrtime.bigint();
+      times[i] = now();
       clearInterrupt();
     }
     announce(control, 2);

@@ -2,6 +2,7 @@
 // message per item, or receiving them. workerData: { role, port, control, ends, slot, kind, n,
 // rounds } with control and ends laid out as in queue-ours.js.
 import { workerData } from 'node:worker_threads';
+import { now } from '../clock.js';
 import { itemOf } from './queue-items.js';
 
 const { role, port, control: controlBuffer, ends: endsBuffer, slot, kind, n, rounds } = workerData;
@@ -25,7 +26,7 @@ if (role === 'producer') {
   let round = 0;
   port.on('message', (item) => {
     if (++count < n) return;
-    ends[slot * rounds + round] = process.hrtime.bigint();
+    ends[slot * rounds + round] = now();
     if (item === undefined || (kind === 'object' && typeof item.name !== 'string')) throw new Error('bad item');
     count = 0;
     Atomics.add(control, 1, 1);
@@ -38,7 +39,7 @@ if (role === 'producer') {
   const ends = new BigInt64Array(endsBuffer);
   let round = 0;
   port.on('message', (item) => {
-    ends[round++] = process.hrtime.bigint();
+    ends[round++] = now();
     port.postMessage(item);
     if (round === rounds) port.close();
   });

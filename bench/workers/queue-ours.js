@@ -1,8 +1,9 @@
 // Thread targets for bench/queue.js: producers and consumers of a graceful-threads Queue.
 // control (Int32Array): [0] the round the main thread has started (threads wait for it), [1] the
 // consumers that finished the round, [2] the threads ready. ends: a BigInt64Array of when each
-// consumer finished each round (process.hrtime.bigint(), the clock every thread shares).
+// consumer finished each round (now(), the clock every thread shares).
 import { Queue } from 'graceful-threads';
+import { now } from '../clock.js';
 import { itemOf } from './queue-items.js';
 
 function ready(control) {
@@ -34,7 +35,7 @@ export function consumer(controlBuffer, endsBuffer, slot, queue, kind, n, rounds
     awaitRound(control, round);
     let last;
     for (let i = 0; i < n; i++) last = queue.take();
-    ends[slot * rounds + round] = process.hrtime.bigint();
+    ends[slot * rounds + round] = now();
     if (last === undefined || (kind === 'object' && typeof last.name !== 'string')) throw new Error('bad item');
     Atomics.add(control, 1, 1);
     Atomics.notify(control, 1);
@@ -49,7 +50,7 @@ export function waitingConsumer(controlBuffer, endsBuffer, queue, rounds) {
     Atomics.store(control, 3, 1);
     Atomics.notify(control, 3);
     queue.take();
-    ends[round] = process.hrtime.bigint();
+    ends[round] = now();
     Atomics.store(control, 3, 2);
     Atomics.notify(control, 3);
     Atomics.wait(control, 3, 2); // the main thread reads the time, then lets it go on

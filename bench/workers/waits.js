@@ -1,6 +1,7 @@
 // Thread targets for bench/waits.js. control (Int32Array): [0] state (1 = about to block,
-// 2 = running again); times: process.hrtime.bigint() readings, the clock all threads share.
+// 2 = running again); times: now() readings, the clock all threads share.
 import { clearInterrupt, isThreadInterruptedError, sleep } from 'graceful-threads';
+import { now } from '../clock.js';
 
 function announce(control, value) {
   Atomics.store(control, 0, value);
@@ -36,7 +37,7 @@ export function blockUntilInterrupted(kind, primitive, controlBuffer, timesBuffe
       throw new Error(`${kind} returned without the interrupt`);
     } catch (error) {
       if (!isThreadInterruptedError(error)) throw error;
-      times[i] = process.hrtime.bigint();
+      times[i] = now();
       clearInterrupt();
     }
     announce(control, 2);

@@ -3,6 +3,8 @@
  * thread receives of it in its start data.
  */
 import { codedError, describeValue, invalidArgType } from '../errors.js';
+import { moduleUrl } from '../runtime/node.js';
+import { asyncInterruptUnavailable } from '../runtime/node-hooks.js';
 
 /**
  * How an opted-in thread is reached by an interrupt it never polls for:
@@ -90,10 +92,7 @@ function includeEntry(entry: unknown, where: string): string {
     throw invalidArgType(`${where}.include[]`, 'a package name, an absolute path or a file: URL', entry);
   }
   if (entry.startsWith('file:')) return directoryPrefix(new URL(entry).href);
-  if (entry.startsWith('/') || /^[a-z]:[\\/]/i.test(entry)) {
-    const { pathToFileURL } = process.getBuiltinModule('node:url');
-    return directoryPrefix(pathToFileURL(entry).href);
-  }
+  if (entry.startsWith('/') || /^[a-z]:[\\/]/i.test(entry)) return directoryPrefix(moduleUrl(entry).href);
   if (PACKAGE_NAME.test(entry)) return `/node_modules/${entry}/`;
   throw codedError(
     TypeError,
@@ -107,24 +106,10 @@ function directoryPrefix(href: string): string {
 }
 
 /**
- * @internal Throws, in the thread that starts an opted-in thread, when the transform's
- * dependencies (optional peer dependencies of this package) are not installed.
+ * @internal Throws, in the thread that starts an opted-in thread, when the runtime has no module
+ * hooks or the transform's dependencies (optional peer dependencies of this package) are missing.
  */
 export function assertTransformInstalled(): void {
-  const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
-  const missing = ['acorn', 'magic-string'].filter((name) => {
-    try {
-      require.resolve(`${name}/package.json`);
-      return false;
-    } catch {
-      return true;
-    }
-  });
-  if (missing.length > 0) {
-    throw codedError(
-      Error,
-      'ERR_ASYNC_INTERRUPT_UNAVAILABLE',
-      `The asyncInterrupt option instruments the thread's code with acorn and magic-string, optional peer dependencies of graceful-threads that are not installed (${missing.join(', ')} missing). Run: npm install acorn magic-string`,
-    );
-  }
+  const why = asyncInterruptUnavailable();
+  if (why !== undefined) throw codedError(Error, 'ERR_ASYNC_INTERRUPT_UNAVAILABLE', why);
 }

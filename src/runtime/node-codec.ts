@@ -284,6 +284,22 @@ function makeSerdes() {
 
 let serdes: ReturnType<typeof makeSerdes> | undefined;
 
+/** Bun's structured clone to bytes and back (its module bun:jsc). */
+interface JscSerialization {
+  serialize(value: unknown, options: { binaryType: 'nodebuffer' }): Uint8Array;
+  deserialize(bytes: Uint8Array): unknown;
+}
+
+/**
+ * Bun has no node:v8 `Serializer` (it throws ERR_NOT_IMPLEMENTED), but its bun:jsc module
+ * structured-clones to bytes, keeping a `DOMException` as it is (an error's `cause` is lost:
+ * JavaScriptCore's structured clone does not carry it). Undefined on Node and Deno.
+ */
+const jsc: JscSerialization | undefined =
+  process.versions.bun === undefined
+    ? undefined
+    : (process.getBuiltinModule as (id: string) => JscSerialization)('bun:jsc');
+
 function serdesClasses(): ReturnType<typeof makeSerdes> {
   serdes ??= makeSerdes();
   return serdes;
@@ -303,6 +319,8 @@ function serdesClasses(): ReturnType<typeof makeSerdes> {
 export function encodeValue(value: unknown): Uint8Array {
   const copier = new StructuredCopy();
   const copy = copier.copy(value);
+  // The copy refused what bytes cannot hold; Bun's serializer takes the value itself.
+  if (jsc !== undefined) return jsc.serialize(value, { binaryType: 'nodebuffer' });
   const serializer = new (serdesClasses().BytesSerializer)(copier.markers);
   serializer.writeHeader();
   serializer.writeValue(copy);
@@ -318,6 +336,7 @@ export function encodeValue(value: unknown): Uint8Array {
  * ```
  */
 export function decodeValue(bytes: Uint8Array): unknown {
+  if (jsc !== undefined) return jsc.deserialize(bytes);
   const deserializer = new (serdesClasses().BytesDeserializer)(bytes);
   deserializer.readHeader();
   return deserializer.readValue();

@@ -6,7 +6,7 @@
  * they keep waiting.
  */
 import { interruptedError, interruptionSignal, interruptPending, warmInterruptPath } from '../current.js';
-import { createKeepAlive, type KeepAlive } from '../runtime/node.js';
+import { assertCanBlock, createKeepAlive, type KeepAlive } from '../runtime/node.js';
 import type { Parking, ParkSpot } from './wait-queue.js';
 
 /**
@@ -25,6 +25,7 @@ export function waitUntil(queue: Parking, attempt: Attempt, timeoutMs: number, i
   if (interruptible && interruptPending()) throw interruptedError();
   if (attempt()) return true;
   if (timeoutMs <= 0) return false;
+  assertCanBlock();
   // A wait without end reads no clock (Node loads `performance` on first use).
   const deadline = timeoutMs === Number.POSITIVE_INFINITY ? timeoutMs : clock() + timeoutMs;
   const { words, index, sliceMs } = queue.spot;
