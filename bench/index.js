@@ -13,6 +13,7 @@ const benchmarks = {
   queue: './queue.js',
   shutdown: './shutdown.js',
   pool: './pool.js',
+  async: './async-interrupt.js',
 };
 
 const names = process.argv.slice(2);

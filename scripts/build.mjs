@@ -168,9 +168,23 @@ async function bundlePackage(outdir) {
   const results = await Promise.all([
     esbuild.build({ ...light, entryPoints: { index: 'light-entry' }, plugins: [entry, lazyRequire] }),
     esbuild.build({ ...heavy, plugins: [sharedFromIndex(shared, names)] }),
+    // Loaded only by threads started with asyncInterrupt (src/async-interrupt/install.ts): the
+    // load hook and the transform. They share no state with index.js, and their parser and
+    // printer are the package's optional peer dependencies, left as imports.
+    esbuild.build({
+      ...common,
+      entryPoints: {
+        'async-interrupt/install': 'src/async-interrupt/install.ts',
+        'async-interrupt/hooks': 'src/async-interrupt/hooks.ts',
+      },
+      outdir: dist,
+      write: false,
+      external: ['acorn', 'magic-string'],
+    }),
   ]);
   for (const file of results.flatMap((result) => result.outputFiles)) {
     const contents = file.path.endsWith('.js') ? dropNoOpNames(file.text) : file.contents;
+    mkdirSync(dirname(join(outdir, relative(dist, file.path))), { recursive: true });
     writeFileSync(join(outdir, relative(dist, file.path)), contents);
   }
 }

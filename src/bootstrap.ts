@@ -9,6 +9,7 @@
  * and the package in any other thread, do nothing here.
  */
 
+import { enableAsyncInterrupt } from './async-interrupt/regions.js';
 import { markEnded, markFinished } from './control-block.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
@@ -133,6 +134,11 @@ function runThread(start: StartData): void {
   // thread with exit code 13 and print a warning that points into this file.
   const run = async (): Promise<void> => {
     try {
+      if (start.asyncInterrupt !== undefined) {
+        // Before the target loads, so that its modules load through the transform; and only
+        // here, so that a thread without the option loads neither the hook nor the parser.
+        await enableAsyncInterrupt(start.asyncInterrupt, new URL('./async-interrupt/install.js', import.meta.url).href);
+      }
       if (start.pool !== undefined) {
         // A pool's worker: serves tasks until its pool closes it, then ends as a target returning.
         // After a tick: the package's entry, which provides the lazy half, is still loading.

@@ -610,6 +610,11 @@ export function setCriticalDepth(block: ControlBlock, ref: SlotRef, depth: numbe
   block.words[field(ref.slot, 'criticalDepth')] = depth;
 }
 
+/** The index of the slot's `interruptSeq` word (asynchronous interruption throws once per interrupt). */
+export function interruptSeqIndex(slot: number): number {
+  return field(slot, 'interruptSeq');
+}
+
 /** @internal For tests: the raw words of a slot, to check invariants. */
 export function slotWords(block: ControlBlock, slot: number): Readonly<Record<keyof typeof Field, number>> {
   const out = {} as Record<keyof typeof Field, number>;

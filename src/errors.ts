@@ -35,7 +35,8 @@ export type GracefulThreadsErrorCode =
   | 'ERR_POOL_CLOSED'
   | 'ERR_CROSS_ORIGIN_ISOLATION_REQUIRED'
   | 'ERR_BLOCKING_WAIT_ON_MAIN_THREAD'
-  | 'ERR_UNSUPPORTED_IN_BROWSER';
+  | 'ERR_UNSUPPORTED_IN_BROWSER'
+  | 'ERR_ASYNC_INTERRUPT_UNAVAILABLE';
 
 /** An error with a {@link GracefulThreadsErrorCode}. */
 export type CodedError<E extends Error = Error> = E & { readonly code: GracefulThreadsErrorCode };

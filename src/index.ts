@@ -19,6 +19,8 @@ import type { Lock as LockClass } from './waits/lock.js';
 import type { Queue as QueueClass } from './waits/queue.js';
 import type { Semaphore as SemaphoreClass } from './waits/semaphore.js';
 
+export type { AsyncInterruptConfig, AsyncInterruptOption } from './async-interrupt/options.js';
+export { allowInterruption, enterAllowInterruption, type InterruptionRegion } from './async-interrupt/regions.js';
 export { crossThreadNow } from './clock.js';
 export {
   type CriticalSection,

@@ -2,6 +2,7 @@
  * What a `ThreadPool` takes and tells: its options, those of `run()` and `close()`, its stats and
  * events, and the checks of its arguments.
  */
+import { type AsyncInterruptOption, assertTransformInstalled, asyncInterruptStart } from './async-interrupt/options.js';
 import { invalidArgType } from './errors.js';
 import type { WorkerOptions } from './runtime/node.js';
 import { validateCount } from './waits/arguments.js';
@@ -38,6 +39,11 @@ export interface ThreadPoolOptions {
   stdout?: boolean;
   /** When true, the workers' stderr is not piped into the parent's automatically. */
   stderr?: boolean;
+  /**
+   * Lets a cancelled task be interrupted even where it never polls, as the option of the same
+   * name of `Thread` (see `ThreadOptions.asyncInterrupt`). Default false.
+   */
+  asyncInterrupt?: AsyncInterruptOption;
 }
 
 /** Options of {@link ThreadPool.run}. */
@@ -101,6 +107,9 @@ export function validateOptions(options: unknown): ThreadPoolOptions {
     throw invalidArgType('options.export', 'a string', exportName);
   }
   if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'a string', name);
+  if (asyncInterruptStart((options as ThreadPoolOptions).asyncInterrupt, 'options.asyncInterrupt') !== undefined) {
+    assertTransformInstalled();
+  }
   return options as ThreadPoolOptions;
 }
 

@@ -13,6 +13,8 @@
  * `interruptAllThreads()` of an idle worker, is dropped there), before the task is posted, so a
  * cancel of the task just dispatched is never lost.
  */
+
+import { type AsyncInterruptStart, asyncInterruptStart } from './async-interrupt/options.js';
 import {
   allocateSlot,
   type ControlBlock,
@@ -157,6 +159,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   readonly #graceMs: number;
   readonly #idleMs: number;
   readonly #maxQueue: number;
+  readonly #asyncInterrupt: AsyncInterruptStart | undefined;
   #registry: ControlBlock | undefined;
   /** Shared with the workers: {@link POOL_CANCELLED} is 1 once `close({ cancel: true })` ran. */
   readonly #shared = new Int32Array(new SharedArrayBuffer(4));
@@ -199,6 +202,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     this.#graceMs = cancelGraceMs === undefined ? 1000 : validateTimeout(cancelGraceMs, 'options.cancelGraceMs');
     this.#idleMs = validateTimeout(idleTimeoutMs, 'options.idleTimeoutMs');
     this.#maxQueue = validateMaxQueue(maxQueue);
+    this.#asyncInterrupt = asyncInterruptStart(this.#options.asyncInterrupt, 'options.asyncInterrupt');
     this.#name = this.#options.name ?? `ThreadPool-${++poolCounter}`;
     this.#exportName = this.#options.export ?? 'default';
   }
@@ -512,8 +516,18 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       shared: false,
       port: channel.threadEnd,
       pool: this.#shared,
+      ...(this.#asyncInterrupt === undefined ? {} : { asyncInterrupt: this.#asyncInterrupt }),
     };
-    const { size, export: _e, name: _n, cancelGraceMs, idleTimeoutMs, maxQueue, ...nodeOptions } = this.#options;
+    const {
+      size,
+      export: _e,
+      name: _n,
+      cancelGraceMs,
+      idleTimeoutMs,
+      maxQueue,
+      asyncInterrupt: _a,
+      ...nodeOptions
+    } = this.#options;
     let worker: Worker;
     try {
       worker = startWorker(

@@ -4,6 +4,8 @@
  * thread (the library's bootstrap and a user's import of another copy or version) shares one
  * flag and one depth.
  */
+
+import type { AsyncInterruptStart } from './async-interrupt/options.js';
 import {
   allocateSlot,
   type Caller,
@@ -43,6 +45,8 @@ export interface StartData {
    * `close({ cancel: true })` has cancelled every task, so that none sent ahead starts.
    */
   readonly pool?: Int32Array;
+  /** Set when the thread opted in to asynchronous interruption (src/async-interrupt/). */
+  readonly asyncInterrupt?: AsyncInterruptStart;
 }
 
 /** The calling thread's state. */

@@ -1,6 +1,7 @@
 /**
  * The Thread handle, on the side that starts a thread: start, interrupt, join, terminate.
  */
+import { type AsyncInterruptOption, assertTransformInstalled, asyncInterruptStart } from './async-interrupt/options.js';
 import {
   allocateSlot,
   type ControlBlock,
@@ -103,6 +104,14 @@ export interface ThreadOptions<Args extends readonly unknown[] = unknown[]> {
   stdout?: boolean;
   /** When true, the thread's stderr is not piped into the parent's automatically. */
   stderr?: boolean;
+  /**
+   * Lets an interrupt reach the thread's code even where it never polls: its modules are
+   * instrumented as they load, and throw {@link ThreadInterruptedError} at the next loop
+   * iteration or call once interrupted. `true`: anywhere outside critical sections; `'regions'`:
+   * only inside `allowInterruption()` regions; an object also lists dependencies to instrument.
+   * Needs the optional peer dependencies `acorn` and `magic-string`. Default false.
+   */
+  asyncInterrupt?: AsyncInterruptOption;
 }
 
 /** Options of {@link Thread.join}. */
@@ -152,6 +161,9 @@ function validateOptions(options: unknown): ThreadOptions {
   const { signal } = options as ThreadOptions;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+  }
+  if (asyncInterruptStart((options as ThreadOptions).asyncInterrupt, 'options.asyncInterrupt') !== undefined) {
+    assertTransformInstalled();
   }
   return options as ThreadOptions;
 }
@@ -393,7 +405,16 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   }
 
   #workerOptions(registry: ControlBlock, slot: SlotRef, port: MessagePort): WorkerOptions {
-    const { export: exportName, args, name, transferList, signal: _signal, ...nodeOptions } = this.#options;
+    const {
+      export: exportName,
+      args,
+      name,
+      transferList,
+      signal: _signal,
+      asyncInterrupt,
+      ...nodeOptions
+    } = this.#options;
+    const asyncStart = asyncInterruptStart(asyncInterrupt, 'options.asyncInterrupt');
     // Walked only once this thread has seen a lock, queue... (a walk of large args costs).
     const packedArgs = (sharedObjectsSeen && args !== undefined ? pack(args) : (args ?? [])) as unknown[];
     const start: StartData = {
@@ -406,6 +427,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       args: packedArgs,
       shared: packedArgs !== args && packedArgs.length > 0,
       port,
+      ...(asyncStart === undefined ? {} : { asyncInterrupt: asyncStart }),
     };
     return {
       ...nodeOptions,

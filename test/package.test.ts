@@ -25,10 +25,17 @@ describe('the packed tarball', () => {
     // One file a thread loads (the package's entry is each thread's), and the half of the package
     // a thread that only polls its flag never uses, loaded on first use (src/lazy.ts): every file
     // a thread loads costs it start time, and every byte of code in it memory. And the browser
-    // build, one file (the "browser" export condition).
+    // build, one file (the "browser" export condition), and the load hook and transform of
+    // asyncInterrupt, which only threads started with it load.
     assert.deepEqual(
       files.filter((file) => file.startsWith('dist/') && file.endsWith('.js')),
-      ['dist/browser/index.js', 'dist/heavy.js', 'dist/index.js'],
+      [
+        'dist/async-interrupt/hooks.js',
+        'dist/async-interrupt/install.js',
+        'dist/browser/index.js',
+        'dist/heavy.js',
+        'dist/index.js',
+      ],
     );
     for (const bundle of ['dist/heavy.js', 'dist/index.js', 'dist/browser/index.js']) {
       const code = readFileSync(join(root, bundle), 'utf8');
@@ -143,6 +150,45 @@ console.log(JSON.stringify({ reason, saw: Atomics.load(sync, 1), name, stats: po
       name: 'pool-1',
       stats: { size: 0, busy: 0, queued: 0, completed: 1, cancelled: 1, replaced: 0 },
     });
+    // asyncInterrupt: without its optional peer dependencies, a coded error that says what to
+    // install; with them, an interrupt that lands in a loop that never polls.
+    writeFileSync(
+      join(project, 'spin.js'),
+      `export default function spin(sync) { Atomics.store(sync, 0, 1); Atomics.notify(sync, 0); let n = 0; for (;;) n++; }`,
+    );
+    writeFileSync(
+      join(project, 'async-main.js'),
+      `import { Thread } from 'graceful-threads';
+let thread;
+try {
+  thread = new Thread(new URL('./spin.js', import.meta.url), { args: [new Int32Array(new SharedArrayBuffer(4))], asyncInterrupt: true });
+} catch (error) {
+  console.log(JSON.stringify({ code: error.code, message: error.message }));
+  process.exit(0);
+}
+console.log(JSON.stringify({ created: thread.name }));
+`,
+    );
+    const missing = JSON.parse(
+      execFileSync(process.execPath, ['async-main.js'], { cwd: project, encoding: 'utf8', timeout: 60_000 }),
+    ) as { code: string; message: string };
+    assert.equal(missing.code, 'ERR_ASYNC_INTERRUPT_UNAVAILABLE');
+    assert.match(missing.message, /npm install acorn magic-string/);
+    execFileSync(npm, ['install', '--no-audit', '--no-fund', '--offline', 'acorn', 'magic-string'], {
+      cwd: project,
+      stdio: 'pipe',
+    });
+    writeFileSync(
+      join(project, 'async-main.js'),
+      `import { Thread } from 'graceful-threads';
+const sync = new Int32Array(new SharedArrayBuffer(4));
+const thread = new Thread(new URL('./spin.js', import.meta.url), { args: [sync], asyncInterrupt: true }).start();
+Atomics.wait(sync, 0, 0, 20000);
+thread.interrupt();
+console.log(JSON.stringify({ result: await thread.join(), state: thread.state }));`,
+    );
+    const spun = execFileSync(process.execPath, ['async-main.js'], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+    assert.deepEqual(JSON.parse(spun), { state: 'interrupted' });
     // Whole-program shutdown: shutdown() on demand, then process.exit() with a thread still
     // sleeping, whose cleanup writes its file before the process ends.
     writeFileSync(
