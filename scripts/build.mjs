@@ -18,6 +18,11 @@
 // Not through an import of index.js: where a loader turns required ES modules into CommonJS (tsx
 // does), that import would load a second copy of index.js.
 //
+// dist/browser/index.js is the browser build (the package's "browser" export condition): one
+// bundle, plain ES modules a page or worker loads with no bundler (no bare specifier, no node:
+// import), in which each src/runtime/node*.ts module is replaced by its browser*.ts twin. One
+// file: a worker cannot load a lazy half synchronously, and a page fetches it once.
+//
 // dist/ is built in a staging directory and swapped in, so that a test run or a demo starting
 // beside a rebuild does not load half-written files.
 import { execFileSync } from 'node:child_process';
@@ -184,6 +189,42 @@ function dropNoOpNames(code) {
   });
 }
 
+/** In the browser build, each src/runtime/node*.ts module is replaced by its browser*.ts twin. */
+const browserRuntime = {
+  name: 'browser-runtime',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)runtime\/node(-[a-z]+)?\.js$/ }, (args) => {
+      const path = resolve(args.resolveDir, args.path).replace(/node(-[a-z]+)?\.js$/, 'browser$1.ts');
+      return path.startsWith(join(root, 'src', 'runtime')) ? { path } : undefined;
+    });
+  },
+};
+
+/** Bundles the browser build into `outdir`/browser, checking it loads as plain ES modules. */
+async function bundleBrowser(outdir) {
+  const result = await esbuild.build({
+    ...common,
+    platform: 'browser',
+    // Chromium and Firefox versions with module workers and Atomics.waitAsync.
+    target: ['chrome89', 'firefox114', 'safari16.4'],
+    entryPoints: { index: 'src/index.ts' },
+    outdir: join(dist, 'browser'),
+    write: false,
+    plugins: [browserRuntime],
+  });
+  mkdirSync(join(outdir, 'browser'), { recursive: true });
+  for (const file of result.outputFiles) {
+    if (file.path.endsWith('.js')) {
+      const imports = /^\s*import\b|\bimport\s*\(\s*["'`]|\bfrom\s*["']|require\(/m.exec(file.text);
+      if (imports !== null)
+        throw new Error(`build: dist/browser/index.js holds a static import (${imports[0]}): it must load alone`);
+      if (/node:/.test(file.text.replace(/\/\/.*$/gm, '')))
+        throw new Error('build: dist/browser/index.js mentions a node: module');
+    }
+    writeFileSync(join(outdir, 'browser', relative(join(dist, 'browser'), file.path)), file.contents);
+  }
+}
+
 /** Emits the declarations (and type-checks src) into `outdir`, with maps as if it were dist/. */
 function emitDeclarations(outdir) {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -228,6 +269,7 @@ async function buildPackage({ types }) {
   const staging = mkdtempSync(join(root, '.tmp', 'dist-'));
   try {
     await bundlePackage(staging);
+    await bundleBrowser(staging);
     if (types) {
       emitDeclarations(staging);
     } else {

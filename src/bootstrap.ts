@@ -15,6 +15,8 @@ import { heavy } from './lazy.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
 import {
   createKeepAlive,
+  endThread,
+  loadModule,
   type MessagePort,
   moduleFileExists,
   onFatalError,
@@ -53,7 +55,7 @@ function notFoundMessage(href: string): string {
 async function loadTarget(href: string, exportName: string): Promise<(...args: unknown[]) => unknown> {
   let namespace: Record<string, unknown>;
   try {
-    namespace = (await import(href)) as Record<string, unknown>;
+    namespace = (await loadModule(href)) as Record<string, unknown>;
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' && !moduleFileExists(href)) {
@@ -131,7 +133,7 @@ function runThread(start: StartData): void {
   // thread with exit code 13 and print a warning that points into this file.
   const run = async (): Promise<void> => {
     try {
-      if (start.pool === true) {
+      if (start.pool !== undefined) {
         // A pool's worker: serves tasks until its pool closes it, then ends as a target returning.
         // After a tick: the package's entry, which provides the lazy half, is still loading.
         await Promise.resolve();
@@ -152,6 +154,8 @@ function runThread(start: StartData): void {
       state.targetKeepAlive = undefined;
       keepAlive.close();
       markFinished(state.block, state.self, outputInFlight() ? 'output-in-flight' : 'finished');
+      // A browser's worker does not end by itself (a Node thread does once its loop empties).
+      endThread(0);
     }
   };
   void run();

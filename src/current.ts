@@ -19,7 +19,7 @@ import {
 import { invalidArgType, isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import { decodeStringReason } from './reason-text.js';
-import { allowManyListeners, isMainThread, type KeepAlive, plainReadsStayInLoops } from './runtime/node.js';
+import { allowManyListeners, flagRead, isMainThread, type KeepAlive } from './runtime/node.js';
 import { callerIn, state } from './thread-state.js';
 
 // This thread's flag word is words[index]; neither ever changes.
@@ -37,16 +37,16 @@ function flagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void):
   const ownIndex = flagWord;
   const bit = REQUESTED;
   const seen = onSeen;
-  if (!plainReadsStayInLoops) return hoistSafeFlagCheck(ownWords, ownIndex, seen);
   return function interruptionRequested(): boolean {
     // A plain (unordered) read, not Atomics.load (about 4 ns more here): the goal is well under 1 ns.
     // The ECMAScript memory model would let an engine hoist such a read out of a loop. V8 does
     // not: TurboFan's load elimination never tracked typed-array loads, and Turboshaft builds
     // every ArrayBuffer element load as not load-eliminable (LoadArrayBufferElement in
     // src/compiler/turboshaft/assembler.h). test/memory-model.test.ts checks it on every
-    // supported Node and on Deno, in a loop compiled by TurboFan. An engine that hoists (JSC)
-    // gets hoistSafeFlagCheck() instead, chosen by the runtime adapter. Every other path (the
-    // reason, sleep, the signal) uses Atomics.
+    // supported Node and on Deno, in a loop compiled by TurboFan. An engine that hoists gets
+    // another check, as its runtime adapter says (`flagRead`): JavaScriptCore (Bun)
+    // hoistSafeFlagCheck, SpiderMonkey (Firefox, test/browser/) atomicFlagCheck. Every other
+    // path (the reason, sleep, the signal) uses Atomics.
     if ((ownWords[ownIndex]! & bit) === 0) return false;
     seen(); // off the hot path: a shutdown report says whether the thread looked
     return true;
@@ -82,6 +82,23 @@ function hoistSafeFlagCheck(ownWords: Int32Array, ownIndex: number, seen: () => 
 }
 
 /**
+ * The flag check for an engine that hoists a plain read of shared memory out of a loop
+ * (SpiderMonkey does: a loop polling the plain check never stopped in Firefox 153, see
+ * test/browser/): every call reads with `Atomics.load`, which no engine may hoist.
+ */
+function atomicFlagCheck(flagWords: Int32Array, flagWord: number, onSeen: () => void): () => boolean {
+  const ownWords = flagWords;
+  const ownIndex = flagWord;
+  const bit = REQUESTED;
+  const seen = onSeen;
+  return function interruptionRequested(): boolean {
+    if ((Atomics.load(ownWords, ownIndex) & bit) === 0) return false;
+    seen();
+    return true;
+  };
+}
+
+/**
  * Whether the calling thread has been asked to stop. Does not clear the flag and never throws,
  * so it is what a loop polls: `while (!interruptionRequested()) step()`. Costs about as much as
  * reading a local boolean.
@@ -100,7 +117,9 @@ function hoistSafeFlagCheck(ownWords: Int32Array, ownIndex: number, seen: () => 
  * }
  * ```
  */
-export const interruptionRequested: () => boolean = flagCheck(words, index, noteSeen);
+export const interruptionRequested: () => boolean = (
+  flagRead === 'plain' ? flagCheck : flagRead === 'atomic' ? atomicFlagCheck : hoistSafeFlagCheck
+)(words, index, noteSeen);
 
 function noteSeen(): void {
   markInterruptSeen(state.block, state.self);

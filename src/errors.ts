@@ -32,7 +32,10 @@ export type GracefulThreadsErrorCode =
   | 'ERR_QUEUE_ITEM_NOT_CLONEABLE'
   | 'ERR_SHUTDOWN_FROM_THREAD'
   | 'ERR_POOL_QUEUE_FULL'
-  | 'ERR_POOL_CLOSED';
+  | 'ERR_POOL_CLOSED'
+  | 'ERR_CROSS_ORIGIN_ISOLATION_REQUIRED'
+  | 'ERR_BLOCKING_WAIT_ON_MAIN_THREAD'
+  | 'ERR_UNSUPPORTED_IN_BROWSER';
 
 /** An error with a {@link GracefulThreadsErrorCode}. */
 export type CodedError<E extends Error = Error> = E & { readonly code: GracefulThreadsErrorCode };

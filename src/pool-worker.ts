@@ -6,7 +6,9 @@
  * (its async `finally` included) is its end, and only then is its outcome posted. The pool clears
  * the worker's flag as it sends a task to an idle worker (a cancel of that task sent after that
  * must stay set); a task the pool sent behind others (short ones without a signal, see
- * src/pool.ts) is cleared for here, as it starts. Between tasks this side drops what the last one
+ * src/pool.ts) is cleared for here, as it starts, unless `close({ cancel: true })` cancelled it
+ * meanwhile: it is then not run at all, as Java's `shutdownNow()` runs no task it drained.
+ * Between tasks this side drops what the last one
  * left in the thread's state (src/current.ts `resetForNextTask`).
  */
 import { markBusy, markFinished } from './control-block.js';
@@ -22,6 +24,8 @@ import { type StartData, state } from './thread-state.js';
  * whether it was sent behind others (the worker then clears its flag as it starts it).
  */
 export type TaskMessage = readonly [id: number, exportName: string | undefined, task: unknown, behind: boolean];
+/** The index, in the pool's shared word array, of its cancel-everything word. */
+export const POOL_CANCELLED = 0;
 /** What the pool sends to end the worker once it has no task. */
 export const CLOSE_WORKER = 0;
 /** A task's end as the worker reports it: its id, whether it returned, the value or error, its run time in ms. */
@@ -119,8 +123,16 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
       markBusy(state.block, state.self);
     }
     resetForNextTask();
-    if (behind) clearInterrupt();
     startedAt = performance.now();
+    if (behind) {
+      // Cleared first, the pool's word read after: the pool sets its word before it interrupts,
+      // so a cancel either shows here or sets the flag again after this clear (never unheard).
+      clearInterrupt();
+      if (Atomics.load(start.pool!, POOL_CANCELLED) === 1) {
+        post(id, false, codedError(Error, 'ERR_POOL_CLOSED', 'The pool was closed with { cancel: true }.'));
+        return true;
+      }
+    }
     const target = targetOf(exportName ?? start.exportName);
     if (typeof target === 'function') return run(id, target, task);
     target.then(

@@ -38,9 +38,9 @@ import {
   type WorkerReplacedEvent,
 } from './pool-options.js';
 import { reasonBytes } from './pool-reason.js';
-import { CLOSE_WORKER, type TaskMessage, type TaskOutcome } from './pool-worker.js';
+import { CLOSE_WORKER, POOL_CANCELLED, type TaskMessage, type TaskOutcome } from './pool-worker.js';
 import { ensureRegistry, MAX_LIVE_THREADS } from './registry.js';
-import { isMainThread, startWorker, type Worker, type WorkerOptions } from './runtime/node.js';
+import { isMainThread, startWorker, threadEntry, type Worker, type WorkerOptions } from './runtime/node.js';
 import { availableParallelism, EventEmitter, openTaskChannel, type TaskChannel } from './runtime/node-pool.js';
 import { installShutdownHooks } from './shutdown/process-hooks.js';
 import { type RunningThread, runningThreads } from './shutdown/running-threads.js';
@@ -107,7 +107,7 @@ const PIPELINE_MAX_TASKS = 64;
 const UNKNOWN_MS = 1e9;
 
 // A worker's entry is the package's own, as a thread's is (src/bootstrap.ts).
-const entryUrl = new URL('./index.js', import.meta.url);
+const entryUrl = threadEntry(import.meta.url);
 let poolCounter = 0;
 /** The pools of this thread that have workers: what a whole-program shutdown closes. */
 const poolsWithWorkers = new Set<ThreadPool<PoolTarget>>();
@@ -158,6 +158,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   readonly #idleMs: number;
   readonly #maxQueue: number;
   #registry: ControlBlock | undefined;
+  /** Shared with the workers: {@link POOL_CANCELLED} is 1 once `close({ cancel: true })` ran. */
+  readonly #shared = new Int32Array(new SharedArrayBuffer(4));
   readonly #workers = new Set<PoolWorker>();
   /** Workers replaced and terminated, until they have exited. */
   readonly #terminating = new Set<PoolWorker>();
@@ -302,6 +304,13 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     });
     if (cancel === true) {
       const reason = closedError(this.#name, 'close({ cancel: true }) cancelled the task');
+      // Before the interrupts: a task sent behind others then either sees this word as it would
+      // start, and does not, or finds its flag set by the interrupt (src/pool-worker.ts).
+      Atomics.store(this.#shared, POOL_CANCELLED, 1);
+      for (const w of this.#workers) {
+        // The task running may be one sent behind a task cancelled before: interrupt it too.
+        if (w.jobs[0]?.settled === true && w.jobs.some((job) => !job.settled)) this.#interrupt(w, reason);
+      }
       for (let i = this.#head; i < this.#queue.length; i++) {
         const job = this.#queue[i];
         if (job !== undefined && !job.settled) this.#cancel(job, reason);
@@ -502,7 +511,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       args: [],
       shared: false,
       port: channel.threadEnd,
-      pool: true,
+      pool: this.#shared,
     };
     const { size, export: _e, name: _n, cancelGraceMs, idleTimeoutMs, maxQueue, ...nodeOptions } = this.#options;
     let worker: Worker;
@@ -686,12 +695,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     if (job.settled) return;
     const w = job.worker;
     // The interrupt first, the promise after: the task stops the sooner. (A task sent behind
-    // others, cancelled only by close({ cancel: true }), has no signal: it runs, briefly, unheard.)
-    if (w !== undefined && w.jobs[0] === job) {
-      requestInterrupt(this.#registry!, w.slot, reasonBytes(reason), callerIn(this.#registry!));
-      w.interruptedAt ??= performance.now();
-      w.graceTimer ??= setTimeout(() => this.#replace(w), this.#graceMs);
-    }
+    // others, cancelled only by close({ cancel: true }), has no signal: close() sees to it.)
+    if (w !== undefined && w.jobs[0] === job) this.#interrupt(w, reason);
     this.#settle(job, false, reason, true);
     if (w !== undefined) {
       w.estimateMs -= job.estimateMs;
@@ -702,6 +707,13 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       // A queued task is left in the queue, settled: #dequeue skips it.
       this.#queued--;
     }
+  }
+
+  /** Interrupts a worker's running task; it is replaced if it has not ended within the grace period. */
+  #interrupt(w: PoolWorker, reason: unknown): void {
+    requestInterrupt(this.#registry!, w.slot, reasonBytes(reason), callerIn(this.#registry!));
+    w.interruptedAt ??= performance.now();
+    w.graceTimer ??= setTimeout(() => this.#replace(w), this.#graceMs);
   }
 
   /** Terminates a worker whose cancelled task ignored its interrupt for the grace period. */

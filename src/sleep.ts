@@ -5,6 +5,7 @@
 import { FLAG_WAIT_SLICE_MS, flagIndex, REQUESTED } from './control-block.js';
 import { interruptedError, interruptionSignal, warmInterruptPath } from './current.js';
 import { codedError, invalidArgType } from './errors.js';
+import { assertCanBlock } from './runtime/node.js';
 import { state } from './thread-state.js';
 
 const words = state.block.words;
@@ -42,6 +43,7 @@ function validateDelay(ms: unknown): asserts ms is number {
  */
 export function sleep(ms: number): void {
   validateDelay(ms);
+  assertCanBlock();
   // A sleep without end reads no clock: Node loads `performance` on first use, which costs a
   // thread parked in sleep(Infinity) 0.1-0.2 MiB.
   const now = ms === Number.POSITIVE_INFINITY ? () => 0 : () => performance.now();

@@ -38,10 +38,11 @@ export interface StartData {
   readonly shared: boolean;
   readonly port: MessagePort;
   /**
-   * True for a worker of a `ThreadPool`: it loads the module once and runs the tasks it is sent
-   * on `port` until the pool closes it (src/pool-worker.ts).
+   * Set for a worker of a `ThreadPool`: it loads the module once and runs the tasks it is sent
+   * on `port` until the pool closes it (src/pool-worker.ts). The pool's shared word: 1 once
+   * `close({ cancel: true })` has cancelled every task, so that none sent ahead starts.
    */
-  readonly pool?: boolean;
+  readonly pool?: Int32Array;
 }
 
 /** The calling thread's state. */

@@ -21,12 +21,14 @@ import type { CrashMessage, OutcomeMessage, ReportMessage } from './messages.js'
 import { encodeReason, standInReason } from './reason.js';
 import { ensureRegistry } from './registry.js';
 import {
+  assertCanJoinSync,
   isMainThread,
   type MessagePort,
   moduleUrl,
   openReportChannel,
   type ReportChannel,
   startWorker,
+  threadEntry,
   type Worker,
   type WorkerEvents,
   type WorkerOptions,
@@ -119,7 +121,7 @@ export type ThreadConstructorOptions<Target extends ThreadTarget> =
     : [options: ThreadOptions<Parameters<Target>> & { args: Parameters<Target> }];
 
 // A thread's entry is the package's own (src/bootstrap.ts says why).
-const entryUrl = new URL('./index.js', import.meta.url);
+const entryUrl = threadEntry(import.meta.url);
 
 /** Whether this thread has run {@link Thread}'s interrupt and exit paths once. */
 let warmedUp = false;
@@ -420,12 +422,22 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
         this.#crash ??= { error };
       },
       onExit: (exitCode) => this.#onExit(channel, exitCode),
+      targetSettled: () =>
+        this.#registry !== undefined &&
+        this.#slot !== undefined &&
+        targetFinished(this.#registry, this.#slot) !== false,
+      threadEnded: () =>
+        this.#registry !== undefined &&
+        this.#slot !== undefined &&
+        endedExitCode(this.#registry, this.#slot) !== undefined,
     };
   }
 
   #onExit(channel: ReportChannel, exitCode: number): void {
-    const { outcome } = readReports(channel.takeAll());
+    const { outcome, crash } = readReports(channel.takeAll());
     channel.close();
+    // A browser's worker reports its crash only on the channel (Node's 'error' event came first).
+    if (this.#crash === undefined && crash !== undefined) this.#crash = { error: rebuildError(crash.error) };
     if (this.#registry !== undefined && this.#slot !== undefined) {
       this.#interruptedAtEnd = isInterruptRequested(this.#registry, this.#slot);
       releaseSlot(this.#registry, this.#slot);
@@ -528,6 +540,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
    * ```
    */
   joinSync(timeoutMs?: number): ThreadResult<Target> {
+    assertCanJoinSync();
     const timeout = validateTimeout(timeoutMs);
     if (this.#state === 'new') throw notStarted(this.#name);
     this.#observe();

@@ -24,12 +24,13 @@ describe('the packed tarball', () => {
     assert.ok(files.includes('dist/index.d.ts'));
     // One file a thread loads (the package's entry is each thread's), and the half of the package
     // a thread that only polls its flag never uses, loaded on first use (src/lazy.ts): every file
-    // a thread loads costs it start time, and every byte of code in it memory.
+    // a thread loads costs it start time, and every byte of code in it memory. And the browser
+    // build, one file (the "browser" export condition).
     assert.deepEqual(
       files.filter((file) => file.startsWith('dist/') && file.endsWith('.js')),
-      ['dist/heavy.js', 'dist/index.js'],
+      ['dist/browser/index.js', 'dist/heavy.js', 'dist/index.js'],
     );
-    for (const bundle of ['dist/heavy.js', 'dist/index.js']) {
+    for (const bundle of ['dist/heavy.js', 'dist/index.js', 'dist/browser/index.js']) {
       const code = readFileSync(join(root, bundle), 'utf8');
       const imported = [
         ...code.matchAll(

@@ -225,6 +225,29 @@ describe('ThreadPool', () => {
     assert.equal(liveThreadCount(), 0);
   });
 
+  it('close({ cancel: true }) starts none of the tasks sent behind the running one', async () => {
+    const pool = new ThreadPool(tasks, { size: 1 });
+    const sync = syncArray(2);
+    // Known to be short: the next ones go to the worker behind the first, which then blocks.
+    for (let n = 0; n < 5; n++) await within(pool.run({ sync, block: false }, { export: 'countStart' }));
+    Atomics.store(sync, 0, 0);
+    const blocking = outcome(pool.run({ sync, block: true }, { export: 'countStart' }));
+    const behind = Array.from({ length: 20 }, () =>
+      outcome(pool.run({ sync, block: false }, { export: 'countStart' })),
+    );
+    await waitFor(sync, 1, 1);
+    // All sent to the worker, behind the blocked task: none waits in the pool's own queue.
+    assert.equal(pool.stats.queued, 0);
+    await within(pool.close({ cancel: true }));
+    for (const result of await within(Promise.all([blocking, ...behind]))) {
+      assert.equal(result.ok, false);
+      assert.equal((result as { error: { code: string } }).error.code, 'ERR_POOL_CLOSED');
+    }
+    // Without the pool's cancel word, each task behind would clear the flag as it starts and run.
+    assert.equal(Atomics.load(sync, 0), 1, 'tasks behind the cancelled one ran');
+    assert.equal(pool.stats.cancelled, 21);
+  });
+
   it('close() lets queued and running tasks finish, then every worker exits; run() after it rejects', async () => {
     const pool = new ThreadPool(tasks, { size: 2 });
     const results = Array.from({ length: 20 }, (_, i) => pool.run(i, { export: 'asyncDouble' }));

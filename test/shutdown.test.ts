@@ -19,7 +19,7 @@ interface Plan {
   pool?: boolean;
   sayExiting?: boolean;
   configure?: Record<string, unknown>;
-  ownHandler?: boolean;
+  ownHandler?: boolean | 'late-once';
   finally?: 'exit' | 'throw' | 'reject';
 }
 
@@ -172,8 +172,29 @@ describe('shutdown on a signal', () => {
     assert.match(r.stderr(), /at endlessCleanup \(file:/);
   });
 
+  it('a SIGTERM during the grace period of a SIGINT forces at once too; the exit code stays 130', async (t) => {
+    const r = run({ threads: [{ export: 'endlessCleanup', name: 'slow-cleaner' }], configure: { graceMs: 600_000 } });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    await r.line('cleanup started');
+    r.child.kill('SIGTERM');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assert.match(r.stderr(), /shutdown on SIGINT: .*"slow-cleaner"|"slow-cleaner" \(thread \d+\)/s);
+  });
+
   it('a program with its own SIGINT listener keeps control, and can call shutdown() itself', async (t) => {
     const r = run({ threads: everyKind, ownHandler: true });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 0, r.stderr());
+    assert.match(r.stdout(), /^own handler\n(.*\n)*own shutdown: 5 ended, 0 terminated\n$/m);
+    assertAllWritten(r.dir);
+  });
+
+  it('so does a process.prependOnceListener() added after the threads started, gone when the library looks', async (t) => {
+    const r = run({ threads: everyKind, ownHandler: 'late-once' });
     await r.line('ready');
     r.child.kill('SIGINT');
     const { code } = await finished(r, t);

@@ -17,9 +17,17 @@ export function signalExitCode(signal: ShutdownSignal): number {
   return 128 + (numbers[signal] ?? 0);
 }
 
+/**
+ * The signals a listener was removed from since the last microtask checkpoint. A once-listener
+ * that runs ahead of ours (`prependOnceListener()` after ours was added) removes itself before it
+ * runs: during the signal's emit it is gone from `process.listeners()`, but not from here.
+ */
+const removedThisTurn = new Set<string | symbol>();
+let watchingRemovals = false;
+
 /** Whether the program has listeners of its own for `signal`, besides `ours`. */
 export function othersListen(signal: ShutdownSignal, ours: (signal: ShutdownSignal) => void): boolean {
-  return process.listeners(signal).some((listener) => listener !== ours);
+  return removedThisTurn.has(signal) || process.listeners(signal).some((listener) => listener !== ours);
 }
 
 /**
@@ -27,6 +35,14 @@ export function othersListen(signal: ShutdownSignal, ours: (signal: ShutdownSign
  * as they were when the signal came, before a `process.once()` listener removes itself.
  */
 export function listenToSignal(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): void {
+  if (!watchingRemovals) {
+    watchingRemovals = true;
+    process.on('removeListener', (event, removed) => {
+      if (removed === listener || !(SHUTDOWN_SIGNALS as readonly (string | symbol)[]).includes(event)) return;
+      removedThisTurn.add(event);
+      queueMicrotask(() => removedThisTurn.delete(event));
+    });
+  }
   process.prependListener(signal, listener as NodeJS.SignalsListener);
 }
 

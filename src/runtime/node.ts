@@ -49,6 +49,28 @@ export function requireSibling(specifier: string): unknown {
   return builtin('node:module').createRequire(import.meta.url)(specifier);
 }
 
+/**
+ * The package's entry, which each thread loads first, given the URL of the module asking (the
+ * package's thread module, in dist/ as in src/): its index.js.
+ */
+export function threadEntry(from: string): URL {
+  return new URL('./index.js', from);
+}
+
+/** Loads the module `href` (a thread's target). */
+export function loadModule(href: string): Promise<unknown> {
+  return import(href);
+}
+
+/** Blocking waits are allowed in every Node thread (a browser page's main thread forbids them). */
+export function assertCanBlock(): void {}
+
+/** `joinSync()` works in every Node thread (a browser's cannot read a thread's outcome while it blocks). */
+export function assertCanJoinSync(): void {}
+
+/** Node ends a thread on its own once its event loop empties: nothing to do (a browser's worker needs it). */
+export function endThread(_exitCode: number): void {}
+
 /** A handle that keeps the thread's event loop alive while it has more `ref()`s than `unref()`s. */
 export interface KeepAlive {
   ref(): void;
@@ -129,6 +151,16 @@ export interface WorkerEvents {
   onError(error: unknown): void;
   /** The worker has stopped. */
   onExit(exitCode: number): void;
+  /**
+   * Whether the thread has said, in shared memory, that its target settled: its outcome is then
+   * on its way on its report channel (a browser's `terminate()` waits for it; Node need not).
+   */
+  targetSettled?(): boolean;
+  /**
+   * Whether the thread has said, in shared memory, that it has ended: everything it posted is
+   * then on its way, its end last (a browser's `terminate()` waits for it; Node need not).
+   */
+  threadEnded?(): boolean;
 }
 
 /** Starts `entry` in a new worker thread; throws what `new Worker` throws (a `DataCloneError`…). */
@@ -157,12 +189,15 @@ export const runtimeName =
       : `Node.js ${process.version}`;
 
 /**
- * Whether the engine's optimizing compiler keeps a plain (non-atomic) typed-array read inside the
- * loop that makes it, so that a loop polling shared memory with plain reads sees another thread's
- * write. V8 (Node, Deno) does (src/current.ts says why); JavaScriptCore (Bun) hoists the read out
- * of the loop, and the loop never sees the flag: there the check also makes an `Atomics.load`.
+ * How the flag check reads the flag (src/current.ts): `'plain'` where the engine's optimizing
+ * compiler keeps a plain typed-array read inside the loop that makes it (V8: Node, Deno; see
+ * src/current.ts for why), `'atomic-every-nth'` where it hoists the read out of the loop
+ * (JavaScriptCore: Bun), so a loop polling plain reads would never see the flag: there every
+ * 1024th call also makes an `Atomics.load`. (`'atomic'`, an `Atomics.load` each call, is the
+ * browser adapter's choice for SpiderMonkey.)
  */
-export const plainReadsStayInLoops: boolean = bunVersion === undefined;
+export const flagRead: 'plain' | 'atomic' | 'atomic-every-nth' =
+  bunVersion === undefined ? 'plain' : 'atomic-every-nth';
 
 /**
  * Calls `listener` as the calling thread ends: normally, by `process.exit()` or of an uncaught

@@ -46,8 +46,10 @@ function deliver(report: ShutdownReport, cause: string, graceMs: number, forced:
 function onSignal(signal: ShutdownSignal): void {
   if (othersListen(signal, onSignal) || registry === undefined) return;
   if (underway !== undefined) {
-    // The same signal again during the grace period (a second Ctrl-C): stop waiting.
-    if (underway.signal === signal) underway.force.forceNow?.();
+    // Another stop signal during the grace period (a second Ctrl-C, a supervisor's SIGTERM after
+    // a Ctrl-C): stop waiting, as that signal would end a program without the library at once.
+    // The exit code stays the first signal's: its shutdown is the one that ends.
+    underway.force.forceNow?.();
     return;
   }
   const force: ForceSwitch = { forceNow: undefined };

@@ -4,6 +4,7 @@
 
 import { interruptionRequested } from '../current.js';
 import { codedError } from '../errors.js';
+import { assertCanBlock } from '../runtime/node.js';
 import { state } from '../thread-state.js';
 import { validateTimeout } from './arguments.js';
 import { waitUntil, waitUntilAsync } from './park.js';
@@ -94,6 +95,8 @@ export class Lock implements SharedObject {
    */
   acquire(timeoutMs?: number): boolean {
     const timeout = timeoutMs === undefined ? Number.POSITIVE_INFINITY : validateTimeout(timeoutMs);
+    // Even where it would not wait: a page's main thread refuses every wait that may block.
+    if (timeout > 0) assertCanBlock();
     // The uncontended path: a plain read of the flag (an interrupt on entry still throws, below).
     if (!interruptionRequested() && this.#attempt()) return true;
     if (Atomics.load(this.#words, HOLDER) === self) throw alreadyHeld();

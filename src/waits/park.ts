@@ -6,7 +6,7 @@
  * they keep waiting.
  */
 import { interruptedError, interruptionSignal, interruptPending, warmInterruptPath } from '../current.js';
-import { createKeepAlive, type KeepAlive } from '../runtime/node.js';
+import { assertCanBlock, createKeepAlive, type KeepAlive } from '../runtime/node.js';
 import type { Parking, ParkSpot } from './wait-queue.js';
 
 /**
@@ -23,6 +23,9 @@ const clock = (): number => performance.now();
  */
 export function waitUntil(queue: Parking, attempt: Attempt, timeoutMs: number, interruptible = true): boolean {
   if (interruptible && interruptPending()) throw interruptedError();
+  // Before the first attempt: a wait that may block fails where blocking is forbidden (a page's
+  // main thread) whether or not it would have had to wait this time, not only under contention.
+  if (timeoutMs > 0) assertCanBlock();
   if (attempt()) return true;
   if (timeoutMs <= 0) return false;
   // A wait without end reads no clock (Node loads `performance` on first use).

@@ -18,9 +18,11 @@
  * at, and each passes the wake on when more is there (see `#wakeAfterPut`): a steady stream
  * notifies nobody.
  */
+
 import { memoryId } from '../control-block.js';
 import { interruptedError, interruptPending } from '../current.js';
 import { codedError, invalidArgType } from '../errors.js';
+import { assertCanBlock } from '../runtime/node.js';
 import { validateCount, validateTimeout } from './arguments.js';
 import { waitUntil, waitUntilAsync } from './park.js';
 import { ChannelLink, type LinkHost } from './queue-channel.js';
@@ -285,6 +287,8 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
    */
   put(item: T, timeoutMs?: number): boolean {
     const timeout = timeoutMs === undefined ? Number.POSITIVE_INFINITY : validateTimeout(timeoutMs);
+    // Even where it would not wait: a page's main thread refuses every wait that may block.
+    if (timeout > 0) assertCanBlock();
     const payload = this.#payload;
     prepareItem(item, payload, false, this.#maxItemBytes);
     if (interruptPending()) throw interruptedError();
@@ -363,6 +367,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
    */
   take(timeoutMs?: number): T | undefined {
     const timeout = timeoutMs === undefined ? Number.POSITIVE_INFINITY : validateTimeout(timeoutMs);
+    if (timeout > 0) assertCanBlock();
     const taken = this.#taken;
     if (interruptPending()) throw interruptedError();
     let outcome = this.#poll(taken);
