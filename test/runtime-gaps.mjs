@@ -4,8 +4,6 @@
 // listed is not registered (scripts/deno-node-test.mjs); on Bun they are filtered out by name.
 
 const bun = {
-  sentBehind:
-    "on Bun one of the tasks sent while the worker is busy stays in the pool's own queue instead of going to the worker behind the running task (new in the browser merge; not diagnosed yet; no Bun issue found)",
   prependOnce:
     "a process.prependOnceListener() for a signal that removes itself before the library looks: Bun's listener bookkeeping differs (not diagnosed yet; no Bun issue found)",
   elu: "the test's proof that a thread stays alive reads `worker.performance.eventLoopUtilization()`, a stub on Bun (oven-sh/bun#32609); checked by hand: the thread stays alive and ends on its interrupt",
@@ -45,7 +43,6 @@ export const gaps = {
   bun: {
     files: {},
     tests: {
-      'ThreadPool > close({ cancel: true }) starts none of the tasks sent behind the running one': bun.sentBehind,
       'shutdown on a signal > so does a process.prependOnceListener() added after the threads started, gone when the library looks':
         bun.prependOnce,
       'Queue > shared objects as items > a Lock, a Queue and a SharedArrayBuffer in an item arrive sharing their state':
