@@ -17,7 +17,8 @@ import { fmt, goal, median, printTable, rotate } from './lib.js';
 
 const ITERATIONS = 20_000_000;
 const ROUNDS = 21;
-const GOAL_NS = 1;
+// JavaScriptCore (Bun) needs an Atomics.load every 1024th call (src/current.ts): its goal is 1.5 ns.
+const GOAL_NS = process.versions.bun === undefined ? 1 : 1.5;
 
 // The hand-rolled flag: a module variable that another code path (raise) writes.
 let stopRequested = false;
@@ -162,7 +163,7 @@ export function run() {
     name === OURS ? verdict.cell : '',
   ]);
   printTable(
-    `Per-call cost of a check in a hot loop, ns per iteration (fastest of ${ROUNDS - 1} rounds × ${ITERATIONS / 1e6}M iterations, median beside it)`,
+    `Per-call cost of a check in a hot loop on ${process.versions.bun === undefined ? 'V8' : 'JavaScriptCore'}, ns per iteration (fastest of ${ROUNDS - 1} rounds × ${ITERATIONS / 1e6}M iterations, median beside it)`,
     ['check', 'ns', 'median', 'over no check', 'over the boolean', 'goal'],
     rows,
     [

@@ -24,9 +24,24 @@ export function joinBroadcast(name: string, onMessage: (message: unknown) => voi
   channel.unref();
   return {
     post: (message) => channel.postMessage(message),
-    receive: () => (receiveMessageOnPort(channel as never) as { message: unknown } | undefined)?.message,
+    receive: () => (syncReceive ? receiveNow(channel) : undefined),
     close: () => channel.close(),
   };
+}
+
+// Node's BroadcastChannel is a MessagePort inside, which receiveMessageOnPort reads. Deno's is
+// not (it throws ERR_INVALID_ARG_TYPE): there messages arrive only through `onMessage`, when the
+// thread's event loop is free, and a thread blocked in a queue reads none (README "Runtime support").
+let syncReceive = true;
+
+function receiveNow(channel: BroadcastChannel): unknown {
+  try {
+    return (receiveMessageOnPort(channel as never) as { message: unknown } | undefined)?.message;
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 'ERR_INVALID_ARG_TYPE') throw error;
+    syncReceive = false;
+    return undefined;
+  }
 }
 
 let isProxyFunction: ((value: unknown) => boolean) | undefined;
