@@ -8,23 +8,9 @@
  * symbols, class instances come as their own fields, as a clone makes them).
  */
 
-export type BytesRefusal = 'shared-memory' | 'message-only';
+import { BytesCloneError, type BytesRefusal } from '../bytes-clone-error.js';
 
-/** Thrown by {@link encodeValue} for a value `structuredClone` accepts but bytes cannot hold. */
-export class BytesCloneError extends Error {
-  override readonly name = 'DataCloneError';
-
-  constructor(
-    readonly refusal: BytesRefusal,
-    readonly className: string,
-  ) {
-    super(
-      refusal === 'shared-memory'
-        ? `#<${className}> is ${className === 'SharedArrayBuffer' ? '' : 'a view of '}shared memory (a SharedArrayBuffer), which bytes cannot hold`
-        : `#<${className}> can be structured-cloned only through a MessagePort, not stored as bytes`,
-    );
-  }
-}
+export { BytesCloneError, type BytesRefusal };
 
 /** Runs `make`: a browser offers no cheap way to skip the stack trace. */
 export function withoutStackTrace<T>(make: () => T): T {

@@ -13,29 +13,9 @@
 // reasons and failures need them.
 const util = (): typeof import('node:util') => process.getBuiltinModule('node:util');
 
-/** Why {@link encodeValue} refused a value that `structuredClone` would accept. */
-export type BytesRefusal = 'shared-memory' | 'message-only';
+import { BytesCloneError, type BytesRefusal } from '../bytes-clone-error.js';
 
-/** Thrown by {@link encodeValue} for a value `structuredClone` accepts but bytes cannot hold. */
-export class BytesCloneError extends Error {
-  override readonly name = 'DataCloneError';
-
-  /**
-   * @param refusal `'shared-memory'` for a `SharedArrayBuffer` (or a view of one), `'message-only'`
-   *   for an object Node clones only through a `MessagePort` (`BlockList`, `KeyObject`, `Blob`, ...).
-   * @param className the class of the refused object.
-   */
-  constructor(
-    readonly refusal: BytesRefusal,
-    readonly className: string,
-  ) {
-    super(
-      refusal === 'shared-memory'
-        ? `#<${className}> is ${className === 'SharedArrayBuffer' ? '' : 'a view of '}shared memory (a SharedArrayBuffer), which bytes cannot hold`
-        : `#<${className}> can be structured-cloned only through a MessagePort, not stored as bytes`,
-    );
-  }
-}
+export { BytesCloneError, type BytesRefusal };
 
 interface DomExceptionData {
   readonly name: string;
