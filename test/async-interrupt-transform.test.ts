@@ -131,6 +131,10 @@ const snippets: Record<string, string> = {
     function h() { { let bound = 1; } let c = 0; for (let i = 0; i < bound; i++) { c++; shrink(i); } return c; }
     out.push(h());
     return out;`,
+  'a tight multi-line body with a class field that ends at its line break': `let i = 0; const out = [];
+    while (i < ${CHUNK * 2}) { i++; out.push(new (class { x = i
+      y = 2 })().y); }
+    return out.length;`,
   'async functions and generators keep their order': `const order = []; async function f() { for (let i = 0; i < 3; i++) { order.push(i); await null; } }
     f(); order.push('sync'); return order;`,
 };

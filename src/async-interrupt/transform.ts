@@ -615,6 +615,8 @@ const SIMPLE_STATEMENTS = new Set([
   'BreakStatement',
   'ContinueStatement',
   'DebuggerStatement',
+  // A class field ends with a `;` or a line break too: `class { x = 1 <new line> y = 2 }`.
+  'PropertyDefinition',
 ]);
 
 /** Whether every statement in `node` that a semicolon ends ends with one written out. */
