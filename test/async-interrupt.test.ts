@@ -188,9 +188,11 @@ describe('asyncInterrupt: what the thread sees', () => {
       assert.equal(entries.length, 1, 'one entry for the module');
       const entry = join(cacheDir, entries[0]!);
       assert.match(readFileSync(entry, 'utf8'), /__graceful_flag\[0\]/);
-      // What the next thread runs comes from the entry (edited here to tell), not from the parser.
-      writeFileSync(entry, readFileSync(entry, 'utf8').replace(marker, 'from the cache'));
-      assert.equal(await run(true), 'from the cache');
+      // What the next thread runs comes from the entry (edited here to tell, keeping its length,
+      // which the entry records), not from the parser.
+      const edited = 'from the cache'.padEnd(marker.length, '.');
+      writeFileSync(entry, readFileSync(entry, 'utf8').replace(marker, edited));
+      assert.equal(await run(true), edited);
       assert.equal(await run(false), marker, 'cache: false neither reads it');
       rmSync(entry);
     } finally {
