@@ -131,6 +131,9 @@ const snippets: Record<string, string> = {
     function h() { { let bound = 1; } let c = 0; for (let i = 0; i < bound; i++) { c++; shrink(i); } return c; }
     out.push(h());
     return out;`,
+  'a closure that a direct eval makes over a for-let binding': `const fs = []; const n = ${CHUNK * 2};
+    for (let i = 0; i < n; i++) if (i % 1000 === 0) fs.push(eval('() => i'));
+    return fs.map((f) => f());`,
   'a tight multi-line body with a class field that ends at its line break': `let i = 0; const out = [];
     while (i < ${CHUNK * 2}) { i++; out.push(new (class { x = i
       y = 2 })().y); }

@@ -401,10 +401,13 @@ function mentions(node: AnyNode, name: string): boolean {
   return false;
 }
 
-/** Whether a closure inside `nodes` could capture a per-iteration binding. */
+/** Whether a closure inside `nodes` (or one a direct eval makes) could capture a per-iteration binding. */
 function hasClosure(nodes: readonly (AnyNode | null | undefined)[]): boolean {
   const find = (node: AnyNode): boolean =>
-    FUNCTIONS.has(node.type) || node.type === 'ClassBody' || children(node).some(find);
+    FUNCTIONS.has(node.type) ||
+    node.type === 'ClassBody' ||
+    (node.type === 'CallExpression' && isIdentifier(node.callee as AnyNode, 'eval')) ||
+    children(node).some(find);
   return nodes.some((node) => node != null && find(node));
 }
 
