@@ -80,6 +80,12 @@ describe('asyncInterrupt: an interrupt lands in code that never polls', () => {
     assert.equal(Atomics.load(sync, 2), 1, 'the section finished its work after the interrupt');
   });
 
+  it('an abort listener of interruptionSignal() runs to its end, and the interrupt lands after it', async () => {
+    const { thread, sync } = await interruptIn('abortListener');
+    await assertStopped(thread, sync);
+    assert.equal(Atomics.load(sync, 2), 1, 'the listener was not cut short');
+  });
+
   it("in 'regions' mode it lands only inside allowInterruption()", async () => {
     const { thread, sync } = await interruptIn('regions', 'regions');
     await assertStopped(thread, sync);
