@@ -373,7 +373,12 @@ function abortSignalIfInterrupted(): void {
   const controller = state.signalController;
   if (controller === undefined || controller.signal.aborted) return;
   if (state.criticalDepth === 0 && (Atomics.load(words, index) & REQUESTED) !== 0) {
-    controller.abort(interruptedError());
+    state.abortDispatching = (state.abortDispatching ?? 0) + 1;
+    try {
+      controller.abort(interruptedError());
+    } finally {
+      state.abortDispatching--;
+    }
     // Its watcher may still wait on an unchanged flag word (the abort came from leaving a
     // critical section): wake it, so that it ends and lets go of the thread's keep-alive.
     Atomics.notify(words, index);

@@ -62,6 +62,12 @@ export interface OwnState {
   readonly threadId: number;
   /** Open critical sections. */
   criticalDepth: number;
+  /**
+   * Set while the interruption signal dispatches its abort event: the asynchronous interrupt's
+   * checks do not throw in the listeners that react to it (the event would report the error as
+   * uncaught, out of reach of the target's catch). Optional: another copy may predate it.
+   */
+  abortDispatching?: number;
   /** The last decoded reason, keyed by the interrupt's sequence number. */
   reasonCache: { readonly seq: number; readonly value: unknown } | undefined;
   /** Created on the first call of `interruptionSignal()`; replaced once aborted and cleared. */

@@ -110,6 +110,34 @@ const snippets: Record<string, string> = {
     const o = { get x() { return fib(10); }, m() { 'use strict'; return this.x + 1; } };
     class C { static s = fib(5); #p = 3; get p() { return this.#p; } run() { return [1, 2].map((x) => x * this.p); } }
     return [o.m(), C.s, new C().run(), typeof this];`,
+  // Review of issue 14: each of these failed (a SyntaxError, or another result) before its fix.
+  'a directive without its semicolon': `function f() {
+      'use strict'
+      return [typeof this, g()]; }
+    function g() { return typeof this; }
+    return f();`,
+  'a closure in the init of a for over let': `const out = []; for (let i = 0, get = () => i; i < 3; i++) out.push(get()); return out;`,
+  'comments holding the parentheses and semicolons a loop is found by': `let i = 0; while (i < ${CHUNK * 2}) /* ) */ i++;
+    let j = 0; while /* ( */ (j < ${CHUNK * 2}) j++;
+    let k = 0; for (/* ; */; k < ${CHUNK * 2};) k++;
+    let s = 0; for (let m = 0 /* ; */; m < ${CHUNK * 2}; m++) s += m;
+    return [i, j, k, s];`,
+  'bounds changed where no assignment shows: eval, arguments, a shadowing block': `const out = [];
+    let n = ${CHUNK * 4}; let a = 0; for (let i = 0; i < n; i++) { a++; if (i === 5) eval('n = 7'); } out.push(a);
+    function set(args) { args[0] = 4; }
+    function g(m) { let c = 0; for (let i = 0; i < m; i++) { c++; if (i === 2) set(arguments); } return c; }
+    out.push(g(${CHUNK * 4}));
+    let bound = ${CHUNK * 4}; const shrink = (i) => { if (i === 5) bound = 7; };
+    function h() { { let bound = 1; } let c = 0; for (let i = 0; i < bound; i++) { c++; shrink(i); } return c; }
+    out.push(h());
+    return out;`,
+  'a closure that a direct eval makes over a for-let binding': `const fs = []; const n = ${CHUNK * 2};
+    for (let i = 0; i < n; i++) if (i % 1000 === 0) fs.push(eval('() => i'));
+    return fs.map((f) => f());`,
+  'a tight multi-line body with a class field that ends at its line break': `let i = 0; const out = [];
+    while (i < ${CHUNK * 2}) { i++; out.push(new (class { x = i
+      y = 2 })().y); }
+    return out.length;`,
   'async functions and generators keep their order': `const order = []; async function f() { for (let i = 0; i < 3; i++) { order.push(i); await null; } }
     f(); order.push('sync'); return order;`,
 };

@@ -80,6 +80,12 @@ describe('asyncInterrupt: an interrupt lands in code that never polls', () => {
     assert.equal(Atomics.load(sync, 2), 1, 'the section finished its work after the interrupt');
   });
 
+  it('an abort listener of interruptionSignal() runs to its end, and the interrupt lands after it', async () => {
+    const { thread, sync } = await interruptIn('abortListener');
+    await assertStopped(thread, sync);
+    assert.equal(Atomics.load(sync, 2), 1, 'the listener was not cut short');
+  });
+
   it("in 'regions' mode it lands only inside allowInterruption()", async () => {
     const { thread, sync } = await interruptIn('regions', 'regions');
     await assertStopped(thread, sync);
@@ -188,9 +194,11 @@ describe('asyncInterrupt: what the thread sees', () => {
       assert.equal(entries.length, 1, 'one entry for the module');
       const entry = join(cacheDir, entries[0]!);
       assert.match(readFileSync(entry, 'utf8'), /__graceful_flag\[0\]/);
-      // What the next thread runs comes from the entry (edited here to tell), not from the parser.
-      writeFileSync(entry, readFileSync(entry, 'utf8').replace(marker, 'from the cache'));
-      assert.equal(await run(true), 'from the cache');
+      // What the next thread runs comes from the entry (edited here to tell, keeping its length,
+      // which the entry records), not from the parser.
+      const edited = 'from the cache'.padEnd(marker.length, '.');
+      writeFileSync(entry, readFileSync(entry, 'utf8').replace(marker, edited));
+      assert.equal(await run(true), edited);
       assert.equal(await run(false), marker, 'cache: false neither reads it');
       rmSync(entry);
     } finally {

@@ -110,36 +110,72 @@ interface Cache {
 
 let cache: Cache | undefined;
 
-/** The cache: one file per instrumented module, named by a hash of what produced it. */
+/**
+ * What a cache file starts with: a marker and the length of the code after it, so that a file
+ * cut short (a crash between the data and the rename reaching the disk) reads as a miss.
+ */
+const HEADER = 'graceful-threads-cache ';
+
+/**
+ * The cache: one file per instrumented module, named by a hash of what produced it. Its
+ * directory has a predictable name in a temporary directory others can write to: one that is not
+ * this user's own, private directory (another user made it first) is not used at all, else
+ * whoever owns it chooses the code this thread runs.
+ */
 function openCache(): Cache {
   if (cache !== undefined) return cache;
   const fs = process.getBuiltinModule('node:fs');
   const { join } = process.getBuiltinModule('node:path');
   const { createHash } = process.getBuiltinModule('node:crypto');
   const os = process.getBuiltinModule('node:os');
-  const dir = join(os.tmpdir(), `graceful-threads-${process.getuid?.() ?? 'user'}`, 'async-interrupt');
-  let made = false;
+  const root = join(os.tmpdir(), `graceful-threads-${process.getuid?.() ?? 'user'}`);
+  const dir = join(root, 'async-interrupt');
+  let usable: boolean | undefined;
+  const ready = (): boolean => {
+    if (usable !== undefined) return usable;
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      usable = [root, dir].every((path) => isPrivateDirectory(fs.lstatSync(path)));
+    } catch {
+      usable = false;
+    }
+    return usable;
+  };
   cache = {
     key: (text) => createHash('sha256').update(text).digest('hex'),
     read(key) {
+      if (!ready()) return undefined;
+      let text: string;
       try {
-        return fs.readFileSync(join(dir, `${key}.js`), 'utf8');
+        text = fs.readFileSync(join(dir, `${key}.js`), 'utf8');
       } catch {
         return undefined;
       }
+      const newline = text.indexOf('\n');
+      if (!text.startsWith(HEADER) || newline < 0) return undefined;
+      const code = text.slice(newline + 1);
+      return text.slice(HEADER.length, newline) === String(code.length) ? code : undefined;
     },
     write(key, code) {
       // Written aside and renamed: a thread reading it meanwhile sees all of it or nothing.
+      if (!ready()) return;
+      const temporary = join(dir, `${key}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
       try {
-        if (!made) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        made = true;
-        const temporary = join(dir, `${key}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-        fs.writeFileSync(temporary, code);
+        fs.writeFileSync(temporary, `${HEADER}${code.length}\n${code}`, { mode: 0o600 });
         fs.renameSync(temporary, join(dir, `${key}.js`));
       } catch {
         // A cache that cannot be written only costs the next thread the transform.
+        fs.rm(temporary, { force: true }, () => {});
       }
     },
   };
   return cache;
+}
+
+/** A real directory (no link), this user's, that nobody else may write to. */
+function isPrivateDirectory(stats: import('node:fs').Stats): boolean {
+  if (!stats.isDirectory() || stats.isSymbolicLink()) return false;
+  const uid = process.getuid?.();
+  // Windows has no uid, and a temporary directory of each user's own.
+  return uid === undefined || (stats.uid === uid && (stats.mode & 0o022) === 0);
 }

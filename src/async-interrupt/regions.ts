@@ -36,6 +36,8 @@ let thrownSeq = -1;
  */
 export function asyncInterruptTrap(): void {
   if (state.criticalDepth !== 0 || (own.regionsOnly && own.regionDepth === 0)) return;
+  // In the abort listeners of interruptionSignal(): it lands at the first check after them.
+  if ((state.abortDispatching ?? 0) !== 0) return;
   const seq = Atomics.load(state.block.words, seqIndex);
   if (seq === thrownSeq) return;
   thrownSeq = seq;

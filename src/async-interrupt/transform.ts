@@ -74,7 +74,11 @@ const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFu
  * @param file the file's URL or path, for the source map.
  */
 export function instrument(source: string, file: string, module: boolean, tools: TransformTools): Instrumented {
+  const comments: [number, number][] = [];
   const program = tools.parse(source, {
+    onComment: (_block, _text, start, end) => {
+      comments.push([start, end]);
+    },
     ecmaVersion: 'latest',
     sourceType: module ? 'module' : 'script',
     allowHashBang: true,
@@ -91,6 +95,7 @@ export function instrument(source: string, file: string, module: boolean, tools:
     depth: 0,
     scopes: [program],
     constants: numericConstants(program),
+    comments,
   };
   visit(program, state);
   if (state.checks === 0) return { code: source, checks: 0 };
@@ -114,6 +119,43 @@ interface WalkState {
   readonly scopes: AnyNode[];
   /** Names bound once in the whole module, by `const NAME = <number>`: their values. */
   readonly constants: ReadonlyMap<string, number>;
+  /** The source's comments, [start, end) in order: a `(` or `;` in one is not the loop's. */
+  readonly comments: readonly (readonly [number, number])[];
+}
+
+/** The first `char` at or after `from` outside comments (the loop's own `(` or `;`). */
+function indexOutsideComments(state: WalkState, char: string, from: number): number {
+  const source = state.edit.original;
+  let at = source.indexOf(char, from);
+  for (let comment = inComment(state, at); comment !== undefined; comment = inComment(state, at)) {
+    at = source.indexOf(char, comment[1]);
+  }
+  return at;
+}
+
+/** The last `char` before `before` outside comments. */
+function lastIndexOutsideComments(state: WalkState, char: string, before: number): number {
+  const source = state.edit.original;
+  let at = source.lastIndexOf(char, before);
+  for (let comment = inComment(state, at); comment !== undefined; comment = inComment(state, at)) {
+    at = source.lastIndexOf(char, comment[0] - 1);
+  }
+  return at;
+}
+
+/** The comment holding position `at`, if any (a binary search: comments come in order). */
+function inComment(state: WalkState, at: number): readonly [number, number] | undefined {
+  const { comments } = state;
+  let low = 0;
+  let high = comments.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const comment = comments[middle]!;
+    if (at < comment[0]) high = middle - 1;
+    else if (at >= comment[1]) low = middle + 1;
+    else return comment;
+  }
+  return undefined;
 }
 
 interface LocalNames {
@@ -202,13 +244,22 @@ function instrumentFunction(fn: FunctionNode, state: WalkState): void {
   // A leaf (no call, no loop of its own) runs a bounded time: its caller's checks cover it.
   if (callsSomething(body)) {
     if (body.type === 'BlockStatement') {
-      state.edit.appendRight(afterDirectives(body), CHECK);
+      const position = afterDirectives(body);
+      // A directive without its `;` ('use strict' then a new line) would run into the check.
+      state.edit.appendRight(
+        position,
+        position > body.start + 1 && text(state)[position - 1] !== ';' ? `;${CHECK}` : CHECK,
+      );
     } else {
       state.edit.appendRight(body.start, `(${CHECK_EXPRESSION},`);
       state.edit.prependLeft(body.end, ')');
     }
     state.checks++;
   }
+}
+
+function text(state: WalkState): string {
+  return state.edit.original;
 }
 
 /** Where a check can go at the top of a block: after its directives ('use strict'). */
@@ -350,10 +401,13 @@ function mentions(node: AnyNode, name: string): boolean {
   return false;
 }
 
-/** Whether a closure inside `nodes` could capture a per-iteration binding. */
+/** Whether a closure inside `nodes` (or one a direct eval makes) could capture a per-iteration binding. */
 function hasClosure(nodes: readonly (AnyNode | null | undefined)[]): boolean {
   const find = (node: AnyNode): boolean =>
-    FUNCTIONS.has(node.type) || node.type === 'ClassBody' || children(node).some(find);
+    FUNCTIONS.has(node.type) ||
+    node.type === 'ClassBody' ||
+    (node.type === 'CallExpression' && isIdentifier(node.callee as AnyNode, 'eval')) ||
+    children(node).some(find);
   return nodes.some((node) => node != null && find(node));
 }
 
@@ -443,12 +497,12 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[],
     if (
       init?.type === 'VariableDeclaration' &&
       init.kind !== 'var' &&
-      hasClosure([loop.test, loop.update, body] as AnyNode[])
+      hasClosure([init, loop.test, loop.update, body] as AnyNode[])
     ) {
       return false;
     }
     const counted = countedLoop(loop, state);
-    const semicolon = text.indexOf(';', init?.end ?? loop.start + 3);
+    const semicolon = indexOutsideComments(state, ';', init?.end ?? loop.start + 3);
     // `L: for (INIT;` -> `{INIT;` then the chunk loop, then `L: for (;`
     edit.update(start, init === null || init === undefined ? semicolon : init.start, '{');
     if (init === null || init === undefined) edit.update(semicolon, semicolon + 1, '');
@@ -509,8 +563,8 @@ function stripMine(loop: LoopNode, state: WalkState, labels: readonly AnyNode[],
   } else if (loop.type === 'WhileStatement') {
     const test = loop.test as AnyNode;
     // The parentheses of the while itself: TEST's own, if any, lie inside them.
-    const openParen = text.indexOf('(', loop.start + 5);
-    const closeParen = text.lastIndexOf(')', body.start - 1);
+    const openParen = indexOutsideComments(state, '(', loop.start + 5);
+    const closeParen = lastIndexOutsideComments(state, ')', body.start - 1);
     if (isPure(test)) {
       const k = `${prefix}k`;
       const unroll = unrollable(body, text);
@@ -564,6 +618,8 @@ const SIMPLE_STATEMENTS = new Set([
   'BreakStatement',
   'ContinueStatement',
   'DebuggerStatement',
+  // A class field ends with a `;` or a line break too: `class { x = 1 <new line> y = 2 }`.
+  'PropertyDefinition',
 ]);
 
 /** Whether every statement in `node` that a semicolon ends ends with one written out. */
@@ -734,8 +790,52 @@ function suspends(node: AnyNode): boolean {
 function isUnassignedLocal(name: string, scope: AnyNode | undefined): boolean {
   if (scope === undefined) return false;
   const params = (scope.params as AnyNode[] | undefined) ?? [];
-  const declared = params.some((param) => mentions(param, name)) || declares(scope.body as AnyNode, name);
-  return declared && !assignsAnywhere(scope.body as AnyNode, name) && !params.some((param) => hasDefault(param));
+  const body = scope.body as AnyNode;
+  // The loop's `name` is this declaration only if it is the scope's one: a `let name` in some
+  // block may be another variable than the loop reads (an outer one, which calls may change).
+  const inParams = params.some((param) => mentions(param, name));
+  const declarations = countDeclarations(body, name);
+  const declared = inParams ? declarations === 0 : declarations === 1 && declaresAtTop(body, name);
+  return (
+    declared &&
+    !assignsAnywhere(body, name) &&
+    !params.some((param) => hasDefault(param)) &&
+    // A direct eval, `with`, or (sloppy) `arguments`, which aliases the parameters: assignments
+    // that no assignment expression shows.
+    !reachesUnseen(body)
+  );
+}
+
+function countDeclarations(node: AnyNode | AnyNode[], name: string): number {
+  if (Array.isArray(node)) return node.reduce((sum, child) => sum + countDeclarations(child, name), 0);
+  if (node.type === 'VariableDeclarator' && mentions(node.id as AnyNode, name)) return 1;
+  if (
+    (node.type === 'ClassDeclaration' || node.type === 'FunctionDeclaration') &&
+    isNode(node.id) &&
+    isIdentifier(node.id, name)
+  ) {
+    return 1;
+  }
+  if (node.type === 'CatchClause' && isNode(node.param) && mentions(node.param, name)) return 1;
+  if (FUNCTIONS.has(node.type)) return 0;
+  return children(node).reduce((sum, child) => sum + countDeclarations(child, name), 0);
+}
+
+/** Whether a statement of `body` itself (a block or the program) declares `name`. */
+function declaresAtTop(body: AnyNode, name: string): boolean {
+  const statements = (body.body as AnyNode[] | undefined) ?? [];
+  return statements.some((statement) => {
+    const declaration =
+      statement.type === 'ExportNamedDeclaration' ? (statement.declaration as AnyNode | null) : statement;
+    return declaration?.type === 'VariableDeclaration' && declares(declaration, name);
+  });
+}
+
+function reachesUnseen(node: AnyNode): boolean {
+  if (node.type === 'WithStatement') return true;
+  if (node.type === 'Identifier' && (node as unknown as acornTypes.Identifier).name === 'arguments') return true;
+  if (node.type === 'CallExpression' && isIdentifier(node.callee as AnyNode, 'eval')) return true;
+  return children(node).some(reachesUnseen);
 }
 
 function hasDefault(param: AnyNode): boolean {
