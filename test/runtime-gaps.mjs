@@ -114,6 +114,7 @@ export const gaps = {
   deno: {
     files: {
       'test/async-interrupt.test.ts': noModuleHooks,
+      'test/async-interrupt-cache.test.ts': noModuleHooks,
       'test/pool.test.ts': deno.file,
       'test/queue.test.ts': deno.file,
       'test/lifecycle.test.ts': deno.file,
