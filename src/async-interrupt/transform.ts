@@ -380,17 +380,20 @@ function isIdentifier(node: acornTypes.Node, name: string): boolean {
   return node.type === 'Identifier' && (node as acornTypes.Identifier).name === name;
 }
 
+/** Whether `node` itself (not its children) assigns the variable `name`. */
+function assignsItself(node: AnyNode, name: string): boolean {
+  if (node.type === 'UpdateExpression') return isIdentifier(node.argument as AnyNode, name);
+  if (node.type === 'AssignmentExpression') return mentionsAsTarget(node.left as AnyNode, name);
+  if (node.type === 'ForInStatement' || node.type === 'ForOfStatement') {
+    return mentionsAsTarget(node.left as AnyNode, name);
+  }
+  return false;
+}
+
 /** Whether `node` may assign the variable `name` (any function inside may: it could be a closure). */
 function assigns(node: AnyNode, name: string): boolean {
   if (FUNCTIONS.has(node.type) || node.type === 'ClassBody') return true;
-  if (node.type === 'UpdateExpression' && isIdentifier(node.argument as AnyNode, name)) return true;
-  if (node.type === 'AssignmentExpression' && mentionsAsTarget(node.left as AnyNode, name)) return true;
-  if (
-    (node.type === 'ForInStatement' || node.type === 'ForOfStatement') &&
-    mentionsAsTarget(node.left as AnyNode, name)
-  ) {
-    return true;
-  }
+  if (assignsItself(node, name)) return true;
   for (const child of children(node)) if (assigns(child, name)) return true;
   return false;
 }
@@ -852,14 +855,7 @@ function declares(node: AnyNode | AnyNode[], name: string): boolean {
 /** Any assignment to `name`, nested functions included (`arguments` aside). */
 function assignsAnywhere(node: AnyNode | AnyNode[], name: string): boolean {
   if (Array.isArray(node)) return node.some((child) => assignsAnywhere(child, name));
-  if (node.type === 'UpdateExpression' && isIdentifier(node.argument as AnyNode, name)) return true;
-  if (node.type === 'AssignmentExpression' && mentionsAsTarget(node.left as AnyNode, name)) return true;
-  if (
-    (node.type === 'ForInStatement' || node.type === 'ForOfStatement') &&
-    mentionsAsTarget(node.left as AnyNode, name)
-  ) {
-    return true;
-  }
+  if (assignsItself(node, name)) return true;
   return children(node).some((child) => assignsAnywhere(child, name));
 }
 
