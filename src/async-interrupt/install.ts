@@ -6,10 +6,11 @@
  * where that does not exist (Node 20), on a hooks thread of this thread's own with
  * `module.register` (./hooks.ts).
  */
+import { FLAG_GLOBAL, TRAP_GLOBAL } from './check.js';
 import { type HookSettings, instrumentedSource, shouldInstrument, sourceText } from './instrument-module.js';
 import type { AsyncInterruptStart } from './options.js';
 import { locateSyntaxError, type UnparsableModule } from './syntax-errors.js';
-import { FLAG_GLOBAL, TRAP_GLOBAL, type TransformTools } from './transform.js';
+import type { TransformTools } from './transform.js';
 
 /** The load hook of `module.registerHooks` (not in the typings of Node 20). */
 type SyncLoadHook = (

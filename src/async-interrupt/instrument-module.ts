@@ -4,9 +4,10 @@
  * hooks thread of `module.register` (./hooks.ts, Node 20).
  */
 import type { MessagePort } from 'node:worker_threads';
+import { CHUNK, SMALL_TRIP_COUNT } from './check.js';
 import type { AsyncInterruptStart } from './options.js';
 import { type UnparsableModule, unparsableModule } from './syntax-errors.js';
-import { CHUNK, instrument, SMALL_TRIP_COUNT, type TransformTools } from './transform.js';
+import { instrument, type TransformTools } from './transform.js';
 
 /**
  * What the cache keys include besides the source: the transform's settings, and a hash of the
