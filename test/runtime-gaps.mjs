@@ -37,8 +37,6 @@ const deno = {
     'the protocol-interleavings harness kills participants between two steps with worker.terminate() mid-operation, which Deno does not do synchronously (not diagnosed yet; no Deno issue found)',
   tooling:
     "what the test runs with: tsx's --import in a worker's execArgv (Deno refuses it), `npm install` of the tarball then a Node-only program, the runtime's own error text (not diagnosed further)",
-  waits:
-    "Condition.notify() woke more than one waiter once (not diagnosed yet: it may be this library's, seen only on Deno)",
 };
 
 // Both: asyncInterrupt instruments a thread's modules through Node's module hooks
@@ -136,7 +134,6 @@ export const gaps = {
         deno.abort,
       'APIs given interruptionSignal() in an interrupted thread > fs/promises readFile rejects with an AbortError whose cause is the ThreadInterruptedError':
         deno.abort,
-      'Condition > notify() wakes exactly one waiter': deno.waits,
       'Queue > shared objects as items > a Lock, a Queue and a SharedArrayBuffer in an item arrive sharing their state':
         deno.broadcast,
       'Queue > shared objects as items > reach a thread started after they were put': deno.broadcast,
