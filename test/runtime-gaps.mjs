@@ -21,8 +21,6 @@ const bun = {
 };
 
 const deno = {
-  exitRace:
-    "flaky on Deno 2.9.6 only: once in several runs the thread is reported as having exited with code 0 before its target returned, as if its event loop emptied while the destroyed socket's close was still pending (not diagnosed yet; no Deno issue found)",
   file: 'not green on Deno yet, beyond the tests listed below: `deno test` fails a file when a worker ends on an uncaught error (a thread ending on its ThreadInterruptedError is one), and waits, pool and stress tests timed out on a machine at load 25-90 (not diagnosed yet; no Deno issue found)',
   elu: "the test's proof that a thread stays alive (or ends) reads `worker.performance.eventLoopUtilization()`, which Deno's workers lack (denoland/deno#35150)",
   broadcast:
@@ -126,8 +124,6 @@ export const gaps = {
       'test/waits-stress.test.ts': deno.file,
     },
     tests: {
-      'async I/O given interruptionSignal(), interrupted while pending in a thread > net: a socket waiting for data is destroyed, and the server sees it close':
-        deno.exitRace,
       'APIs given interruptionSignal() in an interrupted thread > a thread that lets the rejection of events.once escape ends as interrupted':
         deno.abort,
       'APIs given interruptionSignal() in an interrupted thread > events.once rejects with an AbortError whose cause is the ThreadInterruptedError':
