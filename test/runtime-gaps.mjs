@@ -22,20 +22,22 @@ const bun = {
 
 const deno = {
   terminate:
-    "Deno's worker.terminate() resolves, and the worker's 'exit' comes, while the worker's JavaScript still runs (seconds later and on; denoland/deno#35657 is the fix under review): the library frees the thread's slot on 'exit', so a terminated thread looping interruptAllThreads() goes on interrupting, from a slot that another thread may hold by then",
+    "Deno's worker.terminate() resolves, and the worker's 'exit' comes, while the worker's JavaScript still runs: a worker in a loop runs on for seconds and more (denoland/deno#35657, a fix under review, reports the same on 2.9.4). The library frees the thread's slot on 'exit', so a terminated thread looping interruptAllThreads() goes on interrupting from a slot another thread may hold by then, and a pool's worker replaced after cancelGraceMs keeps its task running",
   elu: "the test's proof that a thread stays alive (or ends) reads `worker.performance.eventLoopUtilization()`, which Deno's workers lack (denoland/deno#35150)",
   broadcast:
     "a queue item holding a shared object takes a side path over a BroadcastChannel, which Deno's receiveMessageOnPort cannot read synchronously (it is no MessagePort there): only an idle thread's event loop delivers it (no Deno issue found yet)",
   signals:
-    "shutdowns on a signal or on the process's exit, run in a child Deno process: the threads' cleanup, the exit codes or the report differ (not diagnosed yet; no Deno issue found)",
+    "shutdowns on a signal or on the process's exit, run in a child Deno process: where looked at, the threads' cleanup completes but the process ends killed by the signal instead of exiting with 128 + its number (the demo, the pipeline example, a prependOnceListener() gone when the library looks), and a second signal in the grace period does not force the exit; a plain Deno program whose SIGINT listener calls process.exit(130) exits with 130 (not diagnosed further; no Deno issue found)",
   unsettled:
-    'a target whose promise never settles: Deno ends (or keeps) the worker differently once its event loop empties (not diagnosed yet; no Deno issue found)',
+    "a target whose promise never settles: Deno emits no 'beforeExit' in a worker whose event loop empties (only 'exit'), which is how the library learns that nothing can settle the target, so the thread is reported as having exited with code 0; and a module whose top-level await never settles gets neither 'exit' in the worker nor at its parent (no Deno issue found)",
   abort:
-    "Node's own APIs reject with an AbortError whose `cause` is the reason; Deno's node: APIs differ there, and do not stop a pending FIFO read (not diagnosed yet; no Deno issue found)",
+    "Node's own APIs reject with an AbortError whose `cause` is the reason; on Deno events.once rejects with an AbortError without `cause` (so an escaping one does not end the thread as interrupted), a pending fs/promises readFile with the reason itself, a pending FIFO read is not stopped, and the test's node:http server throws an uncaught 'aborted' when the thread's fetch is aborted (no Deno issue found)",
   protocol:
     "the protocol-interleavings harness kills participants between two steps with worker.terminate(), which on Deno does not stop the worker's JavaScript (it runs on after 'exit'; denoland/deno#35657)",
+  inspector:
+    "the stacks of stuck threads in a shutdown report come from node:inspector, which does not reach Deno's workers (the report says 'stack not available'); the shutdown itself runs",
   tooling:
-    "what the test runs with: tsx's --import in a worker's execArgv (Deno refuses it), `npm install` of the tarball then a Node-only program, the runtime's own error text (not diagnosed further)",
+    "what the test runs with: tsx's --import in a worker's execArgv (Deno refuses it), the runtime's own error text (not diagnosed further)",
 };
 
 // Both: asyncInterrupt instruments a thread's modules through Node's module hooks
@@ -147,7 +149,7 @@ export const gaps = {
       'Thread: start and join > runs a TypeScript target through tsx where its hooks reach threads (Node 24, 26), with typed args and result':
         deno.tooling,
       'ThreadPool > replaces a worker whose task ignores the interrupt for cancelGraceMs, and runs the next task':
-        deno.signals,
+        deno.terminate,
       'a target whose promise never settles > prints no warning that points into the library': deno.unsettled,
       'a target whose promise never settles > rejects join() with ERR_THREAD_UNSETTLED once nothing is left to settle it':
         deno.unsettled,
@@ -218,11 +220,10 @@ export const gaps = {
       'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': deno.signals,
       'shutdown on exit > an uncaught exception: threads clean up, Node reports it and exits 1': deno.signals,
       'shutdown on exit > an unhandled rejection: the same': deno.signals,
-      "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": deno.signals,
-      'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': deno.signals,
+      "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": deno.inspector,
+      'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': deno.inspector,
       'the demo > Ctrl-C with no handler in the demo: every thread prints its line, then exit 130': deno.signals,
       'the module a thread is given > says so when a .ts file sits beside the missing .js': deno.tooling,
-      'the packed tarball > installs into an empty project and runs a thread there': deno.tooling,
       'the pipeline example > stops on SIGINT with every job put handled, none lost': deno.signals,
     },
   },
