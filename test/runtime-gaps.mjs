@@ -27,7 +27,7 @@ const deno = {
   broadcast:
     "a queue item holding a shared object takes a side path over a BroadcastChannel, which Deno's receiveMessageOnPort cannot read synchronously (it is no MessagePort there): only an idle thread's event loop delivers it (no Deno issue found yet)",
   signals:
-    "shutdowns on a signal or on the process's exit, run in a child Deno process: where looked at, the threads' cleanup completes but the process ends killed by the signal instead of exiting with 128 + its number (the demo, the pipeline example, a prependOnceListener() gone when the library looks), and a second signal in the grace period does not force the exit; a plain Deno program whose SIGINT listener calls process.exit(130) exits with 130 (not diagnosed further; no Deno issue found)",
+    "shutdowns on a signal or on the process's exit, run in a child Deno process that the test drives through node:child_process. Where the test sends a signal: once child.kill() has been called, Deno reports the child's end as killed by that signal (code null) whatever code it exited with (130 after its cleanup, even 0), and a second child.kill() is not sent (it returns false; denoland/deno#36643, closed after 2.9.5); run by hand, the demo exits with 130 as on Node. The ones at exit (process.exit(), an uncaught error, an unhandled rejection) are not diagnosed yet",
   unsettled:
     "a target whose promise never settles: Deno emits no 'beforeExit' in a worker whose event loop empties (only 'exit'), which is how the library learns that nothing can settle the target, so the thread is reported as having exited with code 0; and a module whose top-level await never settles gets neither 'exit' in the worker nor at its parent (no Deno issue found)",
   abort:
