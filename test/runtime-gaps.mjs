@@ -22,7 +22,7 @@ const bun = {
 
 const deno = {
   terminate:
-    "Deno's worker.terminate() resolves, and the worker's 'exit' comes, while the worker's JavaScript still runs: a worker in a loop runs on for seconds and more (denoland/deno#35657, a fix under review, reports the same on 2.9.4). The library frees the thread's slot on 'exit', so a terminated thread looping interruptAllThreads() goes on interrupting from a slot another thread may hold by then, and a pool's worker replaced after cancelGraceMs keeps its task running",
+    "Deno's worker.terminate() resolves, and the worker's 'exit' comes, while the worker's JavaScript still runs: a worker in a loop runs on for seconds and more (denoland/deno#35657, a fix under review, reports the same on 2.9.4). The library frees the thread's slot on 'exit', so a terminated thread looping interruptAllThreads() goes on interrupting from a slot another thread may hold by then, a pool's worker replaced after cancelGraceMs keeps its task running, and a waiter terminated while parked in a lock wakes on its old slot's park word and may take the lock from the thread now in that slot",
   elu: "the test's proof that a thread stays alive (or ends) reads `worker.performance.eventLoopUtilization()`, which Deno's workers lack (denoland/deno#35150)",
   broadcast:
     "a queue item holding a shared object takes a side path over a BroadcastChannel, which Deno's receiveMessageOnPort cannot read synchronously (it is no MessagePort there): only an idle thread's event loop delivers it (no Deno issue found yet)",
@@ -118,6 +118,8 @@ export const gaps = {
       'test/async-interrupt-cache.test.ts': noModuleHooks,
     },
     tests: {
+      'waits under stress > waiters terminated while parked leave the lock working for the threads that reuse their slots':
+        deno.terminate,
       'the protocol under real threads > a sleeper always wakes when an interrupter looping interruptAllThreads() is terminated at a random moment':
         deno.terminate,
       'interruptionSignal() and the thread’s lifetime > keeps a thread awaiting only its interruption alive until interrupted (events.once)':
