@@ -458,8 +458,10 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   #onExit(channel: ReportChannel, exitCode: number): void {
     const { outcome, crash } = readReports(channel.takeAll());
     channel.close();
-    // A browser's worker reports its crash only on the channel (Node's 'error' event came first).
-    if (this.#crash === undefined && crash !== undefined) this.#crash = { error: rebuildError(crash.error) };
+    // The thread's own report of what it died of, when it could send one, is the faithful copy:
+    // Deno's 'error' event gives a plain Error (no name, no cause), and a browser's worker
+    // reports its crash only on the channel.
+    if (crash !== undefined) this.#crash = { error: rebuildError(crash.error) };
     if (this.#registry !== undefined && this.#slot !== undefined) {
       this.#interruptedAtEnd = isInterruptRequested(this.#registry, this.#slot);
       releaseSlot(this.#registry, this.#slot);
@@ -585,7 +587,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
           );
         }
         const { outcome, crash } = readReports(this.#channel!.takeAll());
-        const error = this.#crash ?? (crash === undefined ? undefined : { error: rebuildError(crash.error) });
+        const error = crash === undefined ? this.#crash : { error: rebuildError(crash.error) };
         const [final, result] = endOf<ThreadResult<Target>>(outcome, error, false, exitCode ?? 0, this.#name);
         this.#state = final;
         this.#end = result;

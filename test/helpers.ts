@@ -20,9 +20,12 @@ export async function waitFor(array: Int32Array, index: number, value: number, t
     if (current === value) return;
     const left = deadline - performance.now();
     if (left <= 0) throw new Error(`timed out waiting for sync[${index}] === ${value} (is ${current})`);
-    // A pending waitAsync keeps no event loop alive; the timer does, and bounds each wait.
-    const timer = setTimeout(() => {}, Math.min(left, 100));
-    const result = Atomics.waitAsync(array, index, current, Math.min(left, 100));
+    // A pending waitAsync keeps no event loop alive; the timer does. It outlasts the wait: fired
+    // first, it would leave the loop empty while the wait's own timeout is pending (Deno then
+    // ends at once, Node now and then).
+    const waitMs = Math.min(left, 100);
+    const timer = setTimeout(() => {}, waitMs + 1_000);
+    const result = Atomics.waitAsync(array, index, current, waitMs);
     if (result.async) await result.value;
     clearTimeout(timer);
   }

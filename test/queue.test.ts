@@ -476,10 +476,26 @@ describe('Queue', () => {
     const queue = new Queue<number | { id: number }>({ capacity: 16, maxItemBytes: 32 });
     const counts = new Int32Array(new SharedArrayBuffer(4 * TOTAL));
     // [0] items taken, [1..4] interrupted puts by producer, [8..11] items taken by the consumer
-    // in each of the 4 places since it started.
+    // in each of the 4 places since it started, [12] how many items each producer may put.
     const sync = syncArray(16);
+    const GATE = 12;
+    // The gate opens a step at a time, each once a consumer has been interrupted and replaced
+    // since the last: the run interrupts as it claims to however fast the queue goes.
+    const STEP = PER_PRODUCER / 20;
+    Atomics.store(sync, GATE, STEP);
+    let openedAt = 0;
     const producers = Array.from({ length: PRODUCERS }, (_, p) =>
-      start('producer', queue, p * PER_PRODUCER, PER_PRODUCER, p % 2 === 0 ? 'number' : 'object', p >= 2, sync, 1 + p),
+      start(
+        'producer',
+        queue,
+        p * PER_PRODUCER,
+        PER_PRODUCER,
+        p % 2 === 0 ? 'number' : 'object',
+        p >= 2,
+        sync,
+        1 + p,
+        GATE,
+      ),
     );
     const producing = Promise.all(producers.map((t) => t.join()));
     let producersDone = false;
@@ -518,6 +534,11 @@ describe('Queue', () => {
         interrupts++;
       }
       if (!producersDone && Math.random() < 0.2) producers[Math.floor(Math.random() * PRODUCERS)]!.interrupt();
+      if (replaced > openedAt && Atomics.load(sync, GATE) < PER_PRODUCER) {
+        openedAt = replaced;
+        Atomics.add(sync, GATE, STEP);
+        Atomics.notify(sync, GATE);
+      }
     }
     assert.deepEqual(await within(producing, 30_000), Array(PRODUCERS).fill('produced'));
     queue.close();
@@ -530,7 +551,7 @@ describe('Queue', () => {
     assert.equal(Atomics.load(sync, 0), TOTAL);
     assert.equal(queue.size, 0);
     // The run exercised what it claims to.
-    assert.ok(replaced >= 10, `only ${replaced} consumers replaced (${interrupts} interrupts)`);
+    assert.ok(replaced >= 19, `only ${replaced} consumers replaced (${interrupts} interrupts)`);
     const interruptedPuts = [1, 2, 3, 4].reduce((sum, i) => sum + Atomics.load(sync, i), 0);
     assert.ok(interruptedPuts >= 1, 'no put was interrupted');
   });

@@ -21,24 +21,23 @@ const bun = {
 };
 
 const deno = {
-  exitRace:
-    "flaky on Deno 2.9.6 only: once in several runs the thread is reported as having exited with code 0 before its target returned, as if its event loop emptied while the destroyed socket's close was still pending (not diagnosed yet; no Deno issue found)",
-  file: 'not green on Deno yet, beyond the tests listed below: `deno test` fails a file when a worker ends on an uncaught error (a thread ending on its ThreadInterruptedError is one), and waits, pool and stress tests timed out on a machine at load 25-90 (not diagnosed yet; no Deno issue found)',
+  terminate:
+    "Deno's worker.terminate() resolves, and the worker's 'exit' comes, while the worker's JavaScript still runs: a worker in a loop runs on for seconds and more (denoland/deno#35657, a fix under review, reports the same on 2.9.4). The library frees the thread's slot on 'exit', so a terminated thread looping interruptAllThreads() goes on interrupting from a slot another thread may hold by then, a pool's worker replaced after cancelGraceMs keeps its task running, and a waiter terminated while parked in a lock wakes on its old slot's park word and may take the lock from the thread now in that slot",
   elu: "the test's proof that a thread stays alive (or ends) reads `worker.performance.eventLoopUtilization()`, which Deno's workers lack (denoland/deno#35150)",
   broadcast:
     "a queue item holding a shared object takes a side path over a BroadcastChannel, which Deno's receiveMessageOnPort cannot read synchronously (it is no MessagePort there): only an idle thread's event loop delivers it (no Deno issue found yet)",
   signals:
-    "shutdowns on a signal or on the process's exit, run in a child Deno process: the threads' cleanup, the exit codes or the report differ (not diagnosed yet; no Deno issue found)",
+    "shutdowns on a signal or on the process's exit, run in a child Deno process that the test drives through node:child_process. Where the test sends a signal: once child.kill() has been called, Deno reports the child's end as killed by that signal (code null) whatever code it exited with (130 after its cleanup, even 0), and a second child.kill() is not sent (it returns false; denoland/deno#36643, closed after 2.9.5); run by hand, the demo exits with 130 as on Node. The ones at exit (process.exit(), an uncaught error, an unhandled rejection) are not diagnosed yet",
   unsettled:
-    'a target whose promise never settles: Deno ends (or keeps) the worker differently once its event loop empties (not diagnosed yet; no Deno issue found)',
+    "a target whose promise never settles: Deno emits no 'beforeExit' in a worker whose event loop empties (only 'exit'), which is how the library learns that nothing can settle the target, so the thread is reported as having exited with code 0; and a module whose top-level await never settles gets neither 'exit' in the worker nor at its parent (no Deno issue found)",
   abort:
-    "Node's own APIs reject with an AbortError whose `cause` is the reason; Deno's node: APIs differ there, and do not stop a pending FIFO read (not diagnosed yet; no Deno issue found)",
+    "Node's own APIs reject with an AbortError whose `cause` is the reason; on Deno events.once rejects with an AbortError without `cause` (so an escaping one does not end the thread as interrupted), a pending fs/promises readFile with the reason itself, a pending FIFO read is not stopped, and the test's node:http server throws an uncaught 'aborted' when the thread's fetch is aborted (no Deno issue found)",
   protocol:
-    'the protocol-interleavings harness kills participants between two steps with worker.terminate() mid-operation, which Deno does not do synchronously (not diagnosed yet; no Deno issue found)',
+    "the protocol-interleavings harness kills participants between two steps with worker.terminate(), which on Deno does not stop the worker's JavaScript (it runs on after 'exit'; denoland/deno#35657)",
+  inspector:
+    "the stacks of stuck threads in a shutdown report come from node:inspector, which does not reach Deno's workers (the report says 'stack not available'); the shutdown itself runs",
   tooling:
-    "what the test runs with: tsx's --import in a worker's execArgv (Deno refuses it), `npm install` of the tarball then a Node-only program, the runtime's own error text (not diagnosed further)",
-  waits:
-    "Condition.notify() woke more than one waiter once (not diagnosed yet: it may be this library's, seen only on Deno)",
+    "what the test runs with: tsx's --import in a worker's execArgv (Deno refuses it), the runtime's own error text (not diagnosed further)",
 };
 
 // Both: asyncInterrupt instruments a thread's modules through Node's module hooks
@@ -117,26 +116,25 @@ export const gaps = {
     files: {
       'test/async-interrupt.test.ts': noModuleHooks,
       'test/async-interrupt-cache.test.ts': noModuleHooks,
-      'test/pool.test.ts': deno.file,
-      'test/queue.test.ts': deno.file,
-      'test/lifecycle.test.ts': deno.file,
-      'test/signal.test.ts': deno.file,
-      'test/shutdown.test.ts': deno.file,
-      'test/thread.test.ts': deno.file,
-      'test/stress.test.ts': deno.file,
-      'test/waits-races.test.ts': deno.file,
-      'test/waits-stress.test.ts': deno.file,
     },
     tests: {
-      'async I/O given interruptionSignal(), interrupted while pending in a thread > net: a socket waiting for data is destroyed, and the server sees it close':
-        deno.exitRace,
+      'waits under stress > waiters terminated while parked leave the lock working for the threads that reuse their slots':
+        deno.terminate,
+      'the protocol under real threads > a sleeper always wakes when an interrupter looping interruptAllThreads() is terminated at a random moment':
+        deno.terminate,
+      'interruptionSignal() and the thread’s lifetime > keeps a thread awaiting only its interruption alive until interrupted (events.once)':
+        deno.elu,
+      'shutdown on a signal > a second SIGINT during the grace period forces at once': deno.signals,
+      'shutdown on a signal > a SIGTERM during the grace period of a SIGINT forces at once too; the exit code stays 130':
+        deno.signals,
+      'shutdown on a signal > so does a process.prependOnceListener() added after the threads started, gone when the library looks':
+        deno.signals,
       'APIs given interruptionSignal() in an interrupted thread > a thread that lets the rejection of events.once escape ends as interrupted':
         deno.abort,
       'APIs given interruptionSignal() in an interrupted thread > events.once rejects with an AbortError whose cause is the ThreadInterruptedError':
         deno.abort,
       'APIs given interruptionSignal() in an interrupted thread > fs/promises readFile rejects with an AbortError whose cause is the ThreadInterruptedError':
         deno.abort,
-      'Condition > notify() wakes exactly one waiter': deno.waits,
       'Queue > shared objects as items > a Lock, a Queue and a SharedArrayBuffer in an item arrive sharing their state':
         deno.broadcast,
       'Queue > shared objects as items > reach a thread started after they were put': deno.broadcast,
@@ -153,7 +151,7 @@ export const gaps = {
       'Thread: start and join > runs a TypeScript target through tsx where its hooks reach threads (Node 24, 26), with typed args and result':
         deno.tooling,
       'ThreadPool > replaces a worker whose task ignores the interrupt for cancelGraceMs, and runs the next task':
-        deno.signals,
+        deno.terminate,
       'a target whose promise never settles > prints no warning that points into the library': deno.unsettled,
       'a target whose promise never settles > rejects join() with ERR_THREAD_UNSETTLED once nothing is left to settle it':
         deno.unsettled,
@@ -224,11 +222,10 @@ export const gaps = {
       'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': deno.signals,
       'shutdown on exit > an uncaught exception: threads clean up, Node reports it and exits 1': deno.signals,
       'shutdown on exit > an unhandled rejection: the same': deno.signals,
-      "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": deno.signals,
-      'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': deno.signals,
+      "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": deno.inspector,
+      'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': deno.inspector,
       'the demo > Ctrl-C with no handler in the demo: every thread prints its line, then exit 130': deno.signals,
       'the module a thread is given > says so when a .ts file sits beside the missing .js': deno.tooling,
-      'the packed tarball > installs into an empty project and runs a thread there': deno.tooling,
       'the pipeline example > stops on SIGINT with every job put handled, none lost': deno.signals,
     },
   },

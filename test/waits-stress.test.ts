@@ -38,6 +38,35 @@ describe('waits under stress', () => {
     assert.equal(turn[0], 3_000);
   });
 
+  it('notify(1) racing timeouts and interrupts: 1,000 rounds, never two waits notified', async () => {
+    const condition = new Condition();
+    const parties = 3;
+    const rounds = 1_000;
+    const sync = syncArray();
+    const outcomes = new Int32Array(new SharedArrayBuffer(4 * parties * rounds));
+    const waiters = Array.from({ length: parties }, (_, me) =>
+      start('conditionRounds', sync, outcomes, condition, me, parties, rounds, 11 + me, me === 2),
+    );
+    for (let round = 0; round < rounds; round++) {
+      Atomics.store(sync, 0, round + 1);
+      Atomics.notify(sync, 0);
+      // notify(1) and an interrupt at varied moments: before the waits, while they wait, as
+      // they time out (0-4 ms), after they ended.
+      const pause = (round * 7) % 6;
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause - 1));
+      if (round % 3 === 1) waiters[round % parties]!.interrupt();
+      condition.notify(1);
+      if (round % 3 === 2) waiters[round % parties]!.interrupt();
+      for (let me = 0; me < parties; me++) await waitFor(sync, 1 + me, round + 1);
+      const notified = outcomes.subarray(round * parties, (round + 1) * parties).filter((o) => o === 1).length;
+      assert.ok(notified <= 1, `round ${round}: ${notified} waits took one notify(1)`);
+    }
+    assert.deepEqual(await within(Promise.all(waiters.map((t) => t.join()))), Array(parties).fill('done'));
+    // The race was run: some waits were notified, some timed out, some were interrupted.
+    const seen = new Set(outcomes);
+    assert.deepEqual([seen.has(1), seen.has(2), seen.has(3)], [true, true, true]);
+  });
+
   it('four threads pass 2,000 barrier rounds, each released only once all have arrived', async () => {
     const rounds = 2_000;
     const barrier = new Barrier(4);
