@@ -13,7 +13,7 @@ const bun = {
     "Bun has no node:v8 Serializer (oven-sh/bun#12838: it throws ERR_NOT_IMPLEMENTED): reasons go through bun:jsc's structured clone, whose bytes are not V8's and which drops an error's `cause`, so a string reason loads the codec and a DOMException or a cycle through `cause` comes back otherwise",
   resource: "`resourceLimits` is not passed on to Bun's workers (oven-sh/bun#31411)",
   broadcast:
-    'a queue item holding a shared object takes a side path over a BroadcastChannel between the threads, which does not arrive on Bun 1.4.4 (not diagnosed further; no Bun issue found yet)',
+    "a queue item holding a shared object takes a side path over a BroadcastChannel, which Bun's receiveMessageOnPort() does not read (it returns undefined for a BroadcastChannel, whose port Node reads): a thread blocked in the queue never sees it; an idle thread's event loop does get it (onmessage). No Bun issue found yet",
   abort:
     "Node's APIs reject with an AbortError whose `cause` is the reason; Bun's reject with a plain AbortError, or do not stop a pending read (not diagnosed further; no Bun issue found yet)",
   errors:
