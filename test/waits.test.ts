@@ -30,7 +30,7 @@ async function outcomeOf(thread: Thread): Promise<Outcome> {
 }
 
 describe('the error an interrupted wait throws', () => {
-  // A wait builds the error it would throw before it blocks (its stack is what costs): each wait
+  // A wait builds the error it would throw while it blocks (its stack is what costs): each wait
   // must still throw its own, with the stack of the code that waited and the interrupt's reason.
   const cases: [string, () => { primitive: object | undefined; words: number | undefined }, string][] = [
     ['sleep()', () => ({ primitive: undefined, words: undefined }), 'sleep'],
@@ -51,11 +51,15 @@ describe('the error an interrupted wait throws', () => {
       const { primitive, words } = make();
       const sync = syncArray();
       const thread = start('interruptedTwice', sync, primitive, method);
+      // Interrupted once blocked for a while: a wait builds its error ahead after 1 ms blocked
+      // (the delays only make that path likely; the outcome must be the same either way).
       await waitFor(sync, 0, 1);
       if (primitive !== undefined && words !== undefined) await enlisted(primitive, words);
+      await delay(20);
       thread.interrupt();
       await waitFor(sync, 0, 2);
       if (primitive !== undefined && words !== undefined) await enlisted(primitive, words);
+      await delay(20);
       thread.interrupt('second');
       assert.deepEqual(await outcomeOf(thread), {
         interrupted: [true, true],
