@@ -58,8 +58,7 @@ export function sleep(ms: number): void {
     // The error an interrupt would throw, built while the thread has nothing else to do: capturing
     // its stack is most of what runs between the wake and the throw (10-30 us on a cold path), and
     // the stack is the one it would have after the wake, this wait's. Nothing formats it. Not for
-    // a nap of a millisecond or less, whose cost it would be a good part of (the waits of
-    // src/waits/ build theirs after 1 ms blocked).
+    // a nap of a millisecond or less, whose cost it would be a good part of.
     if (left > 1) ahead ??= new ThreadInterruptedError();
     // Returns early when the word changes: an interrupt, or its reason becoming readable.
     Atomics.wait(words, index, word, Math.min(left, FLAG_WAIT_SLICE_MS));

@@ -51,8 +51,9 @@ describe('the error an interrupted wait throws', () => {
       const { primitive, words } = make();
       const sync = syncArray();
       const thread = start('interruptedTwice', sync, primitive, method);
-      // Interrupted once blocked for a while: a wait builds its error ahead after 1 ms blocked
-      // (the delays only make that path likely; the outcome must be the same either way).
+      // Interrupted once blocked for a while, past where it builds its error ahead (sleep() and
+      // the waits build it just before blocking): the delays only make that path likely, the
+      // outcome must be the same either way.
       await waitFor(sync, 0, 1);
       if (primitive !== undefined && words !== undefined) await enlisted(primitive, words);
       await delay(20);
