@@ -204,6 +204,19 @@ export const interruptedError = ((): ThreadInterruptedError => {
   return new ThreadInterruptedError((Atomics.load(words, index) & HAS_REASON) === 0 ? undefined : currentReason());
 });
 
+/**
+ * @internal What a wait throws once an interrupt has woken it: `ahead`, the error it built before
+ * it blocked (see `sleep()`), when the interrupt carries no reason; else one built now, which
+ * reads the reason. `ahead` undefined (it never blocked): one built now.
+ */
+// Parenthesized as interruptedError is: compiled with the module, not on a thread's first wake.
+// biome-ignore format: the parentheses are V8's eager-compilation hint
+export const interruptedErrorAfterWait = ((ahead: ThreadInterruptedError | undefined): ThreadInterruptedError => {
+  if (ahead === undefined || (Atomics.load(words, index) & HAS_REASON) !== 0) return interruptedError();
+  noteSeen();
+  return ahead;
+});
+
 let interruptPathWarm = false;
 
 /**

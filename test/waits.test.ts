@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Barrier, Condition, Event, Lock, MAX_LIVE_THREADS, Semaphore, Thread } from 'graceful-threads';
+import { Barrier, Condition, Event, Lock, MAX_LIVE_THREADS, Queue, Semaphore, Thread } from 'graceful-threads';
 import { enlisted, syncArray, waitFor, within } from './helpers.ts';
 
 const fixture = new URL('./fixtures/waits.mjs', import.meta.url);
@@ -28,6 +28,50 @@ async function blockedIn(primitive: object, stateWords: number, method: string, 
 async function outcomeOf(thread: Thread): Promise<Outcome> {
   return (await within(thread.join())) as Outcome;
 }
+
+describe('the error an interrupted wait throws', () => {
+  // A wait builds the error it would throw while it blocks (its stack is what costs): each wait
+  // must still throw its own, with the stack of the code that waited and the interrupt's reason.
+  const cases: [string, () => { primitive: object | undefined; words: number | undefined }, string][] = [
+    ['sleep()', () => ({ primitive: undefined, words: undefined }), 'sleep'],
+    [
+      'Lock.acquire()',
+      () => {
+        const lock = new Lock();
+        lock.acquire(); // held here: the thread's acquire waits
+        return { primitive: lock, words: 1 };
+      },
+      'acquire',
+    ],
+    ['Event.wait()', () => ({ primitive: new Event(), words: 2 }), 'wait'],
+    ['Queue.take()', () => ({ primitive: new Queue({ capacity: 2 }), words: 48 }), 'take'],
+  ];
+  for (const [name, make, method] of cases) {
+    it(`${name}: its own error each time, naming the caller, with the reason`, async () => {
+      const { primitive, words } = make();
+      const sync = syncArray();
+      const thread = start('interruptedTwice', sync, primitive, method);
+      // Interrupted once blocked for a while, past where it builds its error ahead (sleep() and
+      // the waits build it just before blocking): the delays only make that path likely, the
+      // outcome must be the same either way.
+      await waitFor(sync, 0, 1);
+      if (primitive !== undefined && words !== undefined) await enlisted(primitive, words);
+      await delay(20);
+      thread.interrupt();
+      await waitFor(sync, 0, 2);
+      if (primitive !== undefined && words !== undefined) await enlisted(primitive, words);
+      await delay(20);
+      thread.interrupt('second');
+      assert.deepEqual(await outcomeOf(thread), {
+        interrupted: [true, true],
+        namesCaller: [true, true],
+        reasons: [undefined, 'second'],
+        messages: ['The thread was interrupted', 'The thread was interrupted: second'],
+        distinct: true,
+      });
+    });
+  }
+});
 
 describe('Lock', () => {
   it('8 threads x 100,000 locked increments give the exact count', async () => {

@@ -171,6 +171,14 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   readonly #cellWords: number;
   readonly #link: ChannelLink;
   #needsSeen = 0;
+  /**
+   * Where this thread expects the tail and the head to be: what its last successful claim left
+   * them at. An attempt tries its compare-and-swap there instead of loading the word first (one
+   * `Atomics.load` less per item, about 6 ns); a wrong guess fails the swap, which returns the
+   * word as it is, or meets a cell whose turn it is not, and the word is loaded then.
+   */
+  #tailGuess = 0;
+  #headGuess = 0;
   /** Operations since this thread's link last read its channel. */
   #sinceDrain = 0;
   /** The sync calls' payload and result, reused (they never overlap in a thread). */
@@ -209,6 +217,8 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     this.#puttersWaiting = STATE_WORDS + waitQueueWords(memory.registry.capacity);
     this.#cellBase = (Math.ceil(memory.extraOffset(STATE_WORDS, 2) / LINE) * LINE) >>> 2;
     this.#cellWords = cellBytes(this.#maxItemBytes) >>> 2;
+    this.#tailGuess = Atomics.load(this.#words, TAIL) & POSITION;
+    this.#headGuess = Atomics.load(this.#words, HEAD);
     if (fresh) {
       // Cell i is free for the putter at position i.
       for (let i = 0; i < this.#slots; i++) this.#words[this.#cellBase + i * this.#cellWords] = i;
@@ -480,22 +490,29 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   /** One attempt to put: DONE, WAIT (full), or SHUT (closed). */
   #offer(payload: Payload): number {
     const words = this.#words;
+    let tail = this.#tailGuess;
     for (;;) {
-      const tail = Atomics.load(words, TAIL);
       if ((tail & CLOSED) !== 0) return SHUT;
       const cell = this.#cellOf(tail);
       const seq = Atomics.load(words, cell);
       const turn = seq === tail ? 0 : this.#wrap(seq - tail);
       if (turn === 0) {
         if (this.#slots !== this.#capacity && this.#wrap(tail - Atomics.load(words, HEAD)) >= this.#capacity) {
-          if (Atomics.load(words, TAIL) === tail) {
+          const now = Atomics.load(words, TAIL);
+          if (now === tail) {
             this.#serviceNeeds();
             return WAIT;
           }
+          tail = now;
           continue;
         }
         const next = tail + 1 === this.#modulus ? 0 : tail + 1;
-        if (Atomics.compareExchange(words, TAIL, tail, next) !== tail) continue;
+        const prior = Atomics.compareExchange(words, TAIL, tail, next);
+        if (prior !== tail) {
+          tail = prior;
+          continue;
+        }
+        this.#tailGuess = next;
         this.#write(cell, tail, payload);
         Atomics.store(words, cell, next);
         this.#wakeAfterPut(tail, next);
@@ -503,10 +520,12 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
         return DONE;
       }
       // Behind: the cell still holds the item of the previous lap (full), unless the tail moved.
-      if (turn < 0 && Atomics.load(words, TAIL) === tail) {
+      const now = Atomics.load(words, TAIL);
+      if (turn < 0 && now === tail) {
         this.#serviceNeeds();
         return WAIT;
       }
+      tail = now;
     }
   }
 
@@ -555,8 +574,8 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   /** One attempt to take: DONE (the item in `taken`), WAIT (empty), or SHUT (closed and drained). */
   #poll(taken: Taken): number {
     const words = this.#words;
+    let head = this.#headGuess;
     for (;;) {
-      const head = Atomics.load(words, HEAD);
       const cell = this.#cellOf(head);
       const next = head + 1 === this.#modulus ? 0 : head + 1;
       const seq = Atomics.load(words, cell);
@@ -564,16 +583,29 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
       if (turn === 0) {
         // A side-path item is claimed only once its value is here.
         if (words[cell + 1] === SIDE && !this.#link.has(head)) {
-          if (Atomics.load(words, HEAD) === head) return WAIT;
+          const now = Atomics.load(words, HEAD);
+          if (now === head) return WAIT;
+          head = now;
           continue;
         }
-        if (Atomics.compareExchange(words, HEAD, head, next) !== head) continue;
+        const prior = Atomics.compareExchange(words, HEAD, head, next);
+        if (prior !== head) {
+          head = prior;
+          continue;
+        }
+        this.#headGuess = next;
         this.#read(cell, head, taken);
         Atomics.store(words, cell, this.#plus(head, this.#slots));
         this.#wakeAfterTake(head, next);
         if (++this.#sinceDrain >= DRAIN_EVERY) this.#serviceNeeds();
         taken.outcome = DONE;
         return DONE;
+      }
+      // Not its turn at the guessed head: unless the head is there, look where it is.
+      const now = Atomics.load(words, HEAD);
+      if (now !== head) {
+        head = now;
+        continue;
       }
       if (turn < 0) {
         // Empty, or claimed by a putter that has not published yet (it wakes the takers when it
@@ -582,10 +614,8 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
           taken.outcome = SHUT;
           return SHUT;
         }
-        if (Atomics.load(words, HEAD) === head) {
-          this.#serviceNeeds();
-          return WAIT;
-        }
+        this.#serviceNeeds();
+        return WAIT;
       }
     }
   }
