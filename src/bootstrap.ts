@@ -113,7 +113,9 @@ function runThread(start: StartData): void {
   onFatalError((error) => {
     fatal = { error };
   });
-  onThreadEnd((exitCode) => {
+  // Parenthesized: compiled now, not between an interrupt and join() settling (see outputInFlight).
+  // biome-ignore format: the parentheses are V8's eager-compilation hint
+  onThreadEnd((function threadEnded(exitCode: number): void {
     if (fatal !== undefined && exitCode !== 0) {
       try {
         port.postMessage({ type: 'crash', error: heavy().describeError(fatal.error) } satisfies CrashMessage);
@@ -122,7 +124,7 @@ function runThread(start: StartData): void {
       }
     }
     markEnded(state.block, state.self, exitCode);
-  });
+  }));
 
   // The event loop emptied while the target's promise is pending: nothing left can settle it,
   // and the thread is about to end. Said now, as the outcome; should something still settle it
