@@ -217,17 +217,15 @@ export function memoryId(memory: ControlMemory): number {
  * queue: its slot's park word, or the header's for the group's root (`caller` undefined). An
  * interrupt of the slot bumps it, so a parked thread wakes for both.
  */
-// biome-ignore format: the parentheses are V8's eager-compilation hint (see markEnded), on Node 20 too (an arrow's is not)
-export const parkIndex = (function parkIndex(caller: Caller): number {
+export function parkIndex(caller: Caller): number {
   return caller === undefined ? Header.rootPark : HEADER_WORDS + caller * SLOT_WORDS + Field.park;
-});
+}
 
 /** Wakes the thread parked on `words[index]`, if any: bumps the word, then notifies it. */
-// biome-ignore format: the parentheses are V8's eager-compilation hint (see markEnded), on Node 20 too (an arrow's is not)
-export const unpark = (function unpark(atomics: AtomicOps, words: Int32Array, index: number): void {
+export function unpark(atomics: AtomicOps, words: Int32Array, index: number): void {
   atomics.add(words, index, 1);
   atomics.notify(words, index);
-});
+}
 
 function field(slot: number, name: keyof typeof Field): number {
   return HEADER_WORDS + slot * SLOT_WORDS + Field[name];
@@ -239,10 +237,9 @@ export function generationOf(flagWord: number): number {
 }
 
 /** The flag word of a live slot of generation `gen` with its flag clear. */
-// biome-ignore format: the parentheses are V8's eager-compilation hint (see markEnded), on Node 20 too (an arrow's is not)
-const liveWord = (function liveWord(gen: number): number {
+function liveWord(gen: number): number {
   return (gen << GEN_SHIFT) | LIVE;
-});
+}
 
 /** Slots at or above this index have never been used: scans stop there. */
 export function highWater(block: ControlBlock): number {
@@ -351,11 +348,10 @@ function tokenOf(block: ControlBlock, caller: Caller): number {
 }
 
 /** True while the slot is held by a thread of that generation. */
-// biome-ignore format: the parentheses are V8's eager-compilation hint (see markEnded), on Node 20 too (an arrow's is not)
-export const isLive = (function isLive(block: ControlBlock, ref: SlotRef): boolean {
+export function isLive(block: ControlBlock, ref: SlotRef): boolean {
   const word = block.atomics.load(block.words, flagIndex(ref.slot));
   return (word & ~BITS) === liveWord(ref.gen);
-});
+}
 
 /** Every live slot, with its current generation. */
 export function* liveSlots(block: ControlBlock): Generator<SlotRef> {
@@ -505,27 +501,21 @@ export function clearInterruptFlag(block: ControlBlock, ref: SlotRef): boolean {
  * Called by a thread as it ends (its last event, which a terminated thread does not reach):
  * records its exit code and wakes its parent, which may be blocked in `joinSync()`.
  */
-// markEnded, markFinished and the helpers they call (isLive, liveWord, unpark, parkIndex) run on
-// the way out of every thread, between an interrupt and join() settling, and nowhere earlier in
-// it: each function V8 compiles on its first call costs 10-30 us there. Written as parenthesized
-// function expressions, they are compiled with the module instead (a few us of the thread's start).
-// biome-ignore format: the parentheses are V8's eager-compilation hint (see markEnded), on Node 20 too (an arrow's is not)
-export const markEnded = (function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number): void {
+export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number): void {
   const { atomics, words } = block;
   if (!isLive(block, ref)) return;
   atomics.store(words, field(ref.slot, 'ended'), (exitCode | 0) + 1);
   const owner = atomics.load(words, field(ref.slot, 'owner'));
   if (owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
   unpark(atomics, words, Header.endCounter);
-});
+}
 
 /**
  * Called by a thread once its target has settled (its `finally` blocks have run) and its outcome
  * is posted: a shutdown that cannot let the thread exit (the main thread blocked in the process's
  * `'exit'`, which the thread's pending output then waits for) counts it as done.
  */
-// biome-ignore format: the parentheses are V8's eager-compilation hint (see markEnded), on Node 20 too (an arrow's is not)
-export const markFinished = (function markFinished(block: ControlBlock, ref: SlotRef, how: 'finished' | 'output-in-flight' | 'idle'): void {
+export function markFinished(block: ControlBlock, ref: SlotRef, how: 'finished' | 'output-in-flight' | 'idle'): void {
   const { atomics, words } = block;
   if (!isLive(block, ref)) return;
   atomics.store(words, field(ref.slot, 'finished'), how === 'finished' ? 1 : how === 'output-in-flight' ? 2 : 3);
@@ -535,7 +525,7 @@ export const markFinished = (function markFinished(block: ControlBlock, ref: Slo
     unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
   }
   unpark(atomics, words, Header.endCounter);
-});
+}
 
 /** Undoes {@link markFinished}: a pool's worker that was idle has a task (set by the pool as it sends one, and by the worker). */
 export function markBusy(block: ControlBlock, ref: SlotRef): void {
