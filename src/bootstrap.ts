@@ -53,11 +53,15 @@ function notFoundMessage(href: string): string {
   return `Cannot find the thread's module ${href}. Pass an absolute path, a path starting with ./ or ../ (relative to the working directory), or a URL such as new URL('./worker.js', import.meta.url).`;
 }
 
+/** Set with asyncInterrupt: marks a SyntaxError with the place its transform's parser found. */
+let locateSyntaxError: ((error: unknown) => void) | undefined;
+
 async function loadTarget(href: string, exportName: string): Promise<(...args: unknown[]) => unknown> {
   let namespace: Record<string, unknown>;
   try {
     namespace = (await loadModule(href)) as Record<string, unknown>;
   } catch (error) {
+    locateSyntaxError?.(error);
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'ERR_MODULE_NOT_FOUND' && !moduleFileExists(href)) {
       throw codedError(Error, 'ERR_THREAD_MODULE_NOT_FOUND', notFoundMessage(href), error);
@@ -153,7 +157,10 @@ function runThread(start: StartData): void {
       if (start.asyncInterrupt !== undefined) {
         // Before the target loads, so that its modules load through the transform; and only
         // here, so that a thread without the option loads neither the hook nor the parser.
-        await enableAsyncInterrupt(start.asyncInterrupt, new URL('./async-interrupt/install.js', import.meta.url).href);
+        locateSyntaxError = await enableAsyncInterrupt(
+          start.asyncInterrupt,
+          new URL('./async-interrupt/install.js', import.meta.url).href,
+        );
       }
       if (start.pool !== undefined) {
         // A pool's worker: serves tasks until its pool closes it, then ends as a target returning.

@@ -10,7 +10,8 @@ import { describe, it } from 'node:test';
 import { runInThisContext } from 'node:vm';
 import * as acorn from 'acorn';
 import MagicString from 'magic-string';
-import { CHUNK, CHUNK_WITH_CALLS, FLAG_GLOBAL, instrument, TRAP_GLOBAL } from '../src/async-interrupt/transform.ts';
+import { CHUNK, CHUNK_WITH_CALLS, FLAG_GLOBAL, TRAP_GLOBAL } from '../src/async-interrupt/check.ts';
+import { instrument } from '../src/async-interrupt/transform.ts';
 
 const tools = { parse: acorn.parse, MagicString };
 const holder = globalThis as Record<string, unknown>;

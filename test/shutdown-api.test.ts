@@ -166,4 +166,21 @@ describe('failures nobody joins', () => {
     assert.equal(stdout, 'main ends\n');
     assert.throws(() => readFileSync(join(dir, 'file')), { code: 'ENOENT' });
   });
+
+  it("but process.exit() in a late 'beforeExit' listener is an exit: the unreferenced thread cleans up first", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gt-natural-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'file');
+    const failure = await run(['exit-in-before-exit-unref', file]).then(
+      () => assert.fail('the program should exit with 4'),
+      (e: { code?: unknown; stdout?: string }) => e,
+    );
+    assert.equal(failure.code, 4);
+    // What the thread prints in its cleanup may not reach stdout: the main thread blocks in
+    // its 'exit' listener meanwhile. The file is the proof.
+    assert.match(String(failure.stdout), /^main ends\n/);
+    const written = readFileSync(file);
+    assert.equal(written.length, 4 << 20); // shutdown-targets.mjs's FILE_BYTES: all of it
+    assert.equal(written.subarray(-3).toString(), 'END');
+  });
 });

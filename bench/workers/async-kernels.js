@@ -130,6 +130,42 @@ export function matmul(reps) {
   return MC[5];
 }
 
+const POINTS = Array.from({ length: 4096 }, (_, i) => ({ x: i % 17, y: i % 29 }));
+
+export function forOf(reps) {
+  let s = 0;
+  for (let r = 0; r < reps; r++) {
+    for (const p of POINTS) s += p.x * p.y;
+  }
+  return s;
+}
+
+const RECORD = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`k${i}`, i]));
+
+export function forIn(reps) {
+  let s = 0;
+  for (let r = 0; r < reps; r++) {
+    for (const key in RECORD) s += RECORD[key];
+  }
+  return s;
+}
+
+// A function with a loop of its own, called from a loop: both are checked.
+function digitSum(v) {
+  let s = 0;
+  while (v > 0) {
+    s += v % 10;
+    v = (v / 10) | 0;
+  }
+  return s;
+}
+
+export function calls(n) {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += digitSum(i);
+  return s;
+}
+
 /** The kernels and the argument each timed run takes (a few ms each here). */
 export const kernels = {
   nested: [3000, 1000],
@@ -140,6 +176,9 @@ export const kernels = {
   strings: [2_000_000],
   sieve: [2_000_000],
   matmul: [8],
+  forOf: [600],
+  forIn: [30_000],
+  calls: [400_000],
 };
 
 /**
@@ -149,7 +188,7 @@ export const kernels = {
  */
 export function spin(name, times, sync, stamps, clearInterrupt) {
   const args = kernels[name];
-  const fn = { nested, dot, collatz, recursion, sort, strings, sieve, matmul }[name];
+  const fn = { nested, dot, collatz, recursion, sort, strings, sieve, matmul, forOf, forIn, calls }[name];
   for (let sample = 0; sample < times; sample++) {
     try {
       Atomics.store(sync, 1, 1);

@@ -33,5 +33,8 @@ export const load: LoadHook = async (url, context, nextLoad) => {
     const [acorn, magic] = await Promise.all([import('acorn'), import('magic-string')]);
     tools = { parse: acorn.parse, MagicString: magic.default };
   }
-  return { ...result, source: instrumentAndStore(source, url, kind, tools, cached.key) };
+  const code = instrumentAndStore(source, url, kind, tools, cached.key, (where) =>
+    settings?.unparsable?.postMessage(where),
+  );
+  return { ...result, source: code };
 };

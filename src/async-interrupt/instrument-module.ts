@@ -3,8 +3,11 @@
  * keyed by content. Shared by the in-thread hook (./install.ts, `module.registerHooks`) and the
  * hooks thread of `module.register` (./hooks.ts, Node 20).
  */
+import type { MessagePort } from 'node:worker_threads';
+import { CHUNK, SMALL_TRIP_COUNT } from './check.js';
 import type { AsyncInterruptStart } from './options.js';
-import { CHUNK, instrument, SMALL_TRIP_COUNT, type TransformTools } from './transform.js';
+import { type UnparsableModule, unparsableModule } from './syntax-errors.js';
+import { instrument, type TransformTools } from './transform.js';
 
 /**
  * What the cache keys include besides the source: the transform's settings, and a hash of the
@@ -32,7 +35,12 @@ export interface HookSettings {
   readonly config: AsyncInterruptStart;
   /** The `file:` URL of this package's code (its dist/, ending in '/'): never instrumented. */
   readonly packageCode: string;
+  /** Hears of each module the parser could not parse (Node 20's hooks thread: over this port). */
+  readonly unparsable?: MessagePort;
 }
+
+/** Told where the parser stopped in a module it could not parse. */
+export type OnUnparsable = (where: UnparsableModule) => void;
 
 /** Whether the module at `url`, of `format`, is the thread's own code (or included). */
 export function shouldInstrument(url: string, format: unknown, settings: HookSettings): boolean {
@@ -64,9 +72,10 @@ export function instrumentedSource(
   format: 'module' | 'commonjs',
   settings: HookSettings,
   tools: () => TransformTools,
+  onUnparsable?: OnUnparsable,
 ): string {
   const cached = fromCache(source, url, format, settings);
-  return cached.code ?? instrumentAndStore(source, url, format, tools(), cached.key);
+  return cached.code ?? instrumentAndStore(source, url, format, tools(), cached.key, onUnparsable);
 }
 
 /** The cache's entry for this source, or the key to store it under once instrumented. */
@@ -90,13 +99,18 @@ export function instrumentAndStore(
   format: 'module' | 'commonjs',
   tools: TransformTools,
   key: string | undefined,
+  onUnparsable?: OnUnparsable,
 ): string {
   let code: string;
   try {
     code = instrument(source, url, format === 'module', tools).code;
   } catch (error) {
-    if (error instanceof SyntaxError) return source;
-    throw error;
+    if (!(error instanceof SyntaxError)) throw error;
+    // Handed on unchanged: Node's parser decides (it may know syntax this parser does not),
+    // and its error gets the place this one found (./syntax-errors.ts).
+    const where = unparsableModule(error, url, source);
+    if (where !== undefined) onUnparsable?.(where);
+    return source;
   }
   if (key !== undefined) openCache().write(key, code);
   return code;

@@ -133,11 +133,16 @@ export function enterAllowInterruption(): InterruptionRegion {
  * @internal Run by the bootstrap of a thread started with `asyncInterrupt`, before its target
  * loads: loads the installer (`installerHref`, a file of its own that no other thread loads) and
  * points the inserted checks at this thread's flag word.
+ *
+ * @returns what marks a SyntaxError of the target's loading with where the module is broken.
  */
-export async function enableAsyncInterrupt(config: AsyncInterruptStart, installerHref: string): Promise<void> {
+export async function enableAsyncInterrupt(
+  config: AsyncInterruptStart,
+  installerHref: string,
+): Promise<(error: unknown) => void> {
   const installer = (await import(installerHref)) as typeof import('./install.js');
   const { words } = state.block;
   const flag = new Int32Array(words.buffer, words.byteOffset + flagIndex(state.self.slot) * 4, 1);
   if (config.regions) own.regionsOnly = true;
-  installer.installAsyncInterrupt(config, flag, asyncInterruptTrap);
+  return installer.installAsyncInterrupt(config, flag, asyncInterruptTrap);
 }

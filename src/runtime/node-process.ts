@@ -64,7 +64,8 @@ export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => 
   });
   process.on('beforeExit', () => {
     // 'beforeExit' comes only at the natural end. Should its listeners schedule more work, the
-    // loop goes on: this unreferenced callback then runs, and a later exit is not natural.
+    // loop goes on: this unreferenced callback then runs, and a later exit is not natural. One
+    // of them calling process.exit() is seen in the 'exit' listener.
     natural = true;
     // Not on Bun, which runs an unreferenced immediate scheduled here and then emits 'beforeExit'
     // again, forever (the process never ends): there a later exit after more work counts as natural.
@@ -73,7 +74,22 @@ export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => 
       natural = false;
     }).unref();
   });
-  process.on('exit', (exitCode) => listener(fatal ?? (natural ? 'natural' : 'exit'), exitCode));
+  process.on('exit', (exitCode) =>
+    listener(fatal ?? (natural && !calledByProcessExit() ? 'natural' : 'exit'), exitCode),
+  );
+}
+
+/**
+ * Whether this 'exit' comes from a `process.exit()` call: at the natural end too, when a
+ * 'beforeExit' listener calls it while the end looked natural. Its frame is on the stack:
+ * `process.exit (node:...)` on Node and Deno, `exit (unknown)` on Bun.
+ */
+function calledByProcessExit(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50;
+  const stack = String(new Error().stack);
+  Error.stackTraceLimit = limit;
+  return /\n\s+at (?:process\.)?exit \((?:node:|unknown\))/.test(stack);
 }
 
 /** Exits the process with `code`. */
