@@ -234,6 +234,8 @@ export function warmInterruptPath(): void {
   // And what an interruption point calls first (V8 compiles it on that call): marks nothing new,
   // as no interrupt has come yet (a later one has a new sequence number).
   noteSeen();
+  // And what the thread runs on its way out, after the target (src/bootstrap.ts).
+  state.warmExitPath?.();
 }
 
 function currentReason(): unknown {

@@ -68,6 +68,12 @@ export interface OwnState {
    * uncaught, out of reach of the target's catch). Optional: another copy may predate it.
    */
   abortDispatching?: number;
+  /**
+   * Set by the bootstrap of a thread this library started: compiles what the thread runs on its
+   * way out without doing it, for `warmInterruptPath()` (src/current.ts) to call before it first
+   * blocks. Optional: another copy may predate it.
+   */
+  warmExitPath?: (() => void) | undefined;
   /** The last decoded reason, keyed by the interrupt's sequence number. */
   reasonCache: { readonly seq: number; readonly value: unknown } | undefined;
   /** Created on the first call of `interruptionSignal()`; replaced once aborted and cleared. */

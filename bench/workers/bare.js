@@ -61,4 +61,11 @@ function waitThenExit() {
   Atomics.wait(control, 1, 0);
 }
 
-({ futex, poll, message, waitThenExit })[mode]();
+// The idle floor of a thread whose code imports a package by name: resolves one (this package's
+// own name, as ours.js imports it) through Node's package resolver, loading nothing, then idles.
+function resolveThenWait() {
+  import.meta.resolve('graceful-threads');
+  waitThenExit();
+}
+
+({ futex, poll, message, waitThenExit, resolveThenWait })[mode]();
