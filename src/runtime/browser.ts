@@ -204,6 +204,11 @@ export function createKeepAlive(_onIdle?: () => void): KeepAlive {
   return { ref() {}, unref() {}, close() {} };
 }
 
+/** Milliseconds on a monotonic clock, for durations within one thread. */
+export function monotonicMs(): number {
+  return performance.now();
+}
+
 /** Browsers do not warn about many listeners. */
 export function allowManyListeners(_target: EventTarget): void {}
 
