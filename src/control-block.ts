@@ -50,6 +50,8 @@ const Header = {
   objectCounter: 6,
   /** Bumped (and notified) whenever a thread of the group ends or its slot is freed: shutdown waits on it. */
   endCounter: 7,
+  /** 1 once a shutdown after which the process exits has begun (see `markGroupExiting`). */
+  exiting: 8,
 } as const;
 
 /** Word offsets inside a slot. */
@@ -554,6 +556,34 @@ export function targetFinished(block: ControlBlock, ref: SlotRef): 'finished' | 
   const finished = block.atomics.load(block.words, field(ref.slot, 'finished'));
   return (['finished', 'output-in-flight', 'idle'] as const)[finished - 1] ?? false;
 }
+
+/**
+ * Called by a shutdown after which the process exits (a signal's, or one in the process's
+ * `'exit'`), before it interrupts the threads: a thread whose target then finishes need not wait
+ * for what its event loop would still do, which that exit cuts off anyway (see `groupExiting`).
+ */
+export function markGroupExiting(block: ControlBlock): void {
+  block.atomics.store(block.words, Header.exiting, 1);
+}
+
+/** Whether a shutdown after which the process exits has begun in the group. */
+// Parenthesized, as the next: every thread asks on its way out (see parkIndex).
+// biome-ignore format: the parentheses are V8's eager-compilation hint
+export const groupExiting = (function groupExiting(block: ControlBlock): boolean {
+  return block.atomics.load(block.words, Header.exiting) === 1;
+});
+
+/** Whether threads the slot's thread started hold slots still (they run, or their end is unread). */
+// biome-ignore format: the parentheses are V8's eager-compilation hint
+export const hasLiveChildren = (function hasLiveChildren(block: ControlBlock, ref: SlotRef): boolean {
+  const { atomics, words } = block;
+  const owned = ref.slot + 1;
+  const scanned = highWater(block);
+  for (let child = 0; child < scanned; child++) {
+    if (atomics.load(words, field(child, 'owner')) === owned) return true;
+  }
+  return false;
+});
 
 /**
  * The index in `words` of the group's end counter, bumped and notified whenever a thread of the

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deserialize } from 'node:v8';
-import { decodeStringReason, encodeStringReason } from '../src/reason-text.ts';
 import { encodeReason } from '../src/reason.ts';
+import { decodeStringReason, encodeStringReason } from '../src/reason-text.ts';
 import { encodeValue } from '../src/runtime/node-codec.ts';
 
 function randomString(seed: number): string {
@@ -54,7 +54,15 @@ describe('encodeStringReason', () => {
     // Byte for byte what V8 writes for a one-byte string (a literal is one).
     assert.deepEqual(encodeStringReason('SIGINT', 4088), new Uint8Array(encodeValue('SIGINT')));
     assert.deepEqual(encodeStringReason('y'.repeat(300), 4088), new Uint8Array(encodeValue('y'.repeat(300))));
-    const strings = ['', 'SIGINT', 'process.exit', 'x'.repeat(127), 'x'.repeat(128), 'x'.repeat(4000), '\u00e9\u00ff\0'];
+    const strings = [
+      '',
+      'SIGINT',
+      'process.exit',
+      'x'.repeat(127),
+      'x'.repeat(128),
+      'x'.repeat(4000),
+      '\u00e9\u00ff\0',
+    ];
     for (let seed = 1; seed <= 2000; seed++) {
       const text = randomString(seed);
       if (/^[\0-\xff]*$/.test(text)) strings.push(text);

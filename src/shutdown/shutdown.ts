@@ -14,6 +14,7 @@ import {
   endedExitCode,
   isLive,
   liveSlots,
+  markGroupExiting,
   readSlotReport,
   requestInterrupt,
   type SlotRef,
@@ -288,6 +289,7 @@ export async function runShutdown(
 ): Promise<ShutdownReport> {
   const run = new Run(registry, reason);
   const deadline = run.started + graceMs;
+  if (exiting) markGroupExiting(registry);
   // Pools first: their queued tasks are dropped (ERR_POOL_CLOSED), their running ones
   // interrupted, and their idle workers, which would otherwise wait for a task, told to end.
   void closeAllPools({ cancel: true }).catch(() => {});
@@ -357,6 +359,7 @@ export function runShutdownSync(
 ): ShutdownReport {
   const run = new Run(registry, reason, true);
   const deadline = run.started + graceMs;
+  markGroupExiting(registry);
   for (;;) {
     const seen = run.counter();
     run.scan();
