@@ -10,13 +10,14 @@
  */
 
 import { enableAsyncInterrupt } from './async-interrupt/regions.js';
-import { markEnded, markFinished, parkIndex } from './control-block.js';
+import { groupExiting, hasLiveChildren, markEnded, markFinished, parkIndex } from './control-block.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
 import {
   createKeepAlive,
   endThread,
+  exitThreadNow,
   loadModule,
   type MessagePort,
   moduleFileExists,
@@ -24,6 +25,7 @@ import {
   onThreadEnd,
   outputInFlight,
   runtimeName,
+  watchOutput,
 } from './runtime/node.js';
 import { claimStartData, type StartData, state } from './thread-state.js';
 
@@ -110,6 +112,7 @@ function unpackArgs(args: readonly unknown[]): unknown[] {
 /** Runs the target of the thread that `start` describes, and reports how it ended on its port. */
 function runThread(start: StartData): void {
   const { port } = start;
+  watchOutput();
 
   // For a parent blocked in joinSync(), which hears no 'error' or 'exit' event: the error the
   // thread dies of, then the end itself, in shared memory, after every other 'exit' listener.
@@ -148,6 +151,8 @@ function runThread(start: StartData): void {
     markFinished(state.block, notLive, outputInFlight() ? 'output-in-flight' : 'finished');
     markEnded(state.block, notLive, 0);
     parkIndex(undefined);
+    // What a thread asks on its way out of a shutdown the process exits after.
+    if (!groupExiting(state.block)) hasLiveChildren(state.block, state.self);
   };
 
   // Not a top-level await: a module whose top-level await never settles makes Node end the
@@ -182,7 +187,12 @@ function runThread(start: StartData): void {
     } finally {
       state.targetKeepAlive = undefined;
       keepAlive.close();
-      markFinished(state.block, state.self, outputInFlight() ? 'output-in-flight' : 'finished');
+      const inFlight = outputInFlight();
+      markFinished(state.block, state.self, inFlight ? 'output-in-flight' : 'finished');
+      // The process exits next (a signal's shutdown): what the loop would still run, which that
+      // exit cuts off anyway, would only hold it up (0.1-0.3 ms a thread, measured on Node 26).
+      // Not while output or threads of its own (and the output it forwards for them) are pending.
+      if (!inFlight && groupExiting(state.block) && !hasLiveChildren(state.block, state.self)) exitThreadNow();
       // A browser's worker does not end by itself (a Node thread does once its loop empties).
       endThread(0);
     }

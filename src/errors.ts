@@ -147,12 +147,14 @@ function endsGracefully(error: unknown, depth: number): boolean {
 
 const NO_REASON = 'The thread was interrupted';
 
-function describeReason(reason: unknown): string {
+// Parenthesized: see currentReason in src/current.ts.
+// biome-ignore format: the parentheses are V8's eager-compilation hint
+const describeReason = (function describeReason(reason: unknown): string {
   if (reason === undefined) return NO_REASON;
   if (typeof reason === 'string') return `The thread was interrupted: ${reason}`;
   if (reason instanceof Error) return `The thread was interrupted: ${reason.message}`;
   return NO_REASON;
-}
+});
 
 /** @internal A `TypeError` with `ERR_INVALID_ARG_TYPE`, worded as Node words it. */
 export function invalidArgType(name: string, expected: string, actual: unknown): CodedError<TypeError> {

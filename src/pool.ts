@@ -604,8 +604,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     const known = this.#taskMs.get(name);
     this.#taskMs.set(name, known === undefined ? ms : known * 0.8 + ms * 0.2);
     w.estimateMs -= job.estimateMs;
-    if (w.graceTimer !== undefined && !w.jobs.some((rest) => rest.settled)) {
-      clearTimeout(w.graceTimer);
+    if (w.interruptedAt !== undefined && !w.jobs.some((rest) => rest.settled)) {
+      if (w.graceTimer !== undefined) clearTimeout(w.graceTimer);
       w.graceTimer = undefined;
       w.interruptedAt = undefined;
     }
@@ -726,8 +726,15 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   /** Interrupts a worker's running task; it is replaced if it has not ended within the grace period. */
   #interrupt(w: PoolWorker, reason: unknown): void {
     requestInterrupt(this.#registry!, w.slot, reasonBytes(reason), callerIn(this.#registry!));
-    w.interruptedAt ??= performance.now();
-    w.graceTimer ??= setTimeout(() => this.#replace(w), this.#graceMs);
+    if (w.interruptedAt !== undefined) return;
+    w.interruptedAt = performance.now();
+    // Armed once the caller's synchronous code is done (abort() returned, the next run() has sent
+    // its task): a timer costs 15-25 us, between a cancel and the task the worker takes next.
+    queueMicrotask(() => {
+      if (w.interruptedAt !== undefined && w.graceTimer === undefined && !w.leaving) {
+        w.graceTimer = setTimeout(() => this.#replace(w), this.#graceMs);
+      }
+    });
   }
 
   /** Terminates a worker whose cancelled task ignored its interrupt for the grace period. */
@@ -737,7 +744,10 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     // end in time, and the task behind it may have started) decides first.
     for (const message of w.channel.takeAll()) this.#onOutcome(w, message);
     const job = w.jobs.find((pending) => pending.settled);
-    if (job === undefined || w.leaving) return;
+    if (job === undefined || w.leaving) {
+      w.interruptedAt = undefined;
+      return;
+    }
     // A timer may fire up to a millisecond early by this clock (libuv counts in whole ms).
     const waited = performance.now() - w.interruptedAt!;
     if (waited < this.#graceMs) {

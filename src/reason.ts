@@ -6,6 +6,7 @@
  */
 import { REASON_BYTES } from './control-block.js';
 import { codedError, describeValue } from './errors.js';
+import { encodeStringReason } from './reason-text.js';
 import { runtimeName } from './runtime/node.js';
 import { BytesCloneError, decodeValue, encodeValue, withoutStackTrace } from './runtime/node-codec.js';
 
@@ -53,6 +54,11 @@ export function standInReason(reason: unknown): DOMException {
  */
 export function encodeReason(reason: unknown): Uint8Array | undefined {
   if (reason === undefined) return undefined;
+  // A Latin-1 string (a signal's name, most reasons) without the codec; the codec takes the rest.
+  if (typeof reason === 'string') {
+    const text = encodeStringReason(reason, REASON_BYTES - 8);
+    if (text !== undefined) return text;
+  }
   let bytes: Uint8Array;
   try {
     bytes = encodeValue(reason);

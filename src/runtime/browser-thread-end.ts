@@ -63,6 +63,12 @@ export function onFatalError(listener: (error: unknown) => void): void {
   );
 }
 
+/** A browser's shutdown does not exit a process: nothing to do. */
+export function exitThreadNow(): void {}
+
+/** A worker's output goes straight to the console: nothing to watch. */
+export function watchOutput(): void {}
+
 /** A worker's output goes straight to the console: nothing is ever in flight. */
 export function outputInFlight(): boolean {
   return false;

@@ -22,7 +22,14 @@ import { baseHref, holder, scope } from './browser-context.js';
 import { cannotBlockHere, unsupportedInBrowser } from './browser-errors.js';
 
 export type { MessagePort } from './browser-context.js';
-export { endThread, onFatalError, onThreadEnd, outputInFlight } from './browser-thread-end.js';
+export {
+  endThread,
+  exitThreadNow,
+  onFatalError,
+  onThreadEnd,
+  outputInFlight,
+  watchOutput,
+} from './browser-thread-end.js';
 export {
   openReportChannel,
   type ReportChannel,
@@ -123,6 +130,11 @@ export interface KeepAlive {
 /** A {@link KeepAlive} that does nothing: a worker lives until its target settles, and never idles out. */
 export function createKeepAlive(_onIdle?: () => void): KeepAlive {
   return { ref() {}, unref() {}, close() {} };
+}
+
+/** Milliseconds on a monotonic clock, for durations within one thread. */
+export function monotonicMs(): number {
+  return performance.now();
 }
 
 /** Browsers do not warn about many listeners. */

@@ -14,6 +14,7 @@ import {
   endedExitCode,
   isLive,
   liveSlots,
+  markGroupExiting,
   readSlotReport,
   requestInterrupt,
   type SlotRef,
@@ -22,7 +23,7 @@ import {
 import { codedError, invalidArgType } from '../errors.js';
 import { closeAllPools } from '../pool.js';
 import { encodeReason } from '../reason.js';
-import { createKeepAlive } from '../runtime/node.js';
+import { createKeepAlive, monotonicMs } from '../runtime/node.js';
 import { captureStacks, captureStacksSync } from '../runtime/node-stacks.js';
 import { callerIn, state } from '../thread-state.js';
 import { validateTimeout } from '../waits/arguments.js';
@@ -113,7 +114,7 @@ class Run {
     this.#registry = registry;
     this.#reason = reason;
     this.#caller = callerIn(registry);
-    this.started = registry.now();
+    this.started = monotonicMs();
   }
 
   /** The end counter's value: read before a scan, waited on after it, so no end is missed. */
@@ -124,16 +125,23 @@ class Run {
   /** Interrupts threads not seen before (the first scan: all), and notes the ones that ended. */
   scan(): void {
     const registry = this.#registry;
-    const now = registry.now();
+    const now = monotonicMs();
+    // The interrupts first, in one tight pass, the bookkeeping after: every thread starts its
+    // cleanup at once, rather than each behind the records of the ones before it (which the
+    // threads already woken then delay, on a machine with fewer cores than threads).
+    const interrupted: SlotRef[] = [];
     for (const ref of liveSlots(registry)) {
       const key = `${ref.slot}:${ref.gen}`;
       if (ref.slot === this.#caller || this.#known.has(key)) continue;
       this.#known.add(key);
       if (this.#hasEnded(ref)) continue; // ending already: nothing to wait for
       requestInterrupt(registry, ref, this.#reason, this.#caller);
+      interrupted.push(ref);
+    }
+    for (const ref of interrupted) {
       const report = readSlotReport(registry, ref);
       if (report === undefined) continue;
-      this.#pending.set(key, {
+      this.#pending.set(`${ref.slot}:${ref.gen}`, {
         ref,
         name: fullName(ref.slot, report.name),
         threadId: report.threadId,
@@ -175,7 +183,7 @@ class Run {
   }
 
   report(terminated: readonly TerminatedThreadRecord[]): ShutdownReport {
-    return { ended: this.ended, terminated, ms: round(this.#registry.now() - this.started) };
+    return { ended: this.ended, terminated, ms: round(monotonicMs() - this.started) };
   }
 
   get registry(): ControlBlock {
@@ -198,7 +206,7 @@ function forcedRecords(
   stuck: readonly Watched[],
   stacks: ReadonlyMap<number, string>,
 ): TerminatedThreadRecord[] {
-  const now = run.registry.now();
+  const now = monotonicMs();
   return stuck.map((watched) => {
     const report = readSlotReport(run.registry, watched.ref);
     return {
@@ -281,9 +289,13 @@ export async function runShutdown(
 ): Promise<ShutdownReport> {
   const run = new Run(registry, reason);
   const deadline = run.started + graceMs;
+  if (exiting) markGroupExiting(registry);
   // Pools first: their queued tasks are dropped (ERR_POOL_CLOSED), their running ones
   // interrupted, and their idle workers, which would otherwise wait for a task, told to end.
   void closeAllPools({ cancel: true }).catch(() => {});
+  // Then every thread at once, before anything else here.
+  let seen = run.counter();
+  run.scan();
   let forced = false;
   let wake: (() => void) | undefined;
   // A pending Atomics.waitAsync keeps no event loop alive (nodejs/node#61941), and pool workers
@@ -297,9 +309,7 @@ export async function runShutdown(
   };
   try {
     for (;;) {
-      const seen = run.counter();
-      run.scan();
-      const left = deadline - registry.now();
+      const left = deadline - monotonicMs();
       if (run.settled || left <= 0 || forced) break;
       const { async, value } = Atomics.waitAsync(
         registry.words,
@@ -307,8 +317,9 @@ export async function runShutdown(
         seen,
         Math.min(left, WAIT_SLICE_MS),
       );
-      if (!async) continue;
-      await Promise.race([value, new Promise<void>((resolve) => (wake = resolve))]);
+      if (async) await Promise.race([value, new Promise<void>((resolve) => (wake = resolve))]);
+      seen = run.counter();
+      run.scan();
     }
   } finally {
     force.forceNow = undefined;
@@ -348,10 +359,11 @@ export function runShutdownSync(
 ): ShutdownReport {
   const run = new Run(registry, reason, true);
   const deadline = run.started + graceMs;
+  markGroupExiting(registry);
   for (;;) {
     const seen = run.counter();
     run.scan();
-    const left = deadline - registry.now();
+    const left = deadline - monotonicMs();
     if (run.settled || left <= 0) break;
     Atomics.wait(registry.words, END_COUNTER_INDEX, seen, Math.min(left, WAIT_SLICE_MS));
   }
