@@ -14,6 +14,12 @@ import {
   scope,
   type WebWorker,
 } from './browser-context.js';
+import type { ReportChannel as Channel, WorkerEvents } from './contract.js';
+
+export type { WorkerEvents };
+/** The private channel a thread reports its outcome on, as its spawner holds it. */
+export type ReportChannel = Channel<MessagePort>;
+
 import { packageNotImported, unsupportedInBrowser, workerNotStarted } from './browser-errors.js';
 
 /** What a thread is started with: the start data and what must be transferred to the thread. */
@@ -44,13 +50,6 @@ export interface Worker {
 function fallbackEntry(entry: URL): string | undefined {
   // Bundled, import.meta.url is the bundle's chunk, which holds the app as well.
   return /\/dist\/browser\/index\.js$/.test(entry.pathname) ? entry.href : undefined;
-}
-
-/** The private channel a thread reports its outcome on, as its spawner holds it. */
-export interface ReportChannel {
-  readonly threadEnd: MessagePort;
-  takeAll(): unknown[];
-  close(): void;
 }
 
 /** The error a worker's entry could not run its thread for, as it posts it. */
@@ -92,14 +91,6 @@ export function openReportChannel(): ReportChannel {
     takeAll: () => open.queue.splice(0),
     close: () => port1.close(),
   };
-}
-
-/** What the spawner of a worker hears from it. */
-export interface WorkerEvents {
-  onError(error: unknown): void;
-  onExit(exitCode: number): void;
-  targetSettled?(): boolean;
-  threadEnded?(): boolean;
 }
 
 /** How long a terminated thread whose target had settled gets for its outcome to arrive (a bound: it was posted). */

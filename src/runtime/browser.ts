@@ -20,6 +20,7 @@
 
 import { baseHref, holder, scope } from './browser-context.js';
 import { cannotBlockHere, unsupportedInBrowser } from './browser-errors.js';
+import type { KeepAlive } from './contract.js';
 
 export type { MessagePort } from './browser-context.js';
 export {
@@ -38,6 +39,7 @@ export {
   type WorkerEvents,
   type WorkerOptions,
 } from './browser-worker.js';
+export type { KeepAlive } from './contract.js';
 
 /**
  * Whether the engine is V8, told by what no user-agent override changes (Firefox's responsive
@@ -118,13 +120,6 @@ export async function loadModule(href: string): Promise<unknown> {
 /** Never called in the browser build, which is one bundle (src/lazy.ts). */
 export function requireSibling(specifier: string): unknown {
   throw new Error(`graceful-threads: cannot load ${specifier} synchronously in a browser`);
-}
-
-/** A handle that keeps the thread alive: a browser's worker lives until its target settles. */
-export interface KeepAlive {
-  ref(): void;
-  unref(): void;
-  close(): void;
 }
 
 /** A {@link KeepAlive} that does nothing: a worker lives until its target settles, and never idles out. */

@@ -8,8 +8,12 @@
 
 import type { MessagePort, Worker as NodeWorker, WorkerOptions } from 'node:worker_threads';
 
-export type { MessagePort, WorkerOptions };
+import type { ReportChannel as Channel, KeepAlive, WorkerEvents } from './contract.js';
+
+export type { KeepAlive, MessagePort, WorkerEvents, WorkerOptions };
 export type Worker = NodeWorker;
+/** The private channel a thread reports its outcome on, as its spawner holds it. */
+export type ReportChannel = Channel<MessagePort>;
 
 // Node's modules are fetched with process.getBuiltinModule, not imported: every thread loads this
 // module, and each `import ... from 'node:...'` makes the module loader build an ES module facade
@@ -91,13 +95,6 @@ export const exitThreadNow = (function exitThreadNow(): void {
 /** Node ends a thread on its own once its event loop empties: nothing to do (a browser's worker needs it). */
 export function endThread(_exitCode: number): void {}
 
-/** A handle that keeps the thread's event loop alive while it has more `ref()`s than `unref()`s. */
-export interface KeepAlive {
-  ref(): void;
-  unref(): void;
-  close(): void;
-}
-
 /**
  * Creates an unreferenced {@link KeepAlive}. Until it is closed, `onIdle` runs each time the
  * thread's event loop has emptied (Node's `'beforeExit'`, which `process.exit()` skips): the
@@ -138,15 +135,6 @@ export function allowManyListeners(target: EventTarget): void {
   builtin('node:events').setMaxListeners(0, target);
 }
 
-/** The private channel a thread reports its outcome on, as its spawner holds it. */
-export interface ReportChannel {
-  /** The end to hand to the thread (in its start data and transfer list). */
-  readonly threadEnd: MessagePort;
-  /** The messages the thread posted and nobody has read yet, read synchronously. */
-  takeAll(): unknown[];
-  close(): void;
-}
-
 /** Opens a {@link ReportChannel}; it keeps no event loop alive. */
 export function openReportChannel(): ReportChannel {
   const { port1, port2 } = new MessageChannel();
@@ -163,24 +151,6 @@ export function openReportChannel(): ReportChannel {
     },
     close: () => port1.close(),
   };
-}
-
-/** What the spawner of a worker hears from it. */
-export interface WorkerEvents {
-  /** An uncaught error in the worker. */
-  onError(error: unknown): void;
-  /** The worker has stopped. */
-  onExit(exitCode: number): void;
-  /**
-   * Whether the thread has said, in shared memory, that its target settled: its outcome is then
-   * on its way on its report channel (a browser's `terminate()` waits for it; Node need not).
-   */
-  targetSettled?(): boolean;
-  /**
-   * Whether the thread has said, in shared memory, that it has ended: everything it posted is
-   * then on its way, its end last (a browser's `terminate()` waits for it; Node need not).
-   */
-  threadEnded?(): boolean;
 }
 
 /** Starts `entry` in a new worker thread; throws what `new Worker` throws (a `DataCloneError`…). */
