@@ -10,7 +10,7 @@
  */
 
 import { enableAsyncInterrupt } from './async-interrupt/regions.js';
-import { groupExiting, hasLiveChildren, markEnded, markFinished, parkIndex } from './control-block.js';
+import { groupExiting, hasLiveChildren, markEnded, markFinished, NEVER_LIVE, parkIndex } from './control-block.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
@@ -143,13 +143,12 @@ function runThread(start: StartData): void {
   // function V8 compiles on its first call costs 10-30 us: compiled, without doing it, just
   // before the thread first blocks, when it has nothing else to do (src/current.ts). Not with
   // the module (parenthesized): that raised every thread's memory by 0.1-0.2 MiB on Node 26. On
-  // this thread's slot at another generation, which is not live while the thread holds the slot:
-  // nothing is marked.
+  // a slot reference no thread holds (not this thread's slot at its next generation, which is
+  // another thread's once the slot is freed while this one still runs): nothing is marked.
   state.warmExitPath = () => {
     state.warmExitPath = undefined;
-    const notLive = { slot: state.self.slot, gen: state.self.gen + 1 };
-    markFinished(state.block, notLive, outputInFlight() ? 'output-in-flight' : 'finished');
-    markEnded(state.block, notLive, 0);
+    markFinished(state.block, NEVER_LIVE, outputInFlight() ? 'output-in-flight' : 'finished');
+    markEnded(state.block, NEVER_LIVE, 0);
     parkIndex(undefined);
     // What a thread asks on its way out of a shutdown the process exits after.
     if (!groupExiting(state.block)) hasLiveChildren(state.block, state.self);

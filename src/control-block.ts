@@ -149,6 +149,15 @@ export interface SlotRef {
   readonly gen: number;
 }
 
+/**
+ * A slot reference no thread holds, ever: its flag index is the header's first word (the magic
+ * number), whose LIVE bit is clear, so every operation that checks liveness does nothing on it.
+ * For compiling those operations without running them (a thread's own slot at another
+ * generation would not do: once the slot is freed while its thread still runs, as Deno's
+ * terminate() lets it, the next generation is the slot's next thread).
+ */
+export const NEVER_LIVE: SlotRef = { slot: -1, gen: 0 };
+
 /** The outcome of a request to interrupt a slot. */
 export type InterruptOutcome = 'set' | 'already-set' | 'gone';
 

@@ -10,6 +10,9 @@ import {
   isLive,
   LIVE,
   liveSlots,
+  markEnded,
+  markFinished,
+  NEVER_LIVE,
   REASON_BYTES,
   readReason,
   releaseSlot,
@@ -33,6 +36,22 @@ describe('control block', () => {
     assert.ok(c);
     assert.equal(c.slot, a.slot);
     assert.equal(c.gen, a.gen + 1);
+  });
+
+  it('NEVER_LIVE is live at no time: the marks of a way out do nothing on it', () => {
+    // A thread compiles its way out on NEVER_LIVE (src/bootstrap.ts): were it live, it would mark
+    // some thread finished and ended.
+    const block = createControlBlock(2);
+    const a = allocateSlot(block, undefined)!;
+    const b = allocateSlot(block, a.slot)!;
+    const before = Int32Array.from(block.words);
+    assert.equal(isLive(block, NEVER_LIVE), false);
+    markFinished(block, NEVER_LIVE, 'output-in-flight');
+    markEnded(block, NEVER_LIVE, 0);
+    assert.deepEqual(Int32Array.from(block.words), before, 'no word changed');
+    releaseSlot(block, a);
+    assert.equal(isLive(block, b), false);
+    assert.equal(isLive(block, NEVER_LIVE), false);
   });
 
   it('a stale handle cannot interrupt the thread that reuses its slot', () => {

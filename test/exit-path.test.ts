@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Thread } from 'graceful-threads';
-import { endedExitCode, liveSlots, targetFinished } from '../src/control-block.ts';
+import { allocateSlot, endedExitCode, liveSlots, releaseSlot, targetFinished } from '../src/control-block.ts';
 import { state } from '../src/thread-state.ts';
 import { syncArray, waitFor, within } from './helpers.ts';
 
@@ -36,6 +36,29 @@ describe("a thread's exit path", () => {
       await within(thread.join());
     }
     assert.equal(thread.state, 'interrupted');
+  });
+
+  it("marks nothing when the thread's slot was freed and taken by another thread before it first blocks", async () => {
+    // Deno's terminate() leaves the worker running (denoland/deno#35657): its parent frees its
+    // slot on 'exit', a new thread may take it at the next generation, and the old thread then
+    // blocks for the first time. Simulated here by freeing and taking the slot from this thread.
+    const sync = syncArray();
+    const thread = new Thread(fixture, { export: 'blocksAfterItsSlotIsReused', args: [sync] }).start();
+    const registry = state.registry!;
+    await waitFor(sync, 0, 1);
+    const old = { slot: Atomics.load(sync, 1), gen: Atomics.load(sync, 2) };
+    releaseSlot(registry, old);
+    const reused = allocateSlot(registry, undefined);
+    try {
+      assert.deepEqual(reused, { slot: old.slot, gen: old.gen + 1 }, 'the freed slot is the lowest free one');
+      Atomics.store(sync, 0, 2);
+      await waitFor(sync, 0, 3);
+      assert.equal(targetFinished(registry, reused!), false, "the slot's new thread is not marked finished");
+      assert.equal(endedExitCode(registry, reused!), undefined, "the slot's new thread is not marked ended");
+      await within(thread.join());
+    } finally {
+      if (reused !== undefined) releaseSlot(registry, reused);
+    }
   });
 
   it("has the thread's 'exit' listeners compiled with their module (parenthesized function expressions)", () => {

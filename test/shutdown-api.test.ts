@@ -44,6 +44,24 @@ describe('shutdown()', () => {
     assert.deepEqual([again.ended, again.terminated], [[], []]);
   });
 
+  it('lets a thread whose target returned run what its event loop still holds: only a shutdown the process exits after cuts it', async (t) => {
+    // shutdown() does not exit the process: the group is not 'exiting', so a thread whose
+    // cleanup did not await its write ends once its event loop empties, the write done.
+    const dir = mkdtempSync(join(tmpdir(), 'gt-shutdown-api-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const sync = syncArray();
+    const thread = start('unawaitedCleanup', sync, 'unawaited', join(dir, 'u'));
+    await waitFor(sync, 0, 1);
+    const report = await within(shutdown({ graceMs: 30_000 }));
+    assert.deepEqual(report.terminated, []);
+    assert.deepEqual(
+      report.ended.map((r) => r.name),
+      ['unawaited'],
+    );
+    assert.equal(thread.state, 'interrupted');
+    assert.equal(readFileSync(join(dir, 'u')).length, 4 << 20, 'the write its cleanup did not await was done');
+  });
+
   it("delivers its reason to each thread's ThreadInterruptedError", async () => {
     const sync = syncArray();
     const thread = start('returnReason', sync, 'reasoned');
