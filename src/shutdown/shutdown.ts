@@ -289,7 +289,10 @@ export async function runShutdown(
 ): Promise<ShutdownReport> {
   const run = new Run(registry, reason);
   const deadline = run.started + graceMs;
-  if (exiting) markGroupExiting(registry);
+  // Not marked 'exiting' (which lets a thread end as its target settles): on a signal each thread
+  // ends as Node ends it, once its event loop empties, so that what its cleanup started without
+  // awaiting it (a callback write, a timer) is done too. Only the process's 'exit', which cuts
+  // that off anyway, marks it (runShutdownSync).
   // Pools first: their queued tasks are dropped (ERR_POOL_CLOSED), their running ones
   // interrupted, and their idle workers, which would otherwise wait for a task, told to end.
   void closeAllPools({ cancel: true }).catch(() => {});
