@@ -85,11 +85,21 @@ export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => 
  * `process.exit (node:...)` on Node and Deno, `exit (unknown)` on Bun.
  */
 function calledByProcessExit(): boolean {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 50;
-  const stack = String(new Error().stack);
-  Error.stackTraceLimit = limit;
-  return /\n\s+at (?:process\.)?exit \((?:node:|unknown\))/.test(stack);
+  // Typed as always set, which it is not until a program sets it.
+  const errors = Error as { stackTraceLimit: number; prepareStackTrace?: unknown };
+  const { stackTraceLimit, prepareStackTrace } = errors;
+  try {
+    // The engine's own format: a program's prepareStackTrace (source maps, a custom layout, one
+    // that throws) must neither hide the frame nor throw out of this 'exit' listener.
+    errors.prepareStackTrace = undefined;
+    errors.stackTraceLimit = 50;
+    return /\n\s+at (?:process\.)?exit \((?:node:|unknown\))/.test(String(new Error().stack));
+  } catch {
+    return false;
+  } finally {
+    errors.stackTraceLimit = stackTraceLimit;
+    errors.prepareStackTrace = prepareStackTrace;
+  }
 }
 
 /** Exits the process with `code`. */
