@@ -171,6 +171,15 @@ describe('failures nobody joins', () => {
     assert.throws(() => readFileSync(join(dir, 'file')), { code: 'ENOENT' });
   });
 
+  it('nor does an uncaught error that a capture callback handled earlier make it an uncaught end', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gt-natural-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const { stdout, stderr } = await run(['captured-then-natural-end-unref', join(dir, 'file')]);
+    assert.equal(stdout, 'captured\nmain ends\n');
+    assert.equal(stderr, '');
+    assert.throws(() => readFileSync(join(dir, 'file')), { code: 'ENOENT' });
+  });
+
   it("but process.exit() in a late 'beforeExit' listener is an exit: the unreferenced thread cleans up first", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'gt-natural-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -51,6 +51,16 @@ export function stopListeningToSignal(signal: ShutdownSignal, listener: (signal:
 }
 
 /**
+ * Whether the capture callback of `process.setUncaughtExceptionCaptureCallback()` (the `domain`
+ * module's) takes uncaught errors: the thread or process does not end of them then. Not every
+ * runtime has the method.
+ */
+export function uncaughtIsCaptured(): boolean {
+  const has = (process as { hasUncaughtExceptionCaptureCallback?: () => boolean }).hasUncaughtExceptionCaptureCallback;
+  return typeof has === 'function' && has.call(process);
+}
+
+/**
  * Calls `listener` as the process exits, with the exit code and why: `process.exit()`, an
  * uncaught exception or unhandled rejection that ends the process, or the natural end of the
  * event loop (which Node reaches only once no referenced thread runs).
@@ -60,7 +70,7 @@ export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => 
   let natural = false;
   process.on('uncaughtExceptionMonitor', (_error, origin) => {
     // With a listener of the program's own, the process does not end of it.
-    if (process.listenerCount('uncaughtException') === 0) fatal = origin;
+    if (process.listenerCount('uncaughtException') === 0 && !uncaughtIsCaptured()) fatal = origin;
   });
   process.on('beforeExit', () => {
     // 'beforeExit' comes only at the natural end. Should its listeners schedule more work, the
