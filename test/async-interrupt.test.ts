@@ -247,6 +247,39 @@ describe('asyncInterrupt: what the thread sees', () => {
     assert.doesNotMatch(String(plain.stack), /bad-syntax/);
   });
 
+  it('a SyntaxError the thread dies of is not marked with a module whose failure to load it caught', async () => {
+    // The parser noted bad-syntax.mjs; the thread then fails of another SyntaxError: one its
+    // module's code throws as it runs, or Node's for an export that is not there.
+    const dir = mkdtempSync(join(fileURLToPath(new URL('../.tmp/', import.meta.url)), 'async-syntax-'));
+    writeFileSync(join(dir, 'bad-syntax.mjs'), 'export default function broken() {\n  x = = 2;\n}\n');
+    writeFileSync(join(dir, 'ok.mjs'), 'export const yes = 1;\n');
+    const optional = "try {\n  await import('./bad-syntax.mjs');\n} catch {}\n";
+    writeFileSync(join(dir, 'runtime.mjs'), `${optional}JSON.parse('{');\nexport default () => 1;\n`);
+    writeFileSync(
+      join(dir, 'missing.mjs'),
+      `${optional}await import('./imports-missing.mjs');\nexport default () => 1;\n`,
+    );
+    writeFileSync(join(dir, 'imports-missing.mjs'), "import { nope } from './ok.mjs';\nexport default nope;\n");
+    const failure = async (file: string, asyncInterrupt: boolean): Promise<Error> => {
+      const thread = new Thread(pathToFileURL(join(dir, file)), { asyncInterrupt }).start();
+      return (await within(thread.join()).then(
+        () => assert.fail('the thread should fail'),
+        (e: unknown) => e,
+      )) as Error;
+    };
+    const failures = await Promise.all(
+      ['runtime.mjs', 'missing.mjs'].flatMap((file) => [failure(file, false), failure(file, true)]),
+    ).finally(() => rmSync(dir, { recursive: true, force: true }));
+    for (let i = 0; i < failures.length; i += 2) {
+      const [plain, instrumented] = [failures[i]!, failures[i + 1]!];
+      assert.equal(instrumented.name, 'SyntaxError');
+      assert.doesNotMatch(String(instrumented.stack), /bad-syntax/);
+      // As a plain thread's, up to the first frame (the loader's frames differ with the hooks).
+      const head = (error: Error) => String(error.stack).split('\n    at ')[0];
+      assert.equal(head(instrumented), head(plain));
+    }
+  });
+
   it('allowInterruption() and enterAllowInterruption() run their code in any thread', async () => {
     assert.equal(
       allowInterruption(() => 42),

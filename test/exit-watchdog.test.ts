@@ -7,11 +7,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function runFixture(kind: 'clean' | 'leaky'): Promise<{ code: number | null; out: string }> {
+function runFixture(kind: 'clean' | 'leaky' | 'blocking'): Promise<{ code: number | null; out: string }> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WATCHDOG_FIXTURE: kind,
     GRACEFUL_THREADS_TEST_EXIT_BOUND_MS: '1000',
+    GRACEFUL_THREADS_TEST_FILE_BOUND_MS: kind === 'blocking' ? '3000' : '60000',
   };
   // This file runs as a child of a test runner: the nested runner must not think it is one too.
   delete env.NODE_TEST_CONTEXT;
@@ -40,6 +41,12 @@ test('a test file that leaks a timer fails after the bound, naming what holds it
   assert.equal(code, 1, out);
   assert.match(out, /exit watchdog: .*still alive 1 s after its last test, held open by: .*Timeout/);
   assert.match(out, /^# pass 3$/m, out);
+});
+
+test('a test file whose main thread blocks for good is killed after the file bound, saying so', async () => {
+  const { code, out } = await runFixture('blocking');
+  assert.equal(code, 1, out);
+  assert.match(out, /exit watchdog: this test file ran 3 s without ending/);
 });
 
 test('a clean test file ends without the watchdog, every result counted', async () => {

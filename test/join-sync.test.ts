@@ -96,4 +96,19 @@ describe('thread.joinSync() and the end of the thread', () => {
     const thread = new Thread(fixture, { export: 'joinSyncSees', args: ['handlesUncaught'] }).start();
     assert.deepEqual(await within(thread.join()), { result: { returned: 'survived' }, flagAtJoin: undefined });
   });
+
+  it('an error a capture callback handled is not what a thread that later exits died of, for either join', async () => {
+    const exited = { threw: 'Error', code: 'ERR_THREAD_EXITED' };
+    const seen = (await within(
+      new Thread(fixture, { export: 'joinsChild', args: ['capturesUncaughtThenExits'] }).start().join(),
+    )) as { sync: { threw?: string; code?: string } };
+    assert.deepEqual({ threw: seen.sync.threw, code: seen.sync.code }, exited, JSON.stringify(seen));
+    const error = await within(
+      new Thread(fixture, { export: 'child', args: ['capturesUncaughtThenExits'] }).start().join(),
+    ).then(
+      () => assert.fail('the thread should fail'),
+      (e: { name?: string; code?: string }) => e,
+    );
+    assert.deepEqual({ threw: error.name, code: error.code }, exited, String(error));
+  });
 });

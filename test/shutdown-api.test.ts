@@ -148,8 +148,12 @@ describe('configureShutdown()', () => {
 });
 
 const unobserved = new URL('./fixtures/unobserved-program.mjs', import.meta.url).pathname;
-const run = (args: string[], execArgv: string[] = []) =>
-  promisify(execFile)(process.execPath, [...execArgv, unobserved, ...args], { timeout: 60_000 });
+const run = (args: string[], execArgv: string[] = [], env: NodeJS.ProcessEnv = process.env) =>
+  promisify(execFile)(process.execPath, [...execArgv, unobserved, ...args], { timeout: 60_000, env });
+const prepareStackTrace = new URL('./fixtures/prepare-stack-trace.mjs', import.meta.url).pathname;
+/** run() with the program's own Error.prepareStackTrace in its main thread (see the fixture). */
+const runWithStackFormat = (kind: 'layout' | 'throws', args: string[]) =>
+  run(args, ['--import', prepareStackTrace], { ...process.env, GT_PREPARE_STACK_TRACE: kind });
 
 describe('failures nobody joins', () => {
   it('are written to stderr with the thread name and the stack when the program ends', async () => {
@@ -185,6 +189,15 @@ describe('failures nobody joins', () => {
     assert.throws(() => readFileSync(join(dir, 'file')), { code: 'ENOENT' });
   });
 
+  it('nor does an uncaught error that a capture callback handled earlier make it an uncaught end', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gt-natural-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const { stdout, stderr } = await run(['captured-then-natural-end-unref', join(dir, 'file')]);
+    assert.equal(stdout, 'captured\nmain ends\n');
+    assert.equal(stderr, '');
+    assert.throws(() => readFileSync(join(dir, 'file')), { code: 'ENOENT' });
+  });
+
   it("but process.exit() in a late 'beforeExit' listener is an exit: the unreferenced thread cleans up first", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'gt-natural-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -200,5 +213,25 @@ describe('failures nobody joins', () => {
     const written = readFileSync(file);
     assert.equal(written.length, 4 << 20); // shutdown-targets.mjs's FILE_BYTES: all of it
     assert.equal(written.subarray(-3).toString(), 'END');
+  });
+
+  it("process.exit() in a late 'beforeExit' listener is an exit whatever the program's Error.prepareStackTrace", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gt-natural-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'file');
+    const failure = await runWithStackFormat('layout', ['exit-in-before-exit-unref', file]).then(
+      () => assert.fail('the program should exit with 4'),
+      (e: { code?: unknown }) => e,
+    );
+    assert.equal(failure.code, 4);
+    assert.equal(readFileSync(file).length, 4 << 20);
+  });
+
+  it('a prepareStackTrace of the program that throws does not break its natural end: the report is written', async () => {
+    // Exits 0 (execFile rejects otherwise); the thread's error itself is formatted by that
+    // prepareStackTrace, which is the program's business, so only the report's head is checked.
+    const { stderr } = await runWithStackFormat('throws', ['never-joined']);
+    assert.match(stderr, /^Exception in thread "lost-one" \(thread \d+\), which nobody joined:\n/);
+    assert.doesNotMatch(stderr, /this prepareStackTrace throws/);
   });
 });

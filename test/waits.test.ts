@@ -50,24 +50,27 @@ describe('the error an interrupted wait throws', () => {
     it(`${name}: its own error each time, naming the caller, with the reason`, async () => {
       const { primitive, words } = make();
       const sync = syncArray();
-      const thread = start('interruptedTwice', sync, primitive, method);
+      const thread = start('interruptedThrice', sync, primitive, method);
       // Interrupted once blocked for a while, past where it builds its error ahead (sleep() and
       // the waits build it just before blocking): the delays only make that path likely, the
-      // outcome must be the same either way.
-      await waitFor(sync, 0, 1);
-      if (primitive !== undefined && words !== undefined) await enlisted(primitive, words);
-      await delay(20);
-      thread.interrupt();
-      await waitFor(sync, 0, 2);
-      if (primitive !== undefined && words !== undefined) await enlisted(primitive, words);
-      await delay(20);
-      thread.interrupt('second');
+      // outcome must be the same either way. Two interrupts without a reason, from two callers,
+      // then one with: a wait that kept its error for the next would throw it again.
+      for (const [round, reason] of [
+        [1, undefined],
+        [2, undefined],
+        [3, 'third'],
+      ] as const) {
+        await waitFor(sync, 0, round);
+        if (primitive !== undefined && words !== undefined) await enlisted(primitive, words);
+        await delay(20);
+        thread.interrupt(reason);
+      }
       assert.deepEqual(await outcomeOf(thread), {
-        interrupted: [true, true],
-        namesCaller: [true, true],
-        reasons: [undefined, 'second'],
-        messages: ['The thread was interrupted', 'The thread was interrupted: second'],
-        distinct: true,
+        interrupted: [true, true, true],
+        namesCaller: [true, true, true],
+        reasons: [undefined, undefined, 'third'],
+        messages: ['The thread was interrupted', 'The thread was interrupted', 'The thread was interrupted: third'],
+        distinct: 3,
       });
     });
   }

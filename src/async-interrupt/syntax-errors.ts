@@ -26,13 +26,18 @@ export function unparsableModule(error: unknown, url: string, source: string): U
 
 /**
  * Marks `error`, the thread's failure to load its target, with the last module that did not
- * parse, if it is a SyntaxError that names no place of its own (a CommonJS module's already has
- * its file and line).
+ * parse, if it is Node's loader's SyntaxError for a module it could not compile: one that names
+ * no place of its own. Not one that does (a CommonJS module's, or a missing export's, which Node
+ * marks itself), nor one the module's code threw as it ran (`JSON.parse`, `eval`: its first frame
+ * is that code, not Node's loader): the module noted may then be another, whose failure to load
+ * the program caught.
  */
 export function locateSyntaxError(error: unknown, unparsable: UnparsableModule | undefined): void {
   if (unparsable === undefined || !(error instanceof SyntaxError)) return;
   const stack = String(error.stack);
-  if (stack.includes(unparsable.url)) return;
+  if (stack.includes(unparsable.url) || !stack.startsWith('SyntaxError')) return;
+  const firstFrame = /\n\s+at ([^\n]*)/.exec(stack)?.[1];
+  if (firstFrame !== undefined && !/(?:^|\()node:/.test(firstFrame)) return;
   // Node's own mark, as it prints an uncaught syntax error of the main script; the line is
   // shortened around the caret, as tab stops and long minified lines would misplace it.
   const start = Math.max(0, unparsable.column - 60);

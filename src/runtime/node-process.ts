@@ -51,6 +51,16 @@ export function stopListeningToSignal(signal: ShutdownSignal, listener: (signal:
 }
 
 /**
+ * Whether the capture callback of `process.setUncaughtExceptionCaptureCallback()` (the `domain`
+ * module's) takes uncaught errors: the thread or process does not end of them then. Not every
+ * runtime has the method.
+ */
+export function uncaughtIsCaptured(): boolean {
+  const has = (process as { hasUncaughtExceptionCaptureCallback?: () => boolean }).hasUncaughtExceptionCaptureCallback;
+  return typeof has === 'function' && has.call(process);
+}
+
+/**
  * Calls `listener` as the process exits, with the exit code and why: `process.exit()`, an
  * uncaught exception or unhandled rejection that ends the process, or the natural end of the
  * event loop (which Node reaches only once no referenced thread runs).
@@ -60,7 +70,7 @@ export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => 
   let natural = false;
   process.on('uncaughtExceptionMonitor', (_error, origin) => {
     // With a listener of the program's own, the process does not end of it.
-    if (process.listenerCount('uncaughtException') === 0) fatal = origin;
+    if (process.listenerCount('uncaughtException') === 0 && !uncaughtIsCaptured()) fatal = origin;
   });
   process.on('beforeExit', () => {
     // 'beforeExit' comes only at the natural end. Should its listeners schedule more work, the
@@ -85,11 +95,21 @@ export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => 
  * `process.exit (node:...)` on Node and Deno, `exit (unknown)` on Bun.
  */
 function calledByProcessExit(): boolean {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 50;
-  const stack = String(new Error().stack);
-  Error.stackTraceLimit = limit;
-  return /\n\s+at (?:process\.)?exit \((?:node:|unknown\))/.test(stack);
+  // Typed as always set, which it is not until a program sets it.
+  const errors = Error as { stackTraceLimit: number; prepareStackTrace?: unknown };
+  const { stackTraceLimit, prepareStackTrace } = errors;
+  try {
+    // The engine's own format: a program's prepareStackTrace (source maps, a custom layout, one
+    // that throws) must neither hide the frame nor throw out of this 'exit' listener.
+    errors.prepareStackTrace = undefined;
+    errors.stackTraceLimit = 50;
+    return /\n\s+at (?:process\.)?exit \((?:node:|unknown\))/.test(String(new Error().stack));
+  } catch {
+    return false;
+  } finally {
+    errors.stackTraceLimit = stackTraceLimit;
+    errors.prepareStackTrace = prepareStackTrace;
+  }
 }
 
 /** Exits the process with `code`. */

@@ -7,6 +7,7 @@
  */
 
 import type { MessagePort, Worker as NodeWorker, WorkerOptions } from 'node:worker_threads';
+import { uncaughtIsCaptured } from './node-process.js';
 
 import type { ReportChannel as Channel, KeepAlive, WorkerEvents } from './contract.js';
 
@@ -218,11 +219,12 @@ export function onThreadEnd(listener: (exitCode: number) => void): void {
 
 /**
  * Calls `listener` with an uncaught error (or an unhandled rejection raised as one) that is about
- * to end the thread: none when an `'uncaughtException'` listener of the user's handles it.
+ * to end the thread: none when an `'uncaughtException'` listener of the user's handles it, or the
+ * capture callback of `process.setUncaughtExceptionCaptureCallback()` (the `domain` module's).
  */
 export function onFatalError(listener: (error: unknown) => void): void {
   process.on('uncaughtExceptionMonitor', (error) => {
-    if (process.listenerCount('uncaughtException') === 0) listener(error);
+    if (process.listenerCount('uncaughtException') === 0 && !uncaughtIsCaptured()) listener(error);
   });
 }
 
