@@ -7,9 +7,8 @@
  */
 
 import type { MessagePort, Worker as NodeWorker, WorkerOptions } from 'node:worker_threads';
-import { uncaughtIsCaptured } from './node-process.js';
-
 import type { ReportChannel as Channel, KeepAlive, WorkerEvents } from './contract.js';
+import { uncaughtIsCaptured } from './node-process.js';
 
 export type { KeepAlive, MessagePort, WorkerEvents, WorkerOptions };
 export type Worker = NodeWorker;
