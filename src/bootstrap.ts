@@ -188,8 +188,8 @@ function runThread(start: StartData): void {
       keepAlive.close();
       const inFlight = outputInFlight();
       markFinished(state.block, state.self, inFlight ? 'output-in-flight' : 'finished');
-      // The process exits next (a signal's shutdown): what the loop would still run, which that
-      // exit cuts off anyway, would only hold it up (0.1-0.3 ms a thread, measured on Node 26).
+      // The process exits next (a shutdown in its 'exit', where the main thread blocks): what the
+      // loop would still run, which that exit cuts off anyway, would only hold it up.
       // Not while output or threads of its own (and the output it forwards for them) are pending.
       if (!inFlight && groupExiting(state.block) && !hasLiveChildren(state.block, state.self)) exitThreadNow();
       // A browser's worker does not end by itself (a Node thread does once its loop empties).

@@ -50,7 +50,7 @@ const Header = {
   objectCounter: 6,
   /** Bumped (and notified) whenever a thread of the group ends or its slot is freed: shutdown waits on it. */
   endCounter: 7,
-  /** 1 once a shutdown after which the process exits has begun (see `markGroupExiting`). */
+  /** 1 once a shutdown in the process's `'exit'` has begun (see `markGroupExiting`). */
   exiting: 8,
 } as const;
 
@@ -561,15 +561,16 @@ export function targetFinished(block: ControlBlock, ref: SlotRef): 'finished' | 
 }
 
 /**
- * Called by a shutdown after which the process exits (a signal's, or one in the process's
- * `'exit'`), before it interrupts the threads: a thread whose target then finishes need not wait
- * for what its event loop would still do, which that exit cuts off anyway (see `groupExiting`).
+ * Called by a shutdown in the process's `'exit'` (not a signal's, whose threads end as Node ends
+ * them, their event loops emptied), before it interrupts the threads: a thread whose target then
+ * finishes need not wait for what its event loop would still do, which that exit cuts off anyway
+ * (see `groupExiting`).
  */
 export function markGroupExiting(block: ControlBlock): void {
   block.atomics.store(block.words, Header.exiting, 1);
 }
 
-/** Whether a shutdown after which the process exits has begun in the group. */
+/** Whether a shutdown in the process's `'exit'` has begun in the group. */
 // Every thread asks on its way out: compiled as it first blocks, with markEnded (see parkIndex).
 export function groupExiting(block: ControlBlock): boolean {
   return block.atomics.load(block.words, Header.exiting) === 1;
