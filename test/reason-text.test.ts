@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { deserialize } from 'node:v8';
 import { encodeReason } from '../src/reason.ts';
 import { decodeStringReason, encodeStringReason } from '../src/reason-text.ts';
-import { encodeValue } from '../src/runtime/node-codec.ts';
+import { decodeValue, encodeValue } from '../src/runtime/node-codec.ts';
 
 function randomString(seed: number): string {
   let x = seed;
@@ -85,7 +85,9 @@ describe('encodeStringReason', () => {
     assert.equal(encodeStringReason('\u20ac', 100), undefined);
     assert.equal(encodeStringReason('ab\u{1F600}', 100), undefined);
     assert.equal(encodeStringReason('abcd', 3), undefined);
-    // encodeReason still encodes them, through the codec.
-    assert.equal(decodeStringReason(encodeReason('\u20ac')!), '\u20ac');
+    // encodeReason still encodes them, through the codec, and a thread reads them back as
+    // src/current.ts does (the fast reader first: V8's bytes; the codec's own on Bun).
+    const bytes = encodeReason('\u20ac')!;
+    assert.equal(decodeStringReason(bytes) ?? decodeValue(bytes), '\u20ac');
   });
 });
