@@ -135,6 +135,10 @@ export const gaps = {
       'interruptionSignal() and the thread’s lifetime > keeps a thread awaiting only its interruption alive until interrupted (events.once)':
         deno.elu,
       'shutdown on a signal > a second SIGINT during the grace period forces at once': deno.signals,
+      'shutdown on a signal > a cleanup that did not await its write (a timer) still writes it whole before the process exits':
+        deno.signals,
+      'shutdown on exit > a signal while the exit waits for a stuck thread ends the process, as Node would':
+        deno.signals,
       'shutdown on a signal > a SIGTERM during the grace period of a SIGINT forces at once too; the exit code stays 130':
         deno.signals,
       'shutdown on a signal > so does a process.prependOnceListener() added after the threads started, gone when the library looks':
