@@ -4,8 +4,6 @@
 // listed is not registered (scripts/deno-node-test.mjs); on Bun they are filtered out by name.
 
 const bun = {
-  prependOnce:
-    "a process.prependOnceListener() for a signal that removes itself before the library looks: Bun's listener bookkeeping differs (not diagnosed yet; no Bun issue found)",
   elu: "the test's proof that a thread stays alive reads `worker.performance.eventLoopUtilization()`, a stub on Bun (oven-sh/bun#32609); checked by hand: the thread stays alive and ends on its interrupt",
   inspector:
     "the stacks of stuck threads come from node:inspector's Session, which Bun does not implement (oven-sh/bun#2445); the shutdown itself runs",
@@ -55,8 +53,6 @@ export const gaps = {
   bun: {
     files: { 'test/async-interrupt.test.ts': noModuleHooks, 'test/exit-watchdog.test.ts': nodeRunnerOnly },
     tests: {
-      'shutdown on a signal > so does a process.prependOnceListener() added after the threads started, gone when the library looks':
-        bun.prependOnce,
       'Queue > shared objects as items > a Lock, a Queue and a SharedArrayBuffer in an item arrive sharing their state':
         bun.broadcast,
       'Queue > shared objects as items > reach a thread that got the queue while they were put, from a holder blocked in the same queue':
