@@ -13,9 +13,11 @@ const bun = {
   broadcast:
     "a queue item holding a shared object takes a side path over a BroadcastChannel, which Bun's receiveMessageOnPort() does not read (it returns undefined for a BroadcastChannel, whose port Node reads): a thread blocked in the queue never sees it; an idle thread's event loop does get it (onmessage). No Bun issue found yet",
   abort:
-    "Node's APIs reject with an AbortError whose `cause` is the reason; Bun's reject with a plain AbortError, or do not stop a pending read (not diagnosed further; no Bun issue found yet)",
+    "Node's APIs given the signal reject as on Node (an AbortError whose `cause` is the reason), but what these tests check beside it differs: process.getActiveResourcesInfo() always returns [] on Bun (oven-sh/bun#24538), which the timer and FIFO-read tests read to see a pending timer or fs request; a net.Socket made on a FIFO's fd is destroyed but leaves the fd open (Bun's Socket({ fd }) has no pipe handle: oven-sh/bun#29141, open); and a fetch aborted in a worker resets its connection, and the test's node:http server then throws an uncaught ECONNRESET, though its request and socket have 'error' listeners, and emits no 'close' (the same fetch aborted on the main thread closes cleanly; no Bun issue found)",
   errors:
-    "how Bun reports an uncaught error (its own format, not `Error: message`) and when a thread's late uncaught error reaches joinSync() (not diagnosed further; no Bun issue found yet)",
+    "under `bun test`, which runs the suite, a worker's 'uncaughtExceptionMonitor' and 'uncaughtException' listeners and its capture callback never run, and a worker that dies of an uncaught error or an unhandled rejection exits 0 (oven-sh/bun#36445, open): the library reads the error there for joinSync(), a thread that handles its own dies of it, and a stray rejection caused by the interruption does not end the thread as interrupted. Run with plain `bun`, the same threads behave as on Node (checked by hand)",
+  tsBesideJs:
+    "Bun resolves a module named `x.js` to `x.ts` when only that exists (its documented module resolution: https://bun.com/docs/runtime/module-resolution), so the thread runs the .ts file instead of failing",
 };
 
 const deno = {
@@ -86,7 +88,7 @@ export const gaps = {
       "interruptible() > in a thread, rejects with the signal's ThreadInterruptedError; a pending call keeps the thread alive":
         bun.elu,
       'interruptionSignal() > aborts in a thread whose only pending work is waiting for it': bun.elu,
-      'interruptionSignal() > keeps a returned result when a stray abortable promise rejects afterwards': bun.abort,
+      'interruptionSignal() > keeps a returned result when a stray abortable promise rejects afterwards': bun.errors,
       'interruptionSignal() > keeps the thread alive for a second watcher while the first one lets go': bun.elu,
       'interruptionSignal() and the thread’s lifetime > ends a thread as if nothing had listened once its listener is gone (options.signal)':
         bun.elu,
@@ -102,12 +104,11 @@ export const gaps = {
       'shutdown on a signal > a stuck thread is terminated after graceMs and reported: name, critical section, stack':
         bun.inspector,
       'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': bun.inspector,
-      'shutdown on exit > an uncaught exception: threads clean up, Node reports it and exits 1': bun.errors,
       "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": bun.inspector,
       'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': bun.inspector,
       'the lazily loaded half of the package > stays unloaded when the reason is a string, as a shutdown sends':
         bun.serializer,
-      'the module a thread is given > says so when a .ts file sits beside the missing .js': bun.errors,
+      'the module a thread is given > says so when a .ts file sits beside the missing .js': bun.tsBesideJs,
       'thread.joinSync() > throws the uncaught error a thread died of after its target returned': bun.errors,
       'thread.joinSync() and the end of the thread > an error a capture callback handled is not what a thread that later exits died of, for either join':
         bun.errors,
