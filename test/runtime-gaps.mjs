@@ -17,7 +17,7 @@ const bun = {
   errors:
     "under `bun test`, which runs the suite, a worker's 'uncaughtExceptionMonitor' and 'uncaughtException' listeners and its capture callback never run, and a worker that dies of an uncaught error or an unhandled rejection exits 0 (oven-sh/bun#36445, open): the library reads the error there for joinSync(), a thread that handles its own dies of it, and a stray rejection caused by the interruption does not end the thread as interrupted. Run with plain `bun`, the same threads behave as on Node (checked by hand)",
   tsBesideJs:
-    "Bun resolves a module named `x.js` to `x.ts` when only that exists (its documented module resolution: https://bun.com/docs/runtime/module-resolution), so the thread runs the .ts file instead of failing",
+    'Bun resolves a module named `x.js` to `x.ts` when only that exists (its documented module resolution: https://bun.com/docs/runtime/module-resolution), so the thread runs the .ts file instead of failing',
 };
 
 const deno = {
@@ -27,7 +27,7 @@ const deno = {
   broadcast:
     "a queue item holding a shared object takes a side path over a BroadcastChannel, which Deno's receiveMessageOnPort cannot read synchronously (it is no MessagePort there): only an idle thread's event loop delivers it (no Deno issue found yet)",
   signals:
-    "shutdowns on a signal or on the process's exit, run in a child Deno process that the test drives through node:child_process. Where the test sends a signal: once child.kill() has been called, Deno reports the child's end as killed by that signal (code null) whatever code it exited with (130 after its cleanup, even 0), and a second child.kill() is not sent (it returns false; denoland/deno#36643, closed after 2.9.5); run by hand, the demo exits with 130 as on Node. The ones at exit (process.exit(), an uncaught error, an unhandled rejection) are not diagnosed yet",
+    "shutdowns on a signal, run in a child Deno process that the test drives through node:child_process: once child.kill() has been called, Deno reports the child's end as killed by that signal (code null) whatever code it exited with (130 after its cleanup, even 0), and a second child.kill() is not sent (it returns false; denoland/deno#36643, closed after 2.9.5); run by hand, the demo exits with 130 as on Node",
   unsettled:
     "a target whose promise never settles: Deno emits no 'beforeExit' in a worker whose event loop empties (only 'exit'), which is how the library learns that nothing can settle the target, so the thread is reported as having exited with code 0; and a module whose top-level await never settles gets neither 'exit' in the worker nor at its parent (no Deno issue found)",
   abort:
@@ -230,9 +230,7 @@ export const gaps = {
         deno.signals,
       'shutdown on a signal > a stuck thread is terminated after graceMs and reported: name, critical section, stack':
         deno.signals,
-      'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': deno.signals,
-      'shutdown on exit > an uncaught exception: threads clean up, Node reports it and exits 1': deno.signals,
-      'shutdown on exit > an unhandled rejection: the same': deno.signals,
+      'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': deno.inspector,
       "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": deno.inspector,
       'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': deno.inspector,
       'the demo > Ctrl-C with no handler in the demo: every thread prints its line, then exit 130': deno.signals,

@@ -110,9 +110,19 @@ export function uncaughtIsCaptured(): boolean {
 export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => void): void {
   let fatal: ExitCause | undefined;
   let natural = false;
+  let exited = false;
+  const exit = (cause: ExitCause, exitCode: number): void => {
+    if (exited) return;
+    exited = true;
+    listener(cause, exitCode);
+  };
   process.on('uncaughtExceptionMonitor', (_error, origin) => {
     // With a listener of the program's own, the process does not end of it.
-    if (process.listenerCount('uncaughtException') === 0 && !uncaughtIsCaptured()) fatal = origin;
+    if (process.listenerCount('uncaughtException') > 0 || uncaughtIsCaptured()) return;
+    fatal = origin;
+    // Deno ends the process of it without emitting 'exit' (Node emits it, with code 1): now is
+    // the last moment, and the error is printed after.
+    if (exitSkippedOnFatalError) exit(origin, 1);
   });
   process.on('beforeExit', () => {
     // 'beforeExit' comes only at the natural end. Should its listeners schedule more work, the
@@ -126,10 +136,14 @@ export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => 
       natural = false;
     }).unref();
   });
-  process.on('exit', (exitCode) =>
-    listener(fatal ?? (natural && !calledByProcessExit() ? 'natural' : 'exit'), exitCode),
-  );
+  process.on('exit', (exitCode) => exit(fatal ?? (natural && !calledByProcessExit() ? 'natural' : 'exit'), exitCode));
 }
+
+/**
+ * Whether the process ends of an uncaught error or unhandled rejection without emitting 'exit':
+ * Deno does (2.9.6; its 'uncaughtExceptionMonitor' still comes), Node and Bun emit it.
+ */
+const exitSkippedOnFatalError = (globalThis as { Deno?: unknown }).Deno !== undefined;
 
 /**
  * Whether this 'exit' comes from a `process.exit()` call: at the natural end too, when a
