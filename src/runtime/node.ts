@@ -321,7 +321,8 @@ export function hubLink(): MessagePort | undefined {
       new Worker(HUB_SOURCE, { eval: true, workerData: port1, transferList: [port1] }).unref();
       hub = port2;
     } else {
-      hub = ((startData as Record<string, MessagePort | undefined> | undefined)?.[HUB_KEY] ?? null) as MessagePort | null;
+      const data = startData as Record<string, MessagePort | undefined> | undefined;
+      hub = data?.[HUB_KEY] ?? null;
     }
   }
   return hub ?? undefined;
