@@ -321,8 +321,7 @@ export function hubLink(): MessagePort | undefined {
       new Worker(HUB_SOURCE, { eval: true, workerData: port1, transferList: [port1] }).unref();
       hub = port2;
     } else {
-      const data = startData as Record<string, MessagePort | undefined> | undefined;
-      hub = data?.[HUB_KEY] ?? null;
+      hub = ((startData as Record<string, MessagePort | undefined> | undefined)?.[HUB_KEY] ?? null) as MessagePort | null;
     }
   }
   return hub ?? undefined;
