@@ -10,6 +10,8 @@ const bun = {
   serializer:
     "Bun has no node:v8 Serializer (oven-sh/bun#12838: it throws ERR_NOT_IMPLEMENTED): reasons go through bun:jsc's structured clone, whose bytes are not V8's and which drops an error's `cause`, so a string reason loads the codec and a DOMException or a cycle through `cause` comes back otherwise",
   resource: "`resourceLimits` is not passed on to Bun's workers (oven-sh/bun#31411)",
+  broadcast:
+    "a queue item holding a shared object takes a side path over a BroadcastChannel, which Bun's receiveMessageOnPort() does not read (it returns undefined for a BroadcastChannel, whose port Node reads): a thread blocked in the queue never sees it; an idle thread's event loop does get it (onmessage). No Bun issue found yet",
   abort:
     "Node's APIs given the signal reject as on Node (an AbortError whose `cause` is the reason), but what these tests check beside it differs: process.getActiveResourcesInfo() always returns [] on Bun (oven-sh/bun#24538), which the timer and FIFO-read tests read to see a pending timer or fs request; a net.Socket made on a FIFO's fd is destroyed but leaves the fd open (Bun's Socket({ fd }) has no pipe handle: oven-sh/bun#29141, open); and a fetch aborted in a worker resets its connection, and the test's node:http server then throws an uncaught ECONNRESET, though its request and socket have 'error' listeners, and emits no 'close' (the same fetch aborted on the main thread closes cleanly; no Bun issue found)",
   errors:
@@ -22,6 +24,8 @@ const deno = {
   terminate:
     "Deno's worker.terminate() resolves, and the worker's 'exit' comes, while the worker's JavaScript still runs: a worker in a loop runs on for seconds and more (denoland/deno#35657, a fix under review, reports the same on 2.9.4). The library frees the thread's slot on 'exit', so a terminated thread looping interruptAllThreads() goes on interrupting from a slot another thread may hold by then, a pool's worker replaced after cancelGraceMs keeps its task running, and a waiter terminated while parked in a lock wakes on its old slot's park word and may take the lock from the thread now in that slot",
   elu: "the test's proof that a thread stays alive (or ends) reads `worker.performance.eventLoopUtilization()`, which Deno's workers lack (denoland/deno#35150)",
+  broadcast:
+    "a queue item holding a shared object takes a side path over a BroadcastChannel, which Deno's receiveMessageOnPort cannot read synchronously (it is no MessagePort there): only an idle thread's event loop delivers it (no Deno issue found yet)",
   signals:
     "shutdowns on a signal, run in a child Deno process that the test drives through node:child_process: once child.kill() has been called, Deno reports the child's end as killed by that signal (code null) whatever code it exited with (130 after its cleanup, even 0), and a second child.kill() is not sent (it returns false; denoland/deno#36643, closed after 2.9.5); run by hand, the demo exits with 130 as on Node",
   unsettled:
@@ -51,6 +55,16 @@ export const gaps = {
   bun: {
     files: { 'test/async-interrupt.test.ts': noModuleHooks, 'test/exit-watchdog.test.ts': nodeRunnerOnly },
     tests: {
+      'Queue > shared objects as items > a Lock, a Queue and a SharedArrayBuffer in an item arrive sharing their state':
+        bun.broadcast,
+      'Queue > shared objects as items > reach a thread that got the queue while they were put, from a holder blocked in the same queue':
+        bun.broadcast,
+      'Queue > shared objects as items > reach a thread that got the queue while they were put: it asks, an idle holder answers':
+        bun.broadcast,
+      'Queue > shared objects as items > reach a thread that had the queue when they were put, though their putter has ended':
+        bun.broadcast,
+      'Queue: a side-path item reaches a thread that gets the queue later > even when its putter has ended and the main thread blocks in joinSync()':
+        bun.broadcast,
       'Thread: start and join > passes Worker options such as env and resourceLimits on to Node': bun.resource,
       'Thread: the signal option > gives a deadline with AbortSignal.timeout(): the reason arrives as the TimeoutError DOMException':
         bun.serializer,
@@ -132,6 +146,17 @@ export const gaps = {
         deno.abort,
       'APIs given interruptionSignal() in an interrupted thread > fs/promises readFile rejects with an AbortError whose cause is the ThreadInterruptedError':
         deno.abort,
+      'Queue > shared objects as items > a Lock, a Queue and a SharedArrayBuffer in an item arrive sharing their state':
+        deno.broadcast,
+      'Queue > shared objects as items > reach a thread started after they were put': deno.broadcast,
+      'Queue > shared objects as items > reach a thread that got the queue while they were put, from a holder blocked in the same queue':
+        deno.broadcast,
+      'Queue > shared objects as items > reach a thread that got the queue while they were put: it asks, an idle holder answers':
+        deno.broadcast,
+      'Queue > shared objects as items > reach a thread that had the queue when they were put, though their putter has ended':
+        deno.broadcast,
+      'Queue: a side-path item reaches a thread that gets the queue later > even when its putter has ended and the main thread blocks in joinSync()':
+        deno.broadcast,
       'Thread: errors crossing threads > ends a target awaiting what nothing can settle, once its signal has let go':
         deno.elu,
       'Thread: start and join > runs a TypeScript target through tsx where its hooks reach threads (Node 24, 26), with typed args and result':

@@ -155,7 +155,7 @@ export function openReportChannel(): ReportChannel {
 
 /** Starts `entry` in a new worker thread; throws what `new Worker` throws (a `DataCloneError`…). */
 export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEvents): Worker {
-  const worker = new Worker(entry, withHubLink(options));
+  const worker = new Worker(entry, options);
   worker.on('error', events.onError);
   worker.once('exit', (exitCode: number) => {
     // Node may keep an exited worker reachable (Node 26 does): its listeners must not keep the
@@ -269,73 +269,3 @@ export const outputInFlight = (function outputInFlight(): boolean {
   // a function compiled on its first call costs 50-100 us there (measured on Node 26).
   return outputUsed && (process.stdout.writableLength > 0 || process.stderr.writableLength > 0);
 });
-
-// Where a BroadcastChannel cannot be read synchronously (Bun's receiveMessageOnPort() returns
-// undefined for one, Deno's throws), a queue's side path (src/runtime/node-channel.ts) goes
-// through a relay thread instead, the hub: every thread this library starts gets a MessagePort
-// to it, which a thread blocked in a queue can read. The hub forwards what a thread posts under
-// a channel's name to the other threads that joined that name. Not on Node, whose channel is read.
-
-/** Where a thread started with a link to the hub finds its port in `workerData`. */
-const HUB_KEY = 'graceful-threads:hub';
-
-/** True where a queue's side path goes through the hub: Bun and Deno. */
-export const broadcastThroughHub = bunVersion !== undefined || denoVersion !== undefined;
-
-/**
- * The hub's code. A message on a link: `{ link: port }` adds a thread's link (it arrives on its
- * parent's), `{ join: name }` and `{ leave: name }` say which names a thread reads, `{ name,
- * data }` goes to the other links joined to `name`, after which the hub stores `seq` in `ack`
- * and wakes the poster: its message is then in every other member's port, as a
- * BroadcastChannel's is when postMessage() returns.
- */
-const HUB_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const joined = new Map();
-function add(port) {
-  const names = new Set();
-  joined.set(port, names);
-  port.on('message', (m) => {
-    if (m.link !== undefined) add(m.link);
-    else if (m.join !== undefined) names.add(m.join);
-    else if (m.leave !== undefined) names.delete(m.leave);
-    else {
-      for (const [other, its] of joined) if (other !== port && its.has(m.name)) other.postMessage({ name: m.name, data: m.data });
-      Atomics.store(m.ack, 0, m.seq);
-      Atomics.notify(m.ack, 0);
-    }
-  });
-  port.on('close', () => joined.delete(port));
-}
-add(workerData);
-`;
-
-/** This thread's link to the hub; null where it has none (a worker this library did not start). */
-let hub: MessagePort | null | undefined;
-
-/** The calling thread's port to the hub (made with the hub, in the main thread), if it has one. */
-export function hubLink(): MessagePort | undefined {
-  if (hub === undefined) {
-    if (isMainThread) {
-      const { port1, port2 } = new MessageChannel();
-      new Worker(HUB_SOURCE, { eval: true, workerData: port1, transferList: [port1] }).unref();
-      hub = port2;
-    } else {
-      hub = ((startData as Record<string, MessagePort | undefined> | undefined)?.[HUB_KEY] ?? null) as MessagePort | null;
-    }
-  }
-  return hub ?? undefined;
-}
-
-/** `options` with a new link to the hub for the thread they start, where queues need one. */
-function withHubLink(options: WorkerOptions): WorkerOptions {
-  const parent = broadcastThroughHub ? hubLink() : undefined;
-  if (parent === undefined) return options;
-  const { port1, port2 } = new MessageChannel();
-  parent.postMessage({ link: port1 }, [port1]);
-  return {
-    ...options,
-    workerData: { ...(options.workerData as object), [HUB_KEY]: port2 },
-    transferList: [...(options.transferList ?? []), port2],
-  };
-}
