@@ -4,8 +4,6 @@
 // listed is not registered (scripts/deno-node-test.mjs); on Bun they are filtered out by name.
 
 const bun = {
-  prependOnce:
-    "a process.prependOnceListener() for a signal that removes itself before the library looks: Bun's listener bookkeeping differs (not diagnosed yet; no Bun issue found)",
   elu: "the test's proof that a thread stays alive reads `worker.performance.eventLoopUtilization()`, a stub on Bun (oven-sh/bun#32609); checked by hand: the thread stays alive and ends on its interrupt",
   inspector:
     "the stacks of stuck threads come from node:inspector's Session, which Bun does not implement (oven-sh/bun#2445); the shutdown itself runs",
@@ -13,11 +11,13 @@ const bun = {
     "Bun has no node:v8 Serializer (oven-sh/bun#12838: it throws ERR_NOT_IMPLEMENTED): reasons go through bun:jsc's structured clone, whose bytes are not V8's and which drops an error's `cause`, so a string reason loads the codec and a DOMException or a cycle through `cause` comes back otherwise",
   resource: "`resourceLimits` is not passed on to Bun's workers (oven-sh/bun#31411)",
   broadcast:
-    "a queue item holding a shared object takes a side path over a BroadcastChannel, which Bun's receiveMessageOnPort() does not read (it returns undefined for a BroadcastChannel, whose port Node reads): a thread blocked in the queue never sees it; an idle thread's event loop does get it (onmessage). No Bun issue found yet",
+    "a queue item holding a shared object takes a side path over a BroadcastChannel, which Bun's receiveMessageOnPort() does not read (it returns undefined for a BroadcastChannel, whose port Node reads): a thread blocked in the queue never sees it; an idle thread's event loop does get it (onmessage). No Bun issue found yet. A relay worker handing each thread a MessagePort (which Bun reads synchronously) carried it, but cost every process that starts a thread one more worker (+3.6 MiB RSS), so it was not kept",
   abort:
-    "Node's APIs reject with an AbortError whose `cause` is the reason; Bun's reject with a plain AbortError, or do not stop a pending read (not diagnosed further; no Bun issue found yet)",
+    "Node's APIs given the signal reject as on Node (an AbortError whose `cause` is the reason), but what these tests check beside it differs: process.getActiveResourcesInfo() always returns [] on Bun (oven-sh/bun#24538), which the timer and FIFO-read tests read to see a pending timer or fs request; a net.Socket made on a FIFO's fd is destroyed but leaves the fd open (Bun's Socket({ fd }) has no pipe handle: oven-sh/bun#29141, open); and a fetch aborted in a worker resets its connection, and the test's node:http server then throws an uncaught ECONNRESET, though its request and socket have 'error' listeners, and emits no 'close' (the same fetch aborted on the main thread closes cleanly; no Bun issue found)",
   errors:
-    "how Bun reports an uncaught error (its own format, not `Error: message`) and when a thread's late uncaught error reaches joinSync() (not diagnosed further; no Bun issue found yet)",
+    "under `bun test`, which runs the suite, a worker's 'uncaughtExceptionMonitor' and 'uncaughtException' listeners and its capture callback never run, and a worker that dies of an uncaught error or an unhandled rejection exits 0 (oven-sh/bun#36445, open): the library reads the error there for joinSync(), a thread that handles its own dies of it, and a stray rejection caused by the interruption does not end the thread as interrupted. Run with plain `bun`, the same threads behave as on Node (checked by hand)",
+  tsBesideJs:
+    'Bun resolves a module named `x.js` to `x.ts` when only that exists (its documented module resolution: https://bun.com/docs/runtime/module-resolution), so the thread runs the .ts file instead of failing',
 };
 
 const deno = {
@@ -25,9 +25,9 @@ const deno = {
     "Deno's worker.terminate() resolves, and the worker's 'exit' comes, while the worker's JavaScript still runs: a worker in a loop runs on for seconds and more (denoland/deno#35657, a fix under review, reports the same on 2.9.4). The library frees the thread's slot on 'exit', so a terminated thread looping interruptAllThreads() goes on interrupting from a slot another thread may hold by then, a pool's worker replaced after cancelGraceMs keeps its task running, and a waiter terminated while parked in a lock wakes on its old slot's park word and may take the lock from the thread now in that slot",
   elu: "the test's proof that a thread stays alive (or ends) reads `worker.performance.eventLoopUtilization()`, which Deno's workers lack (denoland/deno#35150)",
   broadcast:
-    "a queue item holding a shared object takes a side path over a BroadcastChannel, which Deno's receiveMessageOnPort cannot read synchronously (it is no MessagePort there): only an idle thread's event loop delivers it (no Deno issue found yet)",
+    "a queue item holding a shared object takes a side path over a BroadcastChannel, which Deno's receiveMessageOnPort cannot read synchronously (it is no MessagePort there): only an idle thread's event loop delivers it (no Deno issue found yet). A relay worker handing each thread a MessagePort (which Deno reads synchronously) carried it, but cost every process that starts a thread one more worker (+12 MiB RSS), so it was not kept",
   signals:
-    "shutdowns on a signal or on the process's exit, run in a child Deno process that the test drives through node:child_process. Where the test sends a signal: once child.kill() has been called, Deno reports the child's end as killed by that signal (code null) whatever code it exited with (130 after its cleanup, even 0), and a second child.kill() is not sent (it returns false; denoland/deno#36643, closed after 2.9.5); run by hand, the demo exits with 130 as on Node. The ones at exit (process.exit(), an uncaught error, an unhandled rejection) are not diagnosed yet",
+    "shutdowns on a signal, run in a child Deno process that the test drives through node:child_process: once child.kill() has been called, Deno reports the child's end as killed by that signal (code null) whatever code it exited with (130 after its cleanup, even 0), and a second child.kill() is not sent (it returns false; denoland/deno#36643, closed after 2.9.5); run by hand, the demo exits with 130 as on Node",
   unsettled:
     "a target whose promise never settles: Deno emits no 'beforeExit' in a worker whose event loop empties (only 'exit'), which is how the library learns that nothing can settle the target, so the thread is reported as having exited with code 0; and a module whose top-level await never settles gets neither 'exit' in the worker nor at its parent (no Deno issue found)",
   abort:
@@ -55,8 +55,6 @@ export const gaps = {
   bun: {
     files: { 'test/async-interrupt.test.ts': noModuleHooks, 'test/exit-watchdog.test.ts': nodeRunnerOnly },
     tests: {
-      'shutdown on a signal > so does a process.prependOnceListener() added after the threads started, gone when the library looks':
-        bun.prependOnce,
       'Queue > shared objects as items > a Lock, a Queue and a SharedArrayBuffer in an item arrive sharing their state':
         bun.broadcast,
       'Queue > shared objects as items > reach a thread that got the queue while they were put, from a holder blocked in the same queue':
@@ -90,7 +88,7 @@ export const gaps = {
       "interruptible() > in a thread, rejects with the signal's ThreadInterruptedError; a pending call keeps the thread alive":
         bun.elu,
       'interruptionSignal() > aborts in a thread whose only pending work is waiting for it': bun.elu,
-      'interruptionSignal() > keeps a returned result when a stray abortable promise rejects afterwards': bun.abort,
+      'interruptionSignal() > keeps a returned result when a stray abortable promise rejects afterwards': bun.errors,
       'interruptionSignal() > keeps the thread alive for a second watcher while the first one lets go': bun.elu,
       'interruptionSignal() and the thread’s lifetime > ends a thread as if nothing had listened once its listener is gone (options.signal)':
         bun.elu,
@@ -106,12 +104,11 @@ export const gaps = {
       'shutdown on a signal > a stuck thread is terminated after graceMs and reported: name, critical section, stack':
         bun.inspector,
       'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': bun.inspector,
-      'shutdown on exit > an uncaught exception: threads clean up, Node reports it and exits 1': bun.errors,
       "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": bun.inspector,
       'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': bun.inspector,
       'the lazily loaded half of the package > stays unloaded when the reason is a string, as a shutdown sends':
         bun.serializer,
-      'the module a thread is given > says so when a .ts file sits beside the missing .js': bun.errors,
+      'the module a thread is given > says so when a .ts file sits beside the missing .js': bun.tsBesideJs,
       'thread.joinSync() > throws the uncaught error a thread died of after its target returned': bun.errors,
       'thread.joinSync() and the end of the thread > an error a capture callback handled is not what a thread that later exits died of, for either join':
         bun.errors,
@@ -233,9 +230,7 @@ export const gaps = {
         deno.signals,
       'shutdown on a signal > a stuck thread is terminated after graceMs and reported: name, critical section, stack':
         deno.signals,
-      'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': deno.signals,
-      'shutdown on exit > an uncaught exception: threads clean up, Node reports it and exits 1': deno.signals,
-      'shutdown on exit > an unhandled rejection: the same': deno.signals,
+      'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': deno.inspector,
       "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": deno.inspector,
       'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': deno.inspector,
       'the demo > Ctrl-C with no handler in the demo: every thread prints its line, then exit 130': deno.signals,

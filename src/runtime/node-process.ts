@@ -23,7 +23,9 @@ export function signalExitCode(signal: ShutdownSignal): number {
  * runs: during the signal's emit it is gone from `process.listeners()`, but not from here.
  */
 const removedThisTurn = new Set<string | symbol>();
-let watchingRemovals = false;
+/** Our listener for each signal we listen to. */
+const ours = new Map<string | symbol, (signal: ShutdownSignal) => void>();
+let watching = false;
 
 /** Whether the program has listeners of its own for `signal`, besides `ours`. */
 export function othersListen(signal: ShutdownSignal, ours: (signal: ShutdownSignal) => void): boolean {
@@ -31,22 +33,62 @@ export function othersListen(signal: ShutdownSignal, ours: (signal: ShutdownSign
 }
 
 /**
+ * Whether `process` emits 'removeListener' as Node's does. Bun's does not (its `process` is a
+ * native emitter: oven-sh/bun#5121), so there a once-listener gone before ours runs leaves no trace.
+ */
+function processEmitsRemoveListener(): boolean {
+  const probe = Symbol('graceful-threads probe');
+  const noop = (): void => {};
+  let seen = false;
+  const watch = (event: string | symbol): void => {
+    if (event === probe) seen = true;
+  };
+  process.on('removeListener', watch);
+  process.on(probe, noop);
+  process.off(probe, noop);
+  process.off('removeListener', watch);
+  return seen;
+}
+
+/** Watches the program's signal listeners so that othersListen() sees them as the signal came. */
+function watchListeners(): void {
+  if (processEmitsRemoveListener()) {
+    process.on('removeListener', (event, removed) => {
+      if (!ours.has(event) || removed === ours.get(event)) return;
+      removedThisTurn.add(event);
+      queueMicrotask(() => removedThisTurn.delete(event));
+    });
+    return;
+  }
+  // Without 'removeListener', ours moves back in front of a listener the program adds: it then
+  // runs first, and sees a once-listener that is about to remove itself.
+  process.on('newListener', (event, added) => {
+    const listener = ours.get(event);
+    if (listener === undefined || added === listener) return;
+    // 'newListener' comes before the listener is added.
+    queueMicrotask(() => {
+      if (ours.get(event) !== listener) return;
+      process.off(event, listener);
+      process.prependListener(event, listener);
+    });
+  });
+}
+
+/**
  * Adds `listener` for `signal` in front of the others: it must see the program's own listeners
  * as they were when the signal came, before a `process.once()` listener removes itself.
  */
 export function listenToSignal(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): void {
-  if (!watchingRemovals) {
-    watchingRemovals = true;
-    process.on('removeListener', (event, removed) => {
-      if (removed === listener || !(SHUTDOWN_SIGNALS as readonly (string | symbol)[]).includes(event)) return;
-      removedThisTurn.add(event);
-      queueMicrotask(() => removedThisTurn.delete(event));
-    });
+  if (!watching) {
+    watching = true;
+    watchListeners();
   }
+  ours.set(signal, listener);
   process.prependListener(signal, listener as NodeJS.SignalsListener);
 }
 
 export function stopListeningToSignal(signal: ShutdownSignal, listener: (signal: ShutdownSignal) => void): void {
+  ours.delete(signal);
   process.off(signal, listener);
 }
 
@@ -68,9 +110,19 @@ export function uncaughtIsCaptured(): boolean {
 export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => void): void {
   let fatal: ExitCause | undefined;
   let natural = false;
+  let exited = false;
+  const exit = (cause: ExitCause, exitCode: number): void => {
+    if (exited) return;
+    exited = true;
+    listener(cause, exitCode);
+  };
   process.on('uncaughtExceptionMonitor', (_error, origin) => {
     // With a listener of the program's own, the process does not end of it.
-    if (process.listenerCount('uncaughtException') === 0 && !uncaughtIsCaptured()) fatal = origin;
+    if (process.listenerCount('uncaughtException') > 0 || uncaughtIsCaptured()) return;
+    fatal = origin;
+    // Deno ends the process of it without emitting 'exit' (Node emits it, with code 1): now is
+    // the last moment, and the error is printed after.
+    if (exitSkippedOnFatalError) exit(origin, 1);
   });
   process.on('beforeExit', () => {
     // 'beforeExit' comes only at the natural end. Should its listeners schedule more work, the
@@ -84,10 +136,14 @@ export function onProcessExit(listener: (cause: ExitCause, exitCode: number) => 
       natural = false;
     }).unref();
   });
-  process.on('exit', (exitCode) =>
-    listener(fatal ?? (natural && !calledByProcessExit() ? 'natural' : 'exit'), exitCode),
-  );
+  process.on('exit', (exitCode) => exit(fatal ?? (natural && !calledByProcessExit() ? 'natural' : 'exit'), exitCode));
 }
+
+/**
+ * Whether the process ends of an uncaught error or unhandled rejection without emitting 'exit':
+ * Deno does (2.9.6; its 'uncaughtExceptionMonitor' still comes), Node and Bun emit it.
+ */
+const exitSkippedOnFatalError = (globalThis as { Deno?: unknown }).Deno !== undefined;
 
 /**
  * Whether this 'exit' comes from a `process.exit()` call: at the natural end too, when a
