@@ -4,21 +4,22 @@
 //   cancel: a CPU-bound task running on a pool of 1 is cancelled through its AbortSignal, and
 //     the next (trivial) task completes: from abort() to that task's result. Ours interrupts the
 //     task, which stops and leaves its worker; piscina terminates the worker and starts another,
-//     which loads the module again. Goal: ours at least 100× faster (p50). Each round waits
-//     SETTLE_MS after it, so that piscina's worker torn down in the background does not share
-//     the CPUs with the next round.
+//     which loads the module again. Goal: ours at least 100× faster (p50). After each round,
+//     piscina's terminated worker is awaited until it has exited, and SETTLE_MS more, so that its
+//     teardown in the background does not share the CPUs with the next round.
 //   throughput: 100,000 trivial tasks ((x) => x + 1) submitted at once to a pool of 2, until the
 //     last result. Goal: at least piscina's tasks/s (median of the rounds).
 //   latency: one trivial task on an idle pool of 2 (the workers idle for 2 ms before), from run()
 //     to its result. Reported: p50, p90, p99.
 // All times on process.hrtime.
+import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { ThreadPool } from 'graceful-threads';
 import { delay, fmt, goal, micros, now, printTable, spread, waitFor } from './lib.js';
 
 const { Piscina } = createRequire(import.meta.url)('piscina');
 
-const CANCEL_ROUNDS = 20;
+const CANCEL_ROUNDS = 40;
 const THROUGHPUT_ROUNDS = 4;
 const THROUGHPUT_TASKS = 100_000;
 const LATENCY_SAMPLES = 400;
@@ -31,6 +32,7 @@ function ours(size) {
     run: (pool, task, options) => pool.run(task, options),
     pool: new ThreadPool(tasksUrl, { size }),
     close: (pool) => pool.close(),
+    workers: () => [],
   };
 }
 
@@ -39,6 +41,7 @@ function piscina(size) {
     run: (pool, task, options) => pool.run(task, options),
     pool: new Piscina({ filename: tasksUrl.href, minThreads: size, maxThreads: size, idleTimeout: 60_000 }),
     close: (pool) => pool.destroy(),
+    workers: (pool) => pool.threads,
   };
 }
 
@@ -54,6 +57,7 @@ async function cancelThenNext(side) {
     signal: controller.signal,
   });
   cancelled.catch(() => {});
+  const workers = [...side.workers(side.pool)];
   await waitFor(control, 0, 1);
   const start = now();
   controller.abort();
@@ -67,8 +71,15 @@ async function cancelThenNext(side) {
     () => {},
   );
   // Piscina's terminated worker is torn down in the background: not during the next round.
+  const gone = workers.filter((worker) => !side.workers(side.pool).includes(worker));
+  await Promise.race([Promise.all(gone.map(exited)), delay(5000)]);
   await delay(SETTLE_MS);
   return micros(start, end) / 1e3;
+}
+
+/** Resolves once a Node Worker has exited (its threadId is -1 from then on). */
+function exited(worker) {
+  return worker.threadId === -1 ? Promise.resolve() : once(worker, 'exit');
 }
 
 /** Tasks a second: THROUGHPUT_TASKS trivial tasks at once. */

@@ -144,6 +144,113 @@ describe('ThreadPool', () => {
     assert.deepEqual(pool.stats, { size: 1, busy: 0, queued: 0, completed: 2, cancelled: 1, replaced: 1 });
   });
 
+  it('a cancelled task that ends after the next task was sent: the next starts at once and is not taken for it by the grace timer', async () => {
+    await using pool = new ThreadPool(tasks, { size: 1, cancelGraceMs: 100 });
+    const sync = syncArray();
+    // Known to be short: the next task is sent behind the cancelled one, into its worker's port.
+    for (let n = 0; n < 20; n++) await within(pool.run({ sync, index: 7, ms: 0 }, { export: 'countThenBusy' }));
+    let replaced = 0;
+    pool.on('workerReplaced', () => replaced++);
+    const controller = new AbortController();
+    const cancelled = outcome(pool.run({ sync }, { export: 'endWhenTold', signal: controller.signal }));
+    await waitFor(sync, 0, 1);
+    controller.abort('stop');
+    // Runs 400 ms, past the grace period: the worker reports no outcome for the cancelled task
+    // (the next one's tells the pool it ended), so only the worker's word says it went on.
+    const next = pool.run({ sync, index: 5, ms: 400 }, { export: 'countThenBusy' });
+    assert.equal(pool.stats.queued, 0, 'sent behind the cancelled task');
+    Atomics.store(sync, 1, 1);
+    Atomics.notify(sync, 1);
+    assert.deepEqual(await within(cancelled), { ok: false, error: 'stop' });
+    assert.equal(await within(next), 1);
+    assert.equal(Atomics.load(sync, 5), 1, 'the next task ran once');
+    assert.equal(replaced, 0, 'a worker running the next task was replaced for the cancelled one');
+    assert.deepEqual(pool.stats, { size: 1, busy: 0, queued: 0, completed: 21, cancelled: 1, replaced: 0 });
+    assert.equal(await within(pool.run(1)), 2);
+  });
+
+  it('a worker that exits in the task after a cancelled one fails that task only, which runs once', async () => {
+    await using pool = new ThreadPool(tasks, { size: 1 });
+    const sync = syncArray();
+    for (let n = 0; n < 20; n++) await within(pool.run({ sync, index: 7, exit: false }, { export: 'countThenExit' }));
+    const controller = new AbortController();
+    const cancelled = outcome(pool.run({ sync }, { export: 'endWhenTold', signal: controller.signal }));
+    await waitFor(sync, 0, 1);
+    controller.abort('stop');
+    const next = outcome(pool.run({ sync, index: 5, exit: true }, { export: 'countThenExit' }));
+    assert.equal(pool.stats.queued, 0, 'sent behind the cancelled task');
+    Atomics.store(sync, 1, 1);
+    Atomics.notify(sync, 1);
+    assert.deepEqual(await within(cancelled), { ok: false, error: 'stop' });
+    const failed = await within(next);
+    assert.equal((failed as { error: { code: string } }).error.code, 'ERR_THREAD_EXITED');
+    // Taken for the cancelled task's, its exit would send it back to the queue to run again.
+    assert.equal(Atomics.load(sync, 5), 1, 'the task that exited ran once');
+    assert.equal(pool.stats.replaced, 1);
+    assert.equal(await within(pool.run(1)), 2);
+  });
+
+  it('a replacement racing the end of a task that ignored its interrupt never runs the task behind it twice', async () => {
+    const graceMs = 5;
+    const pool = new ThreadPool(tasks, { size: 1, cancelGraceMs: graceMs });
+    const rounds = 40;
+    const sync = syncArray();
+    const runs = new Int32Array(new SharedArrayBuffer(4 * rounds));
+    for (let n = 0; n < 20; n++)
+      await within(pool.run({ sync: runs, index: 0, exit: false }, { export: 'countThenExit' }));
+    Atomics.store(runs, 0, 0);
+    const spin = (us: number): void => {
+      const until = performance.now() + us / 1000;
+      while (performance.now() < until) {}
+    };
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let round = 0; round < rounds; round++) {
+      Atomics.store(sync, 0, 0);
+      Atomics.store(sync, 1, 0);
+      const controller = new AbortController();
+      const ignoring = outcome(pool.run({ sync }, { export: 'ignoreUntilTold', signal: controller.signal }));
+      await waitFor(sync, 0, 1);
+      controller.abort('stop');
+      const abortedAt = performance.now();
+      // Sent behind the cancelled task (short, no signal).
+      const next = pool.run({ sync: runs, index: round, exit: false }, { export: 'countThenExit' });
+      // Armed before the pool's grace timer, for as long: it runs just before it, in the same turn,
+      // and lets the task end a few us before or after the pool decides to replace its worker.
+      setTimeout(() => {
+        while (performance.now() - abortedAt < graceMs) {}
+        spin(random(50));
+        Atomics.store(sync, 1, 1);
+        spin(random(300));
+      }, graceMs);
+      assert.deepEqual(await within(ignoring), { ok: false, error: 'stop' });
+      assert.equal(await within(next), 'stayed');
+    }
+    await within(pool.close());
+    // Without the claim on the worker's word, a worker replaced just as it started the task
+    // behind ran it, and the pool sent it to the replacement too.
+    for (let round = 0; round < rounds; round++) assert.equal(Atomics.load(runs, round), 1, `round ${round}`);
+    const { completed, cancelled } = pool.stats;
+    assert.deepEqual([completed, cancelled], [20 + rounds, rounds]);
+    assert.equal(liveThreadCount(), 0, 'no worker or registry slot left');
+  });
+
+  it('a worker looking for the next task after a cancel closes at once when the pool closes', async () => {
+    const pool = new ThreadPool(tasks, { size: 1 });
+    const sync = syncArray();
+    const controller = new AbortController();
+    const cancelled = outcome(pool.run({ sync }, { export: 'spinUntilInterrupted', signal: controller.signal }));
+    await waitFor(sync, 0, 1);
+    controller.abort('stop');
+    const closed = pool.close();
+    assert.deepEqual(await within(cancelled), { ok: false, error: 'stop' });
+    await within(closed);
+    assert.equal(liveThreadCount(), 0);
+  });
+
   it('drops an aborted queued task without running it; rejects an aborted signal at once; honours maxQueue', async () => {
     await using pool = new ThreadPool(tasks, { size: 1, maxQueue: 1 });
     const sync = syncArray();

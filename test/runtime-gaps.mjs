@@ -163,6 +163,8 @@ export const gaps = {
         deno.tooling,
       'ThreadPool > replaces a worker whose task ignores the interrupt for cancelGraceMs, and runs the next task':
         deno.terminate,
+      'ThreadPool > a replacement racing the end of a task that ignored its interrupt never runs the task behind it twice':
+        deno.terminate,
       'a target whose promise never settles > prints no warning that points into the library': deno.unsettled,
       'a target whose promise never settles > rejects join() with ERR_THREAD_UNSETTLED once nothing is left to settle it':
         deno.unsettled,
