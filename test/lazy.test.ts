@@ -66,6 +66,32 @@ describe('the lazily loaded half of the package', () => {
     }
   });
 
+  it('leaves rare.js unloaded in a thread that polls, sleeps and is interrupted, until it clears the interrupt', async () => {
+    // The build keeps the rarely run parts of the light half (src/rare.ts) out of index.js.
+    const entry = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+    assert.ok(!entry.includes('// src/abort-listeners.ts'), 'index.js bundles the abort listeners');
+    for (const name of ['requestInterrupt', 'allocateSlot', 'createControlBlock', 'clearInterruptFlag', 'liveSlots']) {
+      assert.ok(!new RegExp(`^function\\*? ?${name}\\d*\\(`, 'm').test(entry), `index.js holds ${name}`);
+    }
+    const sync = syncArray();
+    const thread = new Thread(fixture, { export: 'rareParts', args: [sync] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt('stop');
+    assert.deepEqual(await within(thread.join()), {
+      atStart: false,
+      afterInterrupt: false,
+      reason: 'stop',
+      wasSet: true,
+      afterClear: true,
+      heavy: false,
+    });
+  });
+
+  it('loads rare.js for interruptionSignal(), whose signal then aborts on an interrupt', async () => {
+    const thread = new Thread(fixture, { export: 'signalLoadsRare' }).start();
+    assert.deepEqual(await within(thread.join()), { before: false, after: true, aborted: true, reason: 'self' });
+  });
+
   it('loads in a thread that makes a lock', async () => {
     const thread = new Thread(fixture, { export: 'makesALock' }).start();
     assert.deepEqual(await within(thread.join()), { before: false, after: true, isLock: true });
