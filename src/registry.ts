@@ -8,7 +8,7 @@
  * threads it starts: their handles die with that worker, so only a registry that dies with it
  * can never be left holding their slots.
  */
-import type { ControlBlock } from './control-block.js';
+import { type ControlBlock, createControlBlock } from './control-block.js';
 import { heavy } from './lazy.js';
 import { rare } from './lazy-rare.js';
 import { callerIn, state } from './thread-state.js';
@@ -22,7 +22,7 @@ export const MAX_LIVE_THREADS = 4096;
 
 /** The calling thread's registry, created on first use. */
 export function ensureRegistry(): ControlBlock {
-  state.registry ??= rare().createControlBlock(MAX_LIVE_THREADS);
+  state.registry ??= createControlBlock(MAX_LIVE_THREADS);
   return state.registry;
 }
 

@@ -7,14 +7,15 @@
 
 import type { AsyncInterruptStart } from './async-interrupt/options.js';
 import {
+  allocateSlot,
   type Caller,
   type ControlBlock,
   type ControlMemory,
+  createControlBlock,
   isControlMemory,
   openControlBlock,
   type SlotRef,
 } from './control-block.js';
-import { rare } from './lazy-rare.js';
 import { currentThreadId, isMainThread, type KeepAlive, type MessagePort, startData } from './runtime/node.js';
 
 /**
@@ -113,7 +114,6 @@ function createState(): OwnState {
   // The main thread, or a worker this library did not start: a private flag nobody else can
   // reach. Its registry is made when it first starts a thread.
   const name = isMainThread ? 'main' : `worker-${currentThreadId}`;
-  const { createControlBlock, allocateSlot } = rare();
   const block = createControlBlock(1);
   return baseState(block, allocateSlot(block, undefined)!, undefined, false, name);
 }

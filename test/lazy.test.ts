@@ -1,8 +1,10 @@
 // The package's lazily loaded half (src/lazy.ts): what loads it, and the stand-ins the package
 // exports in place of its classes (src/lazy-class.ts).
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import {
   Barrier,
   Condition,
@@ -70,7 +72,7 @@ describe('the lazily loaded half of the package', () => {
     // The build keeps the rarely run parts of the light half (src/rare.ts) out of index.js.
     const entry = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
     assert.ok(!entry.includes('// src/abort-listeners.ts'), 'index.js bundles the abort listeners');
-    for (const name of ['requestInterrupt', 'allocateSlot', 'createControlBlock', 'clearInterruptFlag', 'liveSlots']) {
+    for (const name of ['requestInterrupt', 'claimReasonArea', 'clearInterruptFlag', 'liveSlots']) {
       assert.ok(!new RegExp(`^function\\*? ?${name}\\d*\\(`, 'm').test(entry), `index.js holds ${name}`);
     }
     const sync = syncArray();
@@ -85,6 +87,17 @@ describe('the lazily loaded half of the package', () => {
       afterClear: true,
       heavy: false,
     });
+  });
+
+  it('leaves rare.js and heavy.js unloaded in a plain Worker that imports the package, polls and sleeps', async () => {
+    // Its private control block is made as the package loads: from index.js, not from rare.js.
+    const worker = new Worker(new URL('./fixtures/lazy-plain-worker.mjs', import.meta.url));
+    try {
+      const [loaded] = await within(once(worker, 'message'));
+      assert.deepEqual(loaded, { rare: false, heavy: false });
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('loads rare.js for interruptionSignal(), whose signal then aborts on an interrupt', async () => {
