@@ -123,10 +123,13 @@ function importedBindings(code) {
  * once in a thread (checked after bundling): the control block's protocol, whose slot claiming and
  * releasing (about 4 KB) only a thread that starts threads runs; the encoder of string reasons;
  * the process hooks of a shutdown, whose state is heavy.js's (index.js runs one stateless function
- * of that module when a thread dies). Each thread parses all of index.js as it starts (about
- * 20 us a KB here), and every KB of code costs it memory (src/lazy.ts).
+ * of that module when a thread dies); the Node runtime adapter, of which heavy.js uses only
+ * stateless functions (starting workers, report channels, keep-alives). Each thread parses all of
+ * index.js as it starts (about 20 us a KB here), and every KB of code costs it memory
+ * (src/lazy.ts): on Node 26 a thread's RSS rose by 0.25 MiB in one step as index.js passed about
+ * 140 top-level functions, comments or string bytes aside.
  */
-const COPIED = ['src/control-block.ts', 'src/reason-text.ts', 'src/runtime/node-process.ts'];
+const COPIED = ['src/control-block.ts', 'src/reason-text.ts', 'src/runtime/node-process.ts', 'src/runtime/node.ts'];
 
 /** What `module` declares that is state: let, var, class, and const made with `new`. */
 function stateOf(module) {
@@ -134,16 +137,22 @@ function stateOf(module) {
   return [...readFileSync(join(root, module), 'utf8').matchAll(declarations)].map((match) => match[1] ?? match[2]);
 }
 
-/** Throws if index.js (its `code`) holds any of the state of a module heavy.js holds a copy of. */
-function checkCopiedState(code) {
+/** The part of a bundle's `code` that comes from `module` ('' if none). */
+function sectionOf(code, module) {
+  const start = code.indexOf(`\n// ${module}\n`);
+  if (start === -1) return '';
+  const end = code.indexOf('\n// ', start + 1);
+  return code.slice(start, end === -1 ? undefined : end);
+}
+
+/** Throws if index.js and heavy.js both hold a piece of the state of a module of COPIED. */
+function checkCopiedState(index, heavy) {
   for (const module of COPIED) {
-    const start = code.indexOf(`\n// ${module}\n`);
-    if (start === -1) continue;
-    const end = code.indexOf('\n// ', start + 1);
-    const section = code.slice(start, end === -1 ? undefined : end);
+    const [inIndex, inHeavy] = [sectionOf(index, module), sectionOf(heavy, module)];
     for (const name of stateOf(module)) {
-      if (new RegExp(`^(?:var|let|class) ${name}\\d*\\b`, 'm').test(section))
-        throw new Error(`build: index.js holds ${name} of ${module}, of which heavy.js holds a copy: two in a thread`);
+      const declared = new RegExp(`^(?:var|let|class) ${name}\\d*\\b`, 'm');
+      if (declared.test(inIndex) && declared.test(inHeavy))
+        throw new Error(`build: index.js and heavy.js both hold ${name} of ${module}: two in a thread`);
     }
   }
 }
@@ -209,9 +218,15 @@ async function bundlePackage(outdir) {
       throw new Error(`build: rare.js holds a copy of ${input}, which declares ${state.join(', ')}`);
     if (/^src\/lazy/.test(input)) throw new Error(`build: rare.js may not load ${input}`);
   }
+  const text = (name) =>
+    dropComments(
+      dropNoOpNames(
+        results.flatMap((result) => result.outputFiles).find((file) => file.path === join(dist, name)).text,
+      ),
+    );
+  checkCopiedState(text('index.js'), text('heavy.js'));
   for (const file of results.flatMap((result) => result.outputFiles)) {
     const contents = file.path.endsWith('.js') ? dropComments(dropNoOpNames(file.text)) : file.contents;
-    if (file.path === join(dist, 'index.js')) checkCopiedState(contents);
     mkdirSync(dirname(join(outdir, relative(dist, file.path))), { recursive: true });
     writeFileSync(join(outdir, relative(dist, file.path)), contents);
   }
