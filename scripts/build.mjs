@@ -18,6 +18,12 @@
 // Not through an import of index.js: where a loader turns required ES modules into CommonJS (tsx
 // does), that import would load a second copy of index.js.
 //
+// dist/rare.js (src/rare.ts) is a third file, also loaded on first use: what the light half runs
+// only on rarer paths than a thread's start (interrupting, clearing an interrupt, watching the
+// flag for interruptionSignal()). It holds its own copy of the stateless modules it needs. What
+// a started thread parses costs it start time and memory by the function: on Node 26 a thread's
+// RSS steps up by 0.25 MiB as index.js passes about 140 top-level functions.
+//
 // dist/browser/index.js is the browser build (the package's "browser" export condition): one
 // bundle, plain ES modules a page or worker loads with no bundler (no bare specifier, no node:
 // import), in which each src/runtime/node*.ts module is replaced by its browser*.ts twin. One
@@ -50,11 +56,14 @@ const common = {
   keepNames: true,
 };
 
-/** In the bundles, src/lazy-require.ts takes src/lazy.ts's place (src/lazy.ts says why). */
+/**
+ * In the bundles, src/lazy-require.ts takes the place of src/lazy.ts and src/lazy-rare.ts (which
+ * say why): it loads heavy.js and rare.js on first use.
+ */
 const lazyRequire = {
   name: 'lazy-require',
   setup(build) {
-    build.onResolve({ filter: /^\.\/lazy\.js$/ }, (args) =>
+    build.onResolve({ filter: /^\.\/lazy(-rare)?\.js$/ }, (args) =>
       args.importer.startsWith(join(root, 'src')) ? { path: join(root, 'src', 'lazy-require.ts') } : undefined,
     );
   },
@@ -115,20 +124,43 @@ function importedBindings(code) {
 
 /**
  * Modules index.js holds of which heavy.js bundles its own copy instead of taking index.js's
- * bindings: then index.js holds only what it uses itself. Only for modules of constants and
- * functions, which may run twice in a thread (no state, no class whose identity matters): the
- * control block's protocol, whose slot claiming and releasing (about 4 KB) only a thread that
- * starts threads runs. Each thread parses all of index.js as it starts (about 20 us a KB here),
- * and every KB of code costs it memory (src/lazy.ts).
+ * bindings: then index.js holds only what it uses itself. Only for modules whose state (a `let`,
+ * a `var`, a class, a `const` made with `new`), if any, only one bundle holds, so that it exists
+ * once in a thread (checked after bundling): the control block's protocol, whose slot claiming and
+ * releasing (about 4 KB) only a thread that starts threads runs; the encoder of string reasons;
+ * the process hooks of a shutdown, whose state is heavy.js's (index.js runs one stateless function
+ * of that module when a thread dies); the Node runtime adapter, of which heavy.js uses only
+ * stateless functions (starting workers, report channels, keep-alives). Each thread parses all of
+ * index.js as it starts (about 20 us a KB here), and every KB of code costs it memory
+ * (src/lazy.ts): on Node 26 a thread's RSS rose by 0.25 MiB in one step as index.js passed about
+ * 140 top-level functions, comments or string bytes aside.
  */
-const COPIED = ['src/control-block.ts'];
+const COPIED = ['src/control-block.ts', 'src/reason-text.ts', 'src/runtime/node-process.ts', 'src/runtime/node.ts'];
 
-/** The absolute path of `module`, after checking that it declares nothing but constants and functions. */
-function copiable(module) {
-  const path = join(root, module);
-  const state = /^(?:export\s+)?(?:let|var|class)\s/m.exec(readFileSync(path, 'utf8'));
-  if (state !== null) throw new Error(`${module} declares "${state[0].trim()}": heavy.js may not hold a copy of it`);
-  return path;
+/** What `module` declares that is state: let, var, class, and const made with `new`. */
+function stateOf(module) {
+  const declarations = /^(?:export\s+)?(?:(?:let|var|class)\s+(\w+)|const\s+(\w+)(?:\s*:[^=]+)?\s*=\s*new\b)/gm;
+  return [...readFileSync(join(root, module), 'utf8').matchAll(declarations)].map((match) => match[1] ?? match[2]);
+}
+
+/** The part of a bundle's `code` that comes from `module` ('' if none). */
+function sectionOf(code, module) {
+  const start = code.indexOf(`\n// ${module}\n`);
+  if (start === -1) return '';
+  const end = code.indexOf('\n// ', start + 1);
+  return code.slice(start, end === -1 ? undefined : end);
+}
+
+/** Throws if index.js and heavy.js both hold a piece of the state of a module of COPIED. */
+function checkCopiedState(index, heavy) {
+  for (const module of COPIED) {
+    const [inIndex, inHeavy] = [sectionOf(index, module), sectionOf(heavy, module)];
+    for (const name of stateOf(module)) {
+      const declared = new RegExp(`^(?:var|let|class) ${name}\\d*\\b`, 'm');
+      if (declared.test(inIndex) && declared.test(inHeavy))
+        throw new Error(`build: index.js and heavy.js both hold ${name} of ${module}: two in a thread`);
+    }
+  }
 }
 
 /** Bundles src/ into `outdir`, writing the files as if they were in dist/ (their maps point to ../src). */
@@ -142,7 +174,7 @@ async function bundlePackage(outdir) {
     sourcemap: false,
   });
   const shared = new Set(Object.keys(plain.metafile.inputs).map((input) => resolve(root, input)));
-  for (const module of COPIED) shared.delete(copiable(module));
+  for (const module of COPIED) shared.delete(join(root, module));
   // Which of their bindings heavy.js uses.
   const heavy = { ...common, entryPoints: { heavy: 'src/heavy.ts' }, outdir: dist, write: false };
   const probe = await esbuild.build({ ...heavy, sourcemap: false, plugins: [sharedFromIndex(shared)] });
@@ -168,6 +200,8 @@ async function bundlePackage(outdir) {
   const results = await Promise.all([
     esbuild.build({ ...light, entryPoints: { index: 'light-entry' }, plugins: [entry, lazyRequire] }),
     esbuild.build({ ...heavy, plugins: [sharedFromIndex(shared, names)] }),
+    // rare.js (src/rare.ts): whole, with its own copy of each module it needs; checked below.
+    esbuild.build({ ...common, entryPoints: { rare: 'src/rare.ts' }, outdir: dist, write: false, metafile: true }),
     // Loaded only by threads started with asyncInterrupt (src/async-interrupt/install.ts): the
     // load hook and the transform. They share no state with index.js, and their parser and
     // printer are the package's optional peer dependencies, left as imports.
@@ -182,8 +216,23 @@ async function bundlePackage(outdir) {
       external: ['acorn', 'magic-string'],
     }),
   ]);
+  // A module rare.js holds a copy of must hold no state (a second one in the thread) and no
+  // import of the lazy halves (rare.js loads while index.js is still loading).
+  for (const input of Object.keys(results[2].metafile.inputs)) {
+    const state = stateOf(input);
+    if (state.length > 0)
+      throw new Error(`build: rare.js holds a copy of ${input}, which declares ${state.join(', ')}`);
+    if (/^src\/lazy/.test(input)) throw new Error(`build: rare.js may not load ${input}`);
+  }
+  const text = (name) =>
+    dropComments(
+      dropNoOpNames(
+        results.flatMap((result) => result.outputFiles).find((file) => file.path === join(dist, name)).text,
+      ),
+    );
+  checkCopiedState(text('index.js'), text('heavy.js'));
   for (const file of results.flatMap((result) => result.outputFiles)) {
-    const contents = file.path.endsWith('.js') ? dropNoOpNames(file.text) : file.contents;
+    const contents = file.path.endsWith('.js') ? dropComments(dropNoOpNames(file.text)) : file.contents;
     mkdirSync(dirname(join(outdir, relative(dist, file.path))), { recursive: true });
     writeFileSync(join(outdir, relative(dist, file.path)), contents);
   }
@@ -201,6 +250,19 @@ function dropNoOpNames(code) {
     if (!declared.test(code)) throw new Error(`build: __name(${name}) follows no function declaration of that name`);
     return '';
   });
+}
+
+/**
+ * Blanks the lines that hold only a comment (esbuild keeps the doc comments of object properties
+ * and class fields, and comments inside functions): each thread keeps the source of index.js in
+ * memory and its parser reads every byte. Blanked, not removed, so the source maps stay right;
+ * the maps point to src/, where the comments are. The `// src/…` line that starts each module's
+ * part and the `//# sourceMappingURL` line stay.
+ */
+function dropComments(code) {
+  return code
+    .replace(/^[ \t]*\/\/(?!# sourceMappingURL=| (?:src|light-entry)\S*$).*$/gm, '')
+    .replace(/^[ \t]*\/\*\*?(?:[^*]|\*(?!\/))*\*\/[ \t]*$/gm, (comment) => comment.replace(/[^\n]/g, ''));
 }
 
 /** In the browser build, each src/runtime/node*.ts module is replaced by its browser*.ts twin. */

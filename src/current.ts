@@ -3,9 +3,7 @@
  * own interruption flag. Uses only `SharedArrayBuffer`, `Atomics` and `AbortController`.
  */
 
-import { trackAbortListeners } from './abort-listeners.js';
 import {
-  clearInterruptFlag,
   FLAG_WAIT_SLICE_MS,
   flagIndex,
   HAS_REASON,
@@ -13,11 +11,11 @@ import {
   markInterruptSeen,
   REQUESTED,
   readReason,
-  requestInterrupt,
   setCriticalDepth,
 } from './control-block.js';
 import { invalidArgType, isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
+import { rare } from './lazy-rare.js';
 import { decodeStringReason } from './reason-text.js';
 import { allowManyListeners, flagRead, isMainThread, type KeepAlive } from './runtime/node.js';
 import { callerIn, state } from './thread-state.js';
@@ -167,7 +165,7 @@ export function interruptPending(): boolean {
  * ```
  */
 export function clearInterrupt(): boolean {
-  const wasSet = clearInterruptFlag(state.block, state.self);
+  const wasSet = rare().clearInterruptFlag(state.block, state.self);
   state.reasonCache = undefined;
   // An aborted signal cannot be reset; the next interruptionSignal() call makes a fresh one.
   if (state.signalController?.signal.aborted === true) state.signalController = undefined;
@@ -412,7 +410,7 @@ function watchFlag(controller: AbortController): void {
   const { signal } = controller;
   let waiting = false;
   let held: KeepAlive | undefined;
-  const listeners = trackAbortListeners(signal, () => hold());
+  const listeners = rare().trackAbortListeners(signal, () => hold());
   const hold = (): void => {
     const want = waiting && listeners.listening && !signal.aborted;
     if (want === (held !== undefined)) return;
@@ -472,7 +470,7 @@ const current: CurrentThread = Object.freeze({
   interrupt(reason?: unknown): void {
     // Without a reason there is nothing to clone, and the codec stays unloaded.
     const bytes = reason === undefined ? undefined : heavy().encodeReason(reason);
-    requestInterrupt(state.block, state.self, bytes, callerIn(state.block));
+    rare().requestInterrupt(state.block, state.self, bytes, callerIn(state.block));
     abortSignalIfInterrupted();
   },
 });

@@ -83,7 +83,7 @@ export type { SemaphoreOptions } from './waits/semaphore.js';
  * await thread.join();
  * ```
  */
-export const Thread: typeof ThreadClass = lazyClass('Thread', () => heavy().Thread);
+export const Thread: typeof ThreadClass = lazyClass('Thread');
 export type Thread<Target extends ThreadTarget = (...args: unknown[]) => unknown> = ThreadClass<Target>;
 
 /**
@@ -98,7 +98,7 @@ export type Thread<Target extends ThreadTarget = (...args: unknown[]) => unknown
  * }
  * ```
  */
-export const Lock: typeof LockClass = lazyClass('Lock', () => heavy().Lock);
+export const Lock: typeof LockClass = lazyClass('Lock');
 export type Lock = LockClass;
 
 /**
@@ -111,7 +111,7 @@ export type Lock = LockClass;
  * ready.wait(); // in another, given `ready` in its args
  * ```
  */
-export const Event: typeof EventClass = lazyClass('Event', () => heavy().Event);
+export const Event: typeof EventClass = lazyClass('Event');
 export type Event = EventClass;
 
 /**
@@ -124,7 +124,7 @@ export type Event = EventClass;
  * try { await query(); } finally { connections.release(); }
  * ```
  */
-export const Semaphore: typeof SemaphoreClass = lazyClass('Semaphore', () => heavy().Semaphore);
+export const Semaphore: typeof SemaphoreClass = lazyClass('Semaphore');
 export type Semaphore = SemaphoreClass;
 
 /**
@@ -138,7 +138,7 @@ export type Semaphore = SemaphoreClass;
  * for (const job of jobs) handle(job); // in a consumer: until jobs.close() and drained
  * ```
  */
-export const Queue: typeof QueueClass = lazyClass('Queue', () => heavy().Queue);
+export const Queue: typeof QueueClass = lazyClass('Queue');
 export type Queue<T = unknown> = QueueClass<T>;
 
 /**
@@ -150,7 +150,7 @@ export type Queue<T = unknown> = QueueClass<T>;
  * const changed = new Condition(lock);
  * ```
  */
-export const Condition: typeof ConditionClass = lazyClass('Condition', () => heavy().Condition);
+export const Condition: typeof ConditionClass = lazyClass('Condition');
 export type Condition = ConditionClass;
 
 /**
@@ -162,7 +162,7 @@ export type Condition = ConditionClass;
  * barrier.wait(); // in each of the 4 threads
  * ```
  */
-export const Barrier: typeof BarrierClass = lazyClass('Barrier', () => heavy().Barrier);
+export const Barrier: typeof BarrierClass = lazyClass('Barrier');
 export type Barrier = BarrierClass;
 
 // Functions of the lazily loaded half: each loads it on its first call.
@@ -218,5 +218,5 @@ export function setThreadErrorHandler(fn: ThreadErrorHandler | undefined): void 
  * const thumb = await pool.run({ path: 'a.png' }, { signal: AbortSignal.timeout(5000) });
  * ```
  */
-export const ThreadPool: typeof ThreadPoolClass = lazyClass('ThreadPool', () => heavy().ThreadPool);
+export const ThreadPool: typeof ThreadPoolClass = lazyClass('ThreadPool');
 export type ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> = ThreadPoolClass<Target>;

@@ -3,7 +3,7 @@
  * under the class's name and behaves as the class (`new`, `instanceof`, `extends`, statics,
  * `Class.prototype`), loading that half on first use.
  */
-import { heavyLoaded } from './lazy.js';
+import { heavy, heavyLoaded } from './lazy.js';
 
 // What a Proxy forwards to the class; the others (isExtensible, preventExtensions,
 // setPrototypeOf) stay on the stand-in's own function, whose invariants the engine checks.
@@ -21,7 +21,8 @@ type AnyClass = abstract new (...args: never[]) => unknown;
 
 /** What each stand-in's Proxy target (its stub function) stands for. */
 interface StandIn {
-  readonly load: () => AnyClass;
+  /** The class's export name in the lazily loaded half. */
+  readonly name: ClassName;
   loaded: AnyClass | undefined;
   proxy: unknown;
 }
@@ -33,7 +34,7 @@ const standIns = new WeakMap<object, StandIn>();
 function real(stub: object): AnyClass {
   const standIn = standIns.get(stub)!;
   if (standIn.loaded === undefined) {
-    const loaded = standIn.load();
+    const loaded = heavy()[standIn.name] as AnyClass;
     standIn.loaded = loaded;
     // The invariants the engine checks compare with the stub's own `prototype`: make it the
     // class's, read-only as the class's is.
@@ -72,21 +73,28 @@ for (const trap of forwarded) {
     (Reflect[trap] as (...args: unknown[]) => unknown)(real(stub), ...args);
 }
 
+/** The exports of the lazily loaded half that are classes. */
+type ClassName = {
+  [K in keyof ReturnType<typeof heavy>]: ReturnType<typeof heavy>[K] extends AnyClass ? K : never;
+}[keyof ReturnType<typeof heavy>];
+
 /**
- * A stand-in for the class `load()` returns, loaded on the first use of the stand-in.
+ * A stand-in for the lazily loaded half's class `name`, loaded on the first use of the stand-in.
+ * By name, not through a function per class: each function is one more that every thread
+ * compiles as it loads the package.
  *
  * @example
  * ```ts
- * export const Lock: typeof LockClass = lazyClass('Lock', () => heavy().Lock);
+ * export const Lock: typeof LockClass = lazyClass('Lock');
  * export type Lock = LockClass;
  * ```
  */
-export function lazyClass<C extends AnyClass>(name: string, load: () => C): C {
+export function lazyClass<N extends ClassName>(name: N): ReturnType<typeof heavy>[N] {
   // A plain function, not a class: its `prototype` is writable, so `get` may answer with the
   // class's (a class's own, read-only `prototype` would have to be returned as it is).
   // biome-ignore lint/complexity/useArrowFunction: an arrow has no [[Construct]], so neither would the Proxy
   const stub = { [name]: function () {} }[name]!;
   const proxy = new Proxy(stub, handler);
-  standIns.set(stub, { load, loaded: undefined, proxy });
-  return proxy as unknown as C;
+  standIns.set(stub, { name, loaded: undefined, proxy });
+  return proxy as unknown as ReturnType<typeof heavy>[N];
 }

@@ -7,9 +7,11 @@
  * moment only.
  */
 import type * as heavyModule from './heavy.js';
+import type * as rareModule from './rare.js';
 import { isMainThread, requireSibling } from './runtime/node.js';
 
 let loaded: typeof heavyModule | undefined;
+let rareLoaded: typeof rareModule | undefined;
 let internals: { readonly key: symbol; readonly bindings: unknown } | undefined;
 
 /**
@@ -41,4 +43,10 @@ export function heavy(): typeof heavyModule {
 /** Whether {@link heavy} has loaded it. */
 export function heavyLoaded(): boolean {
   return loaded !== undefined;
+}
+
+/** The package's rarely run parts of the light half, dist/rare.js: it needs nothing from index.js. */
+export function rare(): typeof rareModule {
+  rareLoaded ??= requireSibling('./rare.js') as typeof rareModule;
+  return rareLoaded;
 }

@@ -8,8 +8,9 @@
  * threads it starts: their handles die with that worker, so only a registry that dies with it
  * can never be left holding their slots.
  */
-import { type ControlBlock, createControlBlock, liveSlots, requestInterrupt } from './control-block.js';
+import { type ControlBlock, createControlBlock } from './control-block.js';
 import { heavy } from './lazy.js';
+import { rare } from './lazy-rare.js';
 import { callerIn, state } from './thread-state.js';
 
 /**
@@ -46,6 +47,7 @@ export function interruptAllThreads(reason?: unknown): number {
   const registry = state.registry;
   if (registry === undefined) return 0;
   const caller = callerIn(registry);
+  const { liveSlots, requestInterrupt } = rare();
   let interrupted = 0;
   for (const ref of liveSlots(registry)) {
     if (ref.slot === caller) continue;

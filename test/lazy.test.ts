@@ -1,8 +1,10 @@
 // The package's lazily loaded half (src/lazy.ts): what loads it, and the stand-ins the package
 // exports in place of its classes (src/lazy-class.ts).
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import {
   Barrier,
   Condition,
@@ -64,6 +66,43 @@ describe('the lazily loaded half of the package', () => {
       thread.interrupt(reason);
       assert.deepEqual(await within(thread.join()), { reason, loaded: false });
     }
+  });
+
+  it('leaves rare.js unloaded in a thread that polls, sleeps and is interrupted, until it clears the interrupt', async () => {
+    // The build keeps the rarely run parts of the light half (src/rare.ts) out of index.js.
+    const entry = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+    assert.ok(!entry.includes('// src/abort-listeners.ts'), 'index.js bundles the abort listeners');
+    for (const name of ['requestInterrupt', 'claimReasonArea', 'clearInterruptFlag', 'liveSlots']) {
+      assert.ok(!new RegExp(`^function\\*? ?${name}\\d*\\(`, 'm').test(entry), `index.js holds ${name}`);
+    }
+    const sync = syncArray();
+    const thread = new Thread(fixture, { export: 'rareParts', args: [sync] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt('stop');
+    assert.deepEqual(await within(thread.join()), {
+      atStart: false,
+      afterInterrupt: false,
+      reason: 'stop',
+      wasSet: true,
+      afterClear: true,
+      heavy: false,
+    });
+  });
+
+  it('leaves rare.js and heavy.js unloaded in a plain Worker that imports the package, polls and sleeps', async () => {
+    // Its private control block is made as the package loads: from index.js, not from rare.js.
+    const worker = new Worker(new URL('./fixtures/lazy-plain-worker.mjs', import.meta.url));
+    try {
+      const [loaded] = await within(once(worker, 'message'));
+      assert.deepEqual(loaded, { rare: false, heavy: false });
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('loads rare.js for interruptionSignal(), whose signal then aborts on an interrupt', async () => {
+    const thread = new Thread(fixture, { export: 'signalLoadsRare' }).start();
+    assert.deepEqual(await within(thread.join()), { before: false, after: true, aborted: true, reason: 'self' });
   });
 
   it('loads in a thread that makes a lock', async () => {

@@ -48,7 +48,8 @@ describe('the packed tarball', () => {
     const files = packed[0]!.files.map((file) => file.path);
     assert.ok(files.includes('dist/index.d.ts'));
     // One file a thread loads (the package's entry is each thread's), and the half of the package
-    // a thread that only polls its flag never uses, loaded on first use (src/lazy.ts): every file
+    // a thread that only polls its flag never uses, loaded on first use (src/lazy.ts), and the
+    // rarely run parts of the other half (src/rare.ts), also loaded on first use: every file
     // a thread loads costs it start time, and every byte of code in it memory. And the browser
     // build, one file (the "browser" export condition), and the load hook and transform of
     // asyncInterrupt, which only threads started with it load.
@@ -60,9 +61,10 @@ describe('the packed tarball', () => {
         'dist/browser/index.js',
         'dist/heavy.js',
         'dist/index.js',
+        'dist/rare.js',
       ],
     );
-    for (const bundle of ['dist/heavy.js', 'dist/index.js', 'dist/browser/index.js']) {
+    for (const bundle of ['dist/heavy.js', 'dist/index.js', 'dist/rare.js', 'dist/browser/index.js']) {
       const code = readFileSync(join(root, bundle), 'utf8');
       const imported = [
         ...code.matchAll(
