@@ -2,8 +2,9 @@
  * A bounded multi-producer, multi-consumer FIFO between threads, through shared memory, whose
  * waits are interruption points.
  *
- * The items live in a ring of `capacity` fixed-size cells (Dmitry Vyukov's bounded MPMC queue):
- * each cell has a sequence word saying whose turn it is, a putter claims a position with one
+ * The items live in a ring of `capacity` slots (Dmitry Vyukov's bounded MPMC queue; a number is
+ * stored in its slot, four slots to a cache line, other items' bytes in a data cell of the slot's
+ * own, see queue-item.ts): each slot has a sequence word saying whose turn it is, a putter claims a position with one
  * compare-and-swap on the tail and publishes the cell by storing its sequence, a taker claims one
  * on the head the same way. Copies into and out of cells run in parallel, nothing is held across
  * a wait, and a position is claimed only when the call can complete: an interrupt or a timeout
@@ -27,7 +28,6 @@ import { validateCount, validateTimeout } from './arguments.js';
 import { waitUntil, waitUntilAsync } from './park.js';
 import { ChannelLink, type LinkHost } from './queue-channel.js';
 import {
-  CELL_HEADER_WORDS,
   Cells,
   finishTake,
   newPayload,
@@ -36,6 +36,7 @@ import {
   type Payload,
   prepareItem,
   SIDE,
+  SLOT_WORDS,
   type Taken,
 } from './queue-item.js';
 import {
@@ -167,8 +168,10 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   readonly #maxItemBytes: number;
   /** The number of positions: a multiple of the capacity below 2^30. */
   readonly #modulus: number;
-  readonly #cellBase: number;
-  readonly #cellWords: number;
+  /** Word of the first slot (see queue-item.ts), and of the first data cell, and its words. */
+  readonly #slotBase: number;
+  readonly #dataBase: number;
+  readonly #dataWords: number;
   readonly #link: ChannelLink;
   #needsSeen = 0;
   /**
@@ -193,15 +196,15 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
 
   /**
    * @param options `capacity` (required) and `maxItemBytes` (default 4096): the ring takes
-   *   `capacity x (maxItemBytes + 16)` bytes of shared memory, rounded up to 64-byte lines per
-   *   item.
+   *   `capacity x (16 + maxItemBytes)` bytes of shared memory, `maxItemBytes` rounded up to
+   *   64-byte lines.
    */
   constructor(options: QueueOptions) {
     let fresh = false;
     this.#memory = memoryFor(this, KIND, () => {
       const [capacity, maxItemBytes] = validateOptions(options);
       fresh = true;
-      const ring = Math.max(2, capacity) * cellBytes(maxItemBytes);
+      const ring = ringBytes(Math.max(2, capacity), maxItemBytes);
       return SharedMemory.allocate(KIND, STATE_WORDS, 2, [capacity, maxItemBytes], ring + LINE);
     });
     const memory = this.#memory;
@@ -215,13 +218,14 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     this.#takers = memory.queue(STATE_WORDS, TAKERS);
     this.#putters = memory.queue(STATE_WORDS, PUTTERS);
     this.#puttersWaiting = STATE_WORDS + waitQueueWords(memory.registry.capacity);
-    this.#cellBase = (Math.ceil(memory.extraOffset(STATE_WORDS, 2) / LINE) * LINE) >>> 2;
-    this.#cellWords = cellBytes(this.#maxItemBytes) >>> 2;
+    this.#slotBase = (Math.ceil(memory.extraOffset(STATE_WORDS, 2) / LINE) * LINE) >>> 2;
+    this.#dataBase = this.#slotBase + (slotsBytes(this.#slots) >>> 2);
+    this.#dataWords = dataBytes(this.#maxItemBytes) >>> 2;
     this.#tailGuess = Atomics.load(this.#words, TAIL) & POSITION;
     this.#headGuess = Atomics.load(this.#words, HEAD);
     if (fresh) {
       // Cell i is free for the putter at position i.
-      for (let i = 0; i < this.#slots; i++) this.#words[this.#cellBase + i * this.#cellWords] = i;
+      for (let i = 0; i < this.#slots; i++) this.#words[this.#slotBase + i * SLOT_WORDS] = i;
     }
     // Every thread that has the queue joins its channel at once: side-path values then reach
     // each of them when put, and one that ends does not take the only copy with it.
@@ -567,7 +571,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
       this.#words[cell + 1] = SIDE;
       this.#link.post(position, payload.side);
     } else {
-      this.#items.write(cell, payload);
+      this.#items.write(cell, this.#dataOf(cell), payload);
     }
   }
 
@@ -632,18 +636,24 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
       taken.value = this.#link.take(position);
       taken.form = PACKED;
     } else {
-      this.#items.read(cell, taken);
+      this.#items.read(cell, this.#dataOf(cell), taken);
     }
   }
 
-  /** The word index of the cell of `position`. */
+  /** The word index of the slot of `position`. */
   #cellOf(position: number): number {
     // position % slots without an integer division: the float quotient is off by one at most.
     const slots = this.#slots;
     let index = position - Math.floor(position * this.#inverse) * slots;
     if (index >= slots) index -= slots;
     else if (index < 0) index += slots;
-    return this.#cellBase + index * this.#cellWords;
+    return this.#slotBase + index * SLOT_WORDS;
+  }
+
+  /** The word index of the data cell of the slot at word `slot`. */
+  #dataOf(slot: number): number {
+    // >>> 2: divided by SLOT_WORDS (4).
+    return this.#dataBase + ((slot - this.#slotBase) >>> 2) * this.#dataWords;
   }
 
   /** The position `k` (< the modulus) after `position`. */
@@ -722,9 +732,18 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
 /** Each thread's link to a queue's channel is closed when the queue is collected there. */
 const links = new FinalizationRegistry<ChannelLink>((link) => link.close());
 
-/** Cells take whole cache lines: a putter writing one and a taker reading the one before never share a line. */
-function cellBytes(maxItemBytes: number): number {
-  return Math.ceil((CELL_HEADER_WORDS * 4 + maxItemBytes) / LINE) * LINE;
+/** The slots, four to a line, in whole lines. */
+function slotsBytes(slots: number): number {
+  return Math.ceil((slots * SLOT_WORDS * 4) / LINE) * LINE;
+}
+
+/** Data cells take whole cache lines: a putter writing one and a taker reading the one before never share a line. */
+function dataBytes(maxItemBytes: number): number {
+  return Math.ceil(maxItemBytes / LINE) * LINE;
+}
+
+function ringBytes(slots: number, maxItemBytes: number): number {
+  return slotsBytes(slots) + slots * dataBytes(maxItemBytes);
 }
 
 function validateOptions(options: QueueOptions): [number, number] {
@@ -736,11 +755,12 @@ function validateOptions(options: QueueOptions): [number, number] {
     options.maxItemBytes === undefined
       ? DEFAULT_ITEM_BYTES
       : validateCount(options.maxItemBytes, 'options.maxItemBytes', 8, MAX_ITEM_BYTES);
-  if (capacity * cellBytes(maxItemBytes) > MAX_RING_BYTES) {
+  const bytes = ringBytes(Math.max(2, capacity), maxItemBytes);
+  if (bytes > MAX_RING_BYTES) {
     throw codedError(
       RangeError,
       'ERR_OUT_OF_RANGE',
-      `A queue of ${capacity} items of up to ${maxItemBytes} bytes needs ${capacity * cellBytes(maxItemBytes)} bytes of shared memory, more than the ${MAX_RING_BYTES} it may take. Lower the capacity or maxItemBytes.`,
+      `A queue of ${capacity} items of up to ${maxItemBytes} bytes needs ${bytes} bytes of shared memory, more than the ${MAX_RING_BYTES} it may take. Lower the capacity or maxItemBytes.`,
     );
   }
   return [capacity, maxItemBytes];
