@@ -140,19 +140,23 @@ export class Cells {
   readonly #floats: Float64Array;
   readonly #bytes: Uint8Array;
   readonly #reader: Reader;
+  readonly #slotBase: number;
+  readonly #dataBase: number;
+  readonly #dataWords: number;
 
-  constructor(buffer: SharedArrayBuffer) {
+  /** The slots from word `slotBase`, their data cells of `dataWords` words from word `dataBase`. */
+  constructor(buffer: SharedArrayBuffer, slotBase: number, dataBase: number, dataWords: number) {
+    this.#slotBase = slotBase;
+    this.#dataBase = dataBase;
+    this.#dataWords = dataWords;
     this.#words = new Int32Array(buffer);
     this.#floats = new Float64Array(buffer);
     this.#bytes = new Uint8Array(buffer);
     this.#reader = new Reader(buffer);
   }
 
-  /**
-   * Writes `payload` into the slot at word `slot` (16-aligned) and, for bytes, the data cell at
-   * word `data` (64-aligned), both claimed by the caller.
-   */
-  write(slot: number, data: number, payload: Payload): void {
+  /** Writes `payload` into the slot at word `slot` and, for bytes, its data cell; claimed by the caller. */
+  write(slot: number, payload: Payload): void {
     const words = this.#words;
     const tag = payload.tag;
     words[slot + 1] = tag;
@@ -161,16 +165,16 @@ export class Cells {
     } else if (tag === PLAIN || tag === CLONE) {
       const length = payload.length;
       words[slot + 2] = length;
-      copyInto(words, data, payload.bytes!, length);
+      copyInto(words, this.#dataOf(slot), payload.bytes!, length);
     }
   }
 
   /**
-   * Reads the item of the slot at word `slot` (its bytes from the data cell at word `data`),
-   * claimed by the caller: plain data is decoded now, bytes that need V8's deserializer are
-   * copied out (decoded after the cell is free).
+   * Reads the item of the slot at word `slot` (its bytes from its data cell), claimed by the
+   * caller: plain data is decoded now, bytes that need V8's deserializer are copied out (decoded
+   * after the cell is free).
    */
-  read(slot: number, data: number, taken: Taken): void {
+  read(slot: number, taken: Taken): void {
     const words = this.#words;
     taken.form = AS_IS;
     switch (words[slot + 1]) {
@@ -187,15 +191,22 @@ export class Cells {
         taken.value = null;
         return;
       case PLAIN:
-        taken.value = this.#reader.read(data << 2);
+        taken.value = this.#reader.read(this.#dataOf(slot) << 2);
         return;
-      case CLONE:
-        taken.value = this.#bytes.slice(data << 2, (data << 2) + words[slot + 2]!);
+      case CLONE: {
+        const at = this.#dataOf(slot) << 2;
+        taken.value = this.#bytes.slice(at, at + words[slot + 2]!);
         taken.form = BYTES;
         return;
+      }
       default:
         throw new Error(`graceful-threads: unknown item tag ${words[slot + 1]} in a queue slot`);
     }
+  }
+
+  /** The word of the data cell of the slot at word `slot`. */
+  #dataOf(slot: number): number {
+    return this.#dataBase + ((slot - this.#slotBase) / SLOT_WORDS) * this.#dataWords;
   }
 }
 
