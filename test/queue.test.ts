@@ -561,45 +561,60 @@ describe('Queue: mixed streams between racing threads', () => {
   // Numbers live in the slots, four to a cache line, beside their sequence words; other items'
   // bytes in each slot's data cell, shared objects on the side path: a mixed stream through a
   // small ring makes every kind wrap and sit next to every other.
-  for (const { producers, consumers, capacity, perProducer } of [
-    { producers: 1, consumers: 1, capacity: 64, perProducer: 20_000 },
-    { producers: 3, consumers: 3, capacity: 5, perProducer: 6_000 },
-  ]) {
-    it(`${producers} -> ${consumers} through a capacity of ${capacity}: ${producers * perProducer} numbers, plain data, V8 bytes and shared buffers, each once, each producer's in order`, async () => {
-      const queue = new Queue({ capacity, maxItemBytes: 64 });
-      const counts = new Int32Array(new SharedArrayBuffer(4 * producers * perProducer));
-      const shared = new SharedArrayBuffer(4);
-      Atomics.store(new Int32Array(shared), 0, 7);
-      const takers = Array.from({ length: consumers }, () => start('takesStreams', queue, counts, perProducer));
-      const putters = Array.from({ length: producers }, (_, p) => start('putsStream', queue, p, perProducer, shared));
-      assert.deepEqual(await within(Promise.all(putters.map((t) => t.join())), 90_000), Array(producers).fill('put'));
-      queue.close();
-      const reports = (await within(Promise.all(takers.map((t) => t.join())), 90_000)) as {
-        taken: number;
-        wrong: string[];
-        sharedSeen: number;
-      }[];
-      assert.deepEqual(
-        reports.flatMap((r) => r.wrong),
-        [],
-      );
-      assert.equal(
-        reports.reduce((sum, r) => sum + r.taken, 0),
-        producers * perProducer,
-      );
-      const wrong: string[] = [];
-      for (let k = 0; k < counts.length && wrong.length < 10; k++) {
-        if (counts[k] !== 1)
-          wrong.push(`item ${k % perProducer} of producer ${Math.floor(k / perProducer)} taken ${counts[k]} times`);
+  const streams = async (
+    producers: number,
+    consumers: number,
+    capacity: number,
+    perProducer: number,
+    side: boolean,
+  ) => {
+    const queue = new Queue({ capacity, maxItemBytes: 64 });
+    const counts = new Int32Array(new SharedArrayBuffer(4 * producers * perProducer));
+    const shared = side ? new SharedArrayBuffer(4) : undefined;
+    if (shared !== undefined) Atomics.store(new Int32Array(shared), 0, 7);
+    const takers = Array.from({ length: consumers }, () => start('takesStreams', queue, counts, perProducer));
+    const putters = Array.from({ length: producers }, (_, p) => start('putsStream', queue, p, perProducer, shared));
+    assert.deepEqual(await within(Promise.all(putters.map((t) => t.join())), 90_000), Array(producers).fill('put'));
+    queue.close();
+    const reports = (await within(Promise.all(takers.map((t) => t.join())), 90_000)) as {
+      taken: number;
+      wrong: string[];
+      sharedSeen: number;
+    }[];
+    assert.deepEqual(
+      reports.flatMap((r) => r.wrong),
+      [],
+    );
+    assert.equal(
+      reports.reduce((sum, r) => sum + r.taken, 0),
+      producers * perProducer,
+    );
+    const wrong: string[] = [];
+    for (let k = 0; k < counts.length && wrong.length < 10; k++) {
+      if (counts[k] !== 1) {
+        wrong.push(`item ${k % perProducer} of producer ${Math.floor(k / perProducer)} taken ${counts[k]} times`);
       }
-      assert.deepEqual(wrong, []);
+    }
+    assert.deepEqual(wrong, []);
+    if (side)
       assert.ok(
         reports.some((r) => r.sharedSeen === 7),
         'no shared buffer arrived sharing its memory',
       );
-      assert.equal(queue.size, 0);
-    });
-  }
+    assert.equal(queue.size, 0);
+  };
+
+  it('1 -> 1 through a capacity of 64: 20000 numbers, plain data and V8 bytes, each once, in order', async () => {
+    await streams(1, 1, 64, 20_000, false);
+  });
+
+  it("3 -> 3 through a capacity of 5: 18000 numbers, plain data and V8 bytes, each once, each producer's in order", async () => {
+    await streams(3, 3, 5, 6_000, false);
+  });
+
+  it("2 -> 2 through a capacity of 8: 12000 items, a fifth holding a SharedArrayBuffer (the side path), each once, each producer's in order", async () => {
+    await streams(2, 2, 8, 6_000, true);
+  });
 
   it('takers and putters terminated while parked leave the queue waking the threads that come after them', async () => {
     // A terminated waiter never leaves the wait queue, nor the queue's count of waits: the
