@@ -557,6 +557,96 @@ describe('Queue', () => {
   });
 });
 
+describe('Queue: mixed streams between racing threads', () => {
+  // Numbers live in the slots, four to a cache line, beside their sequence words; other items'
+  // bytes in each slot's data cell, shared objects on the side path: a mixed stream through a
+  // small ring makes every kind wrap and sit next to every other.
+  const streams = async (
+    producers: number,
+    consumers: number,
+    capacity: number,
+    perProducer: number,
+    side: boolean,
+  ) => {
+    const queue = new Queue({ capacity, maxItemBytes: 64 });
+    const counts = new Int32Array(new SharedArrayBuffer(4 * producers * perProducer));
+    const shared = side ? new SharedArrayBuffer(4) : undefined;
+    if (shared !== undefined) Atomics.store(new Int32Array(shared), 0, 7);
+    const takers = Array.from({ length: consumers }, () => start('takesStreams', queue, counts, perProducer));
+    const putters = Array.from({ length: producers }, (_, p) => start('putsStream', queue, p, perProducer, shared));
+    assert.deepEqual(await within(Promise.all(putters.map((t) => t.join())), 90_000), Array(producers).fill('put'));
+    queue.close();
+    const reports = (await within(Promise.all(takers.map((t) => t.join())), 90_000)) as {
+      taken: number;
+      wrong: string[];
+      sharedSeen: number;
+    }[];
+    assert.deepEqual(
+      reports.flatMap((r) => r.wrong),
+      [],
+    );
+    assert.equal(
+      reports.reduce((sum, r) => sum + r.taken, 0),
+      producers * perProducer,
+    );
+    const wrong: string[] = [];
+    for (let k = 0; k < counts.length && wrong.length < 10; k++) {
+      if (counts[k] !== 1) {
+        wrong.push(`item ${k % perProducer} of producer ${Math.floor(k / perProducer)} taken ${counts[k]} times`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+    if (side)
+      assert.ok(
+        reports.some((r) => r.sharedSeen === 7),
+        'no shared buffer arrived sharing its memory',
+      );
+    assert.equal(queue.size, 0);
+  };
+
+  it('1 -> 1 through a capacity of 64: 20000 numbers, plain data and V8 bytes, each once, in order', async () => {
+    await streams(1, 1, 64, 20_000, false);
+  });
+
+  it("3 -> 3 through a capacity of 5: 18000 numbers, plain data and V8 bytes, each once, each producer's in order", async () => {
+    await streams(3, 3, 5, 6_000, false);
+  });
+
+  it("2 -> 2 through a capacity of 8: 12000 items, a fifth holding a SharedArrayBuffer (the side path), each once, each producer's in order", async () => {
+    await streams(2, 2, 8, 6_000, true);
+  });
+
+  it('takers and putters terminated while parked leave the queue waking the threads that come after them', async () => {
+    // A terminated waiter never leaves the wait queue, nor the queue's count of waits: the
+    // waits after it must still be woken at once.
+    const promptly = async (thread: Thread, before: bigint, expected: unknown): Promise<void> => {
+      const { at, ...outcome } = (await outcomeOf(thread)) as Outcome & { at: bigint };
+      assert.deepEqual(outcome, { returned: expected });
+      const ms = Number(at - before) / 1e6;
+      assert.ok(ms < 500, `woken after ${ms.toFixed(0)} ms`);
+    };
+    const queue = new Queue<number>({ capacity: 1 });
+    for (let round = 0; round < 3; round++) {
+      const doomed = [await blockedIn(queue, 'take', 60_000), await blockedIn(queue, 'take', 60_000)];
+      await Promise.all(doomed.map((t) => t.terminate()));
+      const taker = await blockedInTimed(queue, 'take', 20_000);
+      let before = process.hrtime.bigint();
+      queue.put(round);
+      await promptly(taker, before, round);
+
+      queue.put(100 + round);
+      const doomedPutter = await blockedIn(queue, 'put', 0, 60_000);
+      await doomedPutter.terminate();
+      const putter = await blockedInTimed(queue, 'put', 200 + round, 20_000);
+      before = process.hrtime.bigint();
+      assert.equal(queue.take(), 100 + round);
+      await promptly(putter, before, true);
+      assert.equal(queue.take(), 200 + round);
+    }
+    assert.equal(queue.size, 0);
+  });
+});
+
 describe('Queue: a side-path item reaches a thread that gets the queue later', () => {
   it('even when its putter has ended and the main thread blocks in joinSync()', () => {
     const fixture = new URL('./fixtures/queue.mjs', import.meta.url);

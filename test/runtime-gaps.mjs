@@ -65,6 +65,8 @@ export const gaps = {
         bun.broadcast,
       'Queue: a side-path item reaches a thread that gets the queue later > even when its putter has ended and the main thread blocks in joinSync()':
         bun.broadcast,
+      "Queue: mixed streams between racing threads > 2 -> 2 through a capacity of 8: 12000 items, a fifth holding a SharedArrayBuffer (the side path), each once, each producer's in order":
+        bun.broadcast,
       'Thread: start and join > passes Worker options such as env and resourceLimits on to Node': bun.resource,
       'Thread: the signal option > gives a deadline with AbortSignal.timeout(): the reason arrives as the TimeoutError DOMException':
         bun.serializer,
@@ -157,6 +159,10 @@ export const gaps = {
         deno.broadcast,
       'Queue: a side-path item reaches a thread that gets the queue later > even when its putter has ended and the main thread blocks in joinSync()':
         deno.broadcast,
+      "Queue: mixed streams between racing threads > 2 -> 2 through a capacity of 8: 12000 items, a fifth holding a SharedArrayBuffer (the side path), each once, each producer's in order":
+        deno.broadcast,
+      'Queue: mixed streams between racing threads > takers and putters terminated while parked leave the queue waking the threads that come after them':
+        deno.terminate,
       'Thread: errors crossing threads > ends a target awaiting what nothing can settle, once its signal has let go':
         deno.elu,
       'Thread: start and join > runs a TypeScript target through tsx where its hooks reach threads (Node 24, 26), with typed args and result':

@@ -24,6 +24,8 @@ export interface LinkHost {
   wakeAll(): void;
   /** Bumps the shared count of needs, so that threads holding values look at their messages. */
   announceNeed(): void;
+  /** Bumps the shared count of values posted, after posting one: threads read their messages only once it moved. */
+  announcePost(): void;
   /** The number of live positions at most. */
   readonly capacity: number;
 }
@@ -48,6 +50,7 @@ export class ChannelLink {
   post(position: number, value: unknown): void {
     this.#keep(position, value);
     this.#channel.post({ p: position, v: value });
+    this.#host.announcePost();
   }
 
   /**
@@ -100,6 +103,7 @@ export class ChannelLink {
     const value = this.#values.get(message.n);
     if (value === undefined || !this.#host.isLive(message.n)) return;
     this.#channel.post({ p: message.n, v: value });
+    this.#host.announcePost();
     this.#host.wakeAll();
   }
 

@@ -2,8 +2,9 @@
  * A bounded multi-producer, multi-consumer FIFO between threads, through shared memory, whose
  * waits are interruption points.
  *
- * The items live in a ring of `capacity` fixed-size cells (Dmitry Vyukov's bounded MPMC queue):
- * each cell has a sequence word saying whose turn it is, a putter claims a position with one
+ * The items live in a ring of `capacity` slots (Dmitry Vyukov's bounded MPMC queue; a number is
+ * stored in its slot, four slots to a cache line, other items' bytes in a data cell of the slot's
+ * own, see queue-item.ts): each slot has a sequence word saying whose turn it is, a putter claims a position with one
  * compare-and-swap on the tail and publishes the cell by storing its sequence, a taker claims one
  * on the head the same way. Copies into and out of cells run in parallel, nothing is held across
  * a wait, and a position is claimed only when the call can complete: an interrupt or a timeout
@@ -20,14 +21,14 @@
  */
 
 import { memoryId } from '../control-block.js';
-import { interruptedError, interruptPending } from '../current.js';
+import { interruptedError, interruptionRequested } from '../current.js';
 import { codedError, invalidArgType } from '../errors.js';
 import { assertCanBlock } from '../runtime/node.js';
+import { state } from '../thread-state.js';
 import { validateCount, validateTimeout } from './arguments.js';
 import { waitUntil, waitUntilAsync } from './park.js';
 import { ChannelLink, type LinkHost } from './queue-channel.js';
 import {
-  CELL_HEADER_WORDS,
   Cells,
   finishTake,
   newPayload,
@@ -36,6 +37,7 @@ import {
   type Payload,
   prepareItem,
   SIDE,
+  SLOT_WORDS,
   type Taken,
 } from './queue-item.js';
 import {
@@ -46,7 +48,7 @@ import {
   SharedMemory,
   type SharedObject,
 } from './shared-memory.js';
-import { type WaitQueue, waitQueueWords } from './wait-queue.js';
+import { type Parking, type WaitQueue, waitQueueWords } from './wait-queue.js';
 
 // Words. Head and tail on cache lines of their own: putters and takers write them.
 const TAIL = 0;
@@ -58,6 +60,14 @@ const NEEDS = 32;
  * word, not the tail's line, which every put writes.
  */
 const CLOSED_FLAG = 33;
+/** Bumped after each side-path value posted on the channel: nothing posted, nothing to read. */
+const POSTS = 34;
+/**
+ * How many waits are enlisted among the takers and the putters together: a put or take reads
+ * this one word (`Atomics.load` costs 15-20 ns on V8) and looks at either queue only when it is
+ * not 0.
+ */
+const PARKED = 35;
 const STATE_WORDS = 48;
 const TAKERS = 0;
 const PUTTERS = 1;
@@ -154,6 +164,9 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   readonly #items: Cells;
   readonly #takers: WaitQueue;
   readonly #putters: WaitQueue;
+  /** The takers' and the putters' parking for their waits, counting them in {@link PARKED}. */
+  readonly #takersParking: Parking;
+  readonly #puttersParking: Parking;
   /** The putters' waiter count (their wait queue follows the takers'). */
   readonly #puttersWaiting: number;
   readonly #capacity: number;
@@ -167,10 +180,14 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   readonly #maxItemBytes: number;
   /** The number of positions: a multiple of the capacity below 2^30. */
   readonly #modulus: number;
-  readonly #cellBase: number;
-  readonly #cellWords: number;
+  /** Word of the first slot (see queue-item.ts). */
+  readonly #slotBase: number;
+  /** `slots - 1` when the slots are a power of two (the position modulo them is a mask), else -1. */
+  readonly #mask: number;
   readonly #link: ChannelLink;
   #needsSeen = 0;
+  /** The count of posts at this thread's last read of its channel. */
+  #postsSeen = 0;
   /**
    * Where this thread expects the tail and the head to be: what its last successful claim left
    * them at. An attempt tries its compare-and-swap there instead of loading the word first (one
@@ -193,15 +210,15 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
 
   /**
    * @param options `capacity` (required) and `maxItemBytes` (default 4096): the ring takes
-   *   `capacity x (maxItemBytes + 16)` bytes of shared memory, rounded up to 64-byte lines per
-   *   item.
+   *   `capacity x (16 + maxItemBytes)` bytes of shared memory, `maxItemBytes` rounded up to
+   *   64-byte lines.
    */
   constructor(options: QueueOptions) {
     let fresh = false;
     this.#memory = memoryFor(this, KIND, () => {
       const [capacity, maxItemBytes] = validateOptions(options);
       fresh = true;
-      const ring = Math.max(2, capacity) * cellBytes(maxItemBytes);
+      const ring = ringBytes(Math.max(2, capacity), maxItemBytes);
       return SharedMemory.allocate(KIND, STATE_WORDS, 2, [capacity, maxItemBytes], ring + LINE);
     });
     const memory = this.#memory;
@@ -211,17 +228,20 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     this.#inverse = 1 / this.#slots;
     this.#modulus = this.#slots * Math.floor(2 ** 30 / this.#slots);
     this.#words = memory.words;
-    this.#items = new Cells(memory.buffer);
     this.#takers = memory.queue(STATE_WORDS, TAKERS);
     this.#putters = memory.queue(STATE_WORDS, PUTTERS);
     this.#puttersWaiting = STATE_WORDS + waitQueueWords(memory.registry.capacity);
-    this.#cellBase = (Math.ceil(memory.extraOffset(STATE_WORDS, 2) / LINE) * LINE) >>> 2;
-    this.#cellWords = cellBytes(this.#maxItemBytes) >>> 2;
+    this.#takersParking = counted(this.#takers, this.#words);
+    this.#puttersParking = counted(this.#putters, this.#words);
+    this.#slotBase = (Math.ceil(memory.extraOffset(STATE_WORDS, 2) / LINE) * LINE) >>> 2;
+    const dataBase = this.#slotBase + (slotsBytes(this.#slots) >>> 2);
+    this.#items = new Cells(memory.buffer, this.#slotBase, dataBase, dataBytes(this.#maxItemBytes) >>> 2);
+    this.#mask = (this.#slots & (this.#slots - 1)) === 0 ? this.#slots - 1 : -1;
     this.#tailGuess = Atomics.load(this.#words, TAIL) & POSITION;
     this.#headGuess = Atomics.load(this.#words, HEAD);
     if (fresh) {
       // Cell i is free for the putter at position i.
-      for (let i = 0; i < this.#slots; i++) this.#words[this.#cellBase + i * this.#cellWords] = i;
+      for (let i = 0; i < this.#slots; i++) this.#words[this.#slotBase + i * SLOT_WORDS] = i;
     }
     // Every thread that has the queue joins its channel at once: side-path values then reach
     // each of them when put, and one that ends does not take the only copy with it.
@@ -301,7 +321,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     if (timeout > 0) assertCanBlock();
     const payload = this.#payload;
     prepareItem(item, payload, false, this.#maxItemBytes);
-    if (interruptPending()) throw interruptedError();
+    if (enteredInterrupted()) throw interruptedError();
     let outcome = this.#offer(payload);
     for (let round = timeout > 0 ? 0 : SPIN_ROUNDS; outcome === WAIT && round < SPIN_ROUNDS; round++) {
       pause(round);
@@ -309,7 +329,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     }
     if (outcome === WAIT) {
       this.#putOutcome = WAIT;
-      if (!waitUntil(this.#putters, this.#putAttempt, timeout)) return false;
+      if (!waitUntil(this.#puttersParking, this.#putAttempt, timeout)) return false;
       outcome = this.#putOutcome;
     }
     if (outcome === SHUT) throw closedError('put');
@@ -353,7 +373,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
         outcome = this.#offer(payload);
         return outcome !== WAIT;
       };
-      return waitUntilAsync(this.#putters, attempt, timeout).then((put) => {
+      return waitUntilAsync(this.#puttersParking, attempt, timeout).then((put) => {
         if (put && outcome === SHUT) throw closedError('put');
         return put;
       });
@@ -379,13 +399,13 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     const timeout = timeoutMs === undefined ? Number.POSITIVE_INFINITY : validateTimeout(timeoutMs);
     if (timeout > 0) assertCanBlock();
     const taken = this.#taken;
-    if (interruptPending()) throw interruptedError();
+    if (enteredInterrupted()) throw interruptedError();
     let outcome = this.#poll(taken);
     for (let round = timeout > 0 ? 0 : SPIN_ROUNDS; outcome === WAIT && round < SPIN_ROUNDS; round++) {
       pause(round);
       outcome = this.#poll(taken);
     }
-    if (outcome === WAIT && !waitUntil(this.#takers, this.#takeAttempt, timeout)) return undefined;
+    if (outcome === WAIT && !waitUntil(this.#takersParking, this.#takeAttempt, timeout)) return undefined;
     return this.#finish(taken);
   }
 
@@ -418,7 +438,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     try {
       const timeout = validateTimeout(timeoutMs);
       const taken = newTaken();
-      return waitUntilAsync(this.#takers, () => this.#poll(taken) !== WAIT, timeout).then((done) =>
+      return waitUntilAsync(this.#takersParking, () => this.#poll(taken) !== WAIT, timeout).then((done) =>
         done ? this.#finish(taken) : undefined,
       );
     } catch (error) {
@@ -538,6 +558,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
    */
   #wakeAfterPut(position: number, next: number): void {
     const words = this.#words;
+    if (Atomics.load(words, PARKED) === 0) return;
     if (Atomics.load(words, TAKERS_WAITING) !== 0 && Atomics.load(words, HEAD) === position) this.#takers.wakeAll();
     if (
       Atomics.load(words, this.#puttersWaiting) !== 0 &&
@@ -551,6 +572,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   /** The same for a take at `position`: putters when its cell is the one the tail waits for, takers when the next item is in. */
   #wakeAfterTake(position: number, next: number): void {
     const words = this.#words;
+    if (Atomics.load(words, PARKED) === 0) return;
     if (Atomics.load(words, this.#puttersWaiting) !== 0) {
       // A capacity of 1 counts: a put waits for the head to move, not for this cell.
       const freed = this.#plus(position, this.#slots);
@@ -636,14 +658,16 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     }
   }
 
-  /** The word index of the cell of `position`. */
+  /** The word index of the slot of `position`. */
   #cellOf(position: number): number {
+    // A power of two of slots divides 2^30, the modulus: the low bits are the index.
+    if (this.#mask >= 0) return this.#slotBase + (position & this.#mask) * SLOT_WORDS;
     // position % slots without an integer division: the float quotient is off by one at most.
     const slots = this.#slots;
     let index = position - Math.floor(position * this.#inverse) * slots;
     if (index >= slots) index -= slots;
     else if (index < 0) index += slots;
-    return this.#cellBase + index * this.#cellWords;
+    return this.#slotBase + index * SLOT_WORDS;
   }
 
   /** The position `k` (< the modulus) after `position`. */
@@ -682,6 +706,9 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
       announceNeed() {
         Atomics.add(words, NEEDS, 1);
       },
+      announcePost() {
+        Atomics.add(words, POSTS, 1);
+      },
     };
     const { id, registry } = this.#memory;
     const link = new ChannelLink(`graceful-threads:queue:${memoryId(registry.memory)}:${id}`, host, backlog);
@@ -693,14 +720,21 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   /**
    * Answers other threads' requests for side-path values this thread holds: each time an
    * attempt finds it must wait (a thread blocked in the queue is woken by a request), and every
-   * {@link DRAIN_EVERY} items, when the messages are read anyway, so that values taken
-   * elsewhere do not pile up unread.
+   * {@link DRAIN_EVERY} items if a value was posted since, so that values taken elsewhere do
+   * not pile up unread (a stream of numbers and plain data never reads the channel).
    */
   #serviceNeeds(): void {
-    const needs = Atomics.load(this.#words, NEEDS);
-    if (needs === this.#needsSeen && this.#sinceDrain < DRAIN_EVERY) return;
+    const words = this.#words;
+    const needs = Atomics.load(words, NEEDS);
+    if (needs === this.#needsSeen) {
+      if (this.#sinceDrain < DRAIN_EVERY) return;
+      this.#sinceDrain = 0;
+      if (Atomics.load(words, POSTS) === this.#postsSeen) return;
+    }
     this.#needsSeen = needs;
     this.#sinceDrain = 0;
+    // Read before the messages: a value posted after this read is read next time.
+    this.#postsSeen = Atomics.load(words, POSTS);
     this.#link.drain();
   }
 
@@ -719,12 +753,49 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   }
 }
 
+/**
+ * The entry check of `put` and `take`, before any wait: the flag read as `interruptionRequested()`
+ * reads it (plainly on V8, where `Atomics.load` costs 15-20 ns more; a wait reads it with
+ * `Atomics.load` after each wake-up).
+ */
+function enteredInterrupted(): boolean {
+  return interruptionRequested() && state.criticalDepth === 0;
+}
+
+/**
+ * `queue`'s parking, also counting its waits in the queue's {@link PARKED} word: before the
+ * queue's own count, as a waiter enlists before its last look (a waker that changed the state
+ * and then read 0 there is seen by that look), and after it on the way out.
+ */
+function counted(queue: WaitQueue, words: Int32Array): Parking {
+  return {
+    spot: queue.spot,
+    enlist() {
+      Atomics.add(words, PARKED, 1);
+      queue.enlist();
+    },
+    delist() {
+      queue.delist();
+      Atomics.sub(words, PARKED, 1);
+    },
+  };
+}
+
 /** Each thread's link to a queue's channel is closed when the queue is collected there. */
 const links = new FinalizationRegistry<ChannelLink>((link) => link.close());
 
-/** Cells take whole cache lines: a putter writing one and a taker reading the one before never share a line. */
-function cellBytes(maxItemBytes: number): number {
-  return Math.ceil((CELL_HEADER_WORDS * 4 + maxItemBytes) / LINE) * LINE;
+/** The slots, four to a line, in whole lines. */
+function slotsBytes(slots: number): number {
+  return Math.ceil((slots * SLOT_WORDS * 4) / LINE) * LINE;
+}
+
+/** Data cells take whole cache lines: a putter writing one and a taker reading the one before never share a line. */
+function dataBytes(maxItemBytes: number): number {
+  return Math.ceil(maxItemBytes / LINE) * LINE;
+}
+
+function ringBytes(slots: number, maxItemBytes: number): number {
+  return slotsBytes(slots) + slots * dataBytes(maxItemBytes);
 }
 
 function validateOptions(options: QueueOptions): [number, number] {
@@ -736,11 +807,12 @@ function validateOptions(options: QueueOptions): [number, number] {
     options.maxItemBytes === undefined
       ? DEFAULT_ITEM_BYTES
       : validateCount(options.maxItemBytes, 'options.maxItemBytes', 8, MAX_ITEM_BYTES);
-  if (capacity * cellBytes(maxItemBytes) > MAX_RING_BYTES) {
+  const bytes = ringBytes(Math.max(2, capacity), maxItemBytes);
+  if (bytes > MAX_RING_BYTES) {
     throw codedError(
       RangeError,
       'ERR_OUT_OF_RANGE',
-      `A queue of ${capacity} items of up to ${maxItemBytes} bytes needs ${capacity * cellBytes(maxItemBytes)} bytes of shared memory, more than the ${MAX_RING_BYTES} it may take. Lower the capacity or maxItemBytes.`,
+      `A queue of ${capacity} items of up to ${maxItemBytes} bytes needs ${bytes} bytes of shared memory, more than the ${MAX_RING_BYTES} it may take. Lower the capacity or maxItemBytes.`,
     );
   }
   return [capacity, maxItemBytes];
