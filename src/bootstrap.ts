@@ -10,7 +10,15 @@
  */
 
 import { enableAsyncInterrupt } from './async-interrupt/regions.js';
-import { groupExiting, hasLiveChildren, markEnded, markFinished, NEVER_LIVE, parkIndex } from './control-block.js';
+import {
+  groupExiting,
+  hasLiveChildren,
+  markEnded,
+  markEndedOnInterrupt,
+  markFinished,
+  NEVER_LIVE,
+  parkIndex,
+} from './control-block.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
@@ -147,6 +155,7 @@ function runThread(start: StartData): void {
   // another thread's once the slot is freed while this one still runs): nothing is marked.
   state.warmExitPath = () => {
     state.warmExitPath = undefined;
+    markEndedOnInterrupt(state.block, NEVER_LIVE);
     markFinished(state.block, NEVER_LIVE, outputInFlight() ? 'output-in-flight' : 'finished');
     markEnded(state.block, NEVER_LIVE, 0);
     parkIndex(undefined);
@@ -179,7 +188,10 @@ function runThread(start: StartData): void {
     } catch (error) {
       // The brand check first: the common way to end, and one function to compile rather than three.
       if (isThreadInterruptedError(error) || endsThreadGracefully(error)) {
-        port.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
+        // In shared memory, not a message: what every thread of a shutdown says (the Thread
+        // handle reads it, src/thread.ts). A pool reads its worker's messages only.
+        if (start.pool === undefined) markEndedOnInterrupt(state.block, state.self);
+        else port.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
       } else {
         report(port, { type: 'error', error: heavy().describeError(error) });
       }

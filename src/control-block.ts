@@ -82,6 +82,12 @@ const Field = {
    * when output it printed was still on its way to the parent (see `markFinished`).
    */
   finished: 11,
+  /**
+   * 1 once the slot's thread's target has ended on an interrupt: that outcome, which its parent
+   * reads here rather than in a message (a message per thread cost each thread 15-50 us on its
+   * way out of a shutdown, and woke its parent's event loop once per thread).
+   */
+  outcome: 12,
 } as const;
 
 /** Bytes per slot for the thread's name, for reports by threads that did not start it. */
@@ -293,6 +299,7 @@ export function allocateSlot(block: ControlBlock, parent: Caller): SlotRef | und
     atomics.store(words, field(slot, 'pending'), 0);
     atomics.store(words, field(slot, 'ended'), 0);
     atomics.store(words, field(slot, 'finished'), 0);
+    atomics.store(words, field(slot, 'outcome'), 0);
     atomics.store(words, field(slot, 'seen'), atomics.load(words, field(slot, 'interruptSeq')) - 1);
     block.names[slot * (NAME_UNITS + 1)] = 0; // the parent names it next (setSlotName)
     const free = atomics.load(words, flagIndex(slot));
@@ -540,7 +547,10 @@ export function markFinished(block: ControlBlock, ref: SlotRef, how: 'finished' 
   if (how === 'output-in-flight' && owner !== 0) {
     unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
   }
-  unpark(atomics, words, Header.endCounter);
+  // Only a shutdown in the process's 'exit' counts a finished thread as ended; any other would
+  // wake for nothing (twice per thread, with markEnded). The store above comes before this load,
+  // and that shutdown marks the group exiting before it scans: it sees one or the other.
+  if (groupExiting(block)) unpark(atomics, words, Header.endCounter);
 }
 
 /** Undoes {@link markFinished}: a pool's worker that was idle has a task (set by the pool as it sends one, and by the worker). */
@@ -634,6 +644,19 @@ export function markInterruptSeen(block: ControlBlock, ref: SlotRef): void {
   const seq = atomics.load(words, field(ref.slot, 'interruptSeq'));
   // Written once per interrupt: a loop polling its set flag during cleanup writes nothing.
   if (atomics.load(words, field(ref.slot, 'seen')) !== seq) atomics.store(words, field(ref.slot, 'seen'), seq);
+}
+
+/**
+ * Called by a thread whose target has ended on an interrupt, before it marks itself finished: its
+ * outcome, for its parent to read with {@link endedOnInterrupt} before it frees the slot.
+ */
+export function markEndedOnInterrupt(block: ControlBlock, ref: SlotRef): void {
+  if (isLive(block, ref)) block.atomics.store(block.words, field(ref.slot, 'outcome'), 1);
+}
+
+/** Whether a live slot's thread has recorded that its target ended on an interrupt. */
+export function endedOnInterrupt(block: ControlBlock, ref: SlotRef): boolean {
+  return isLive(block, ref) && block.atomics.load(block.words, field(ref.slot, 'outcome')) === 1;
 }
 
 /** The exit code a live slot's thread recorded as it ended, or undefined while it runs. */
