@@ -627,6 +627,32 @@ export function readSlotReport(block: ControlBlock, ref: SlotRef): SlotReport | 
   return { name, threadId, inCriticalSection, checkedSinceInterrupt };
 }
 
+/** A slot's thread id and name as they were at one moment: see {@link copySlotIdentity}. */
+export interface SlotIdentity {
+  readonly threadId: number;
+  /** The slot's name area, copied (read with {@link identityName}). */
+  readonly nameUnits: Uint16Array;
+}
+
+/**
+ * Copies a slot's thread id and name, to read once the slot may have been freed: valid when the
+ * slot was live at the same generation both before and after the copy (an interrupt that finds it
+ * so proves it), as nothing rewrites them until the slot is freed.
+ */
+export function copySlotIdentity(block: ControlBlock, slot: number): SlotIdentity {
+  const base = slot * (NAME_UNITS + 1);
+  return {
+    threadId: block.atomics.load(block.words, field(slot, 'nativeThreadId')),
+    nameUnits: block.names.slice(base, base + NAME_UNITS + 1),
+  };
+}
+
+/** The name a {@link SlotIdentity} holds. */
+export function identityName(identity: SlotIdentity): string {
+  const length = Math.min(identity.nameUnits[0]!, NAME_UNITS);
+  return String.fromCharCode(...identity.nameUnits.subarray(1, 1 + length));
+}
+
 /** Records a slot's thread name (its first 63 UTF-16 code units), for {@link readSlotReport}. */
 export function setSlotName(block: ControlBlock, ref: SlotRef, name: string): void {
   const base = ref.slot * (NAME_UNITS + 1);

@@ -10,13 +10,16 @@
  */
 import {
   type ControlBlock,
+  copySlotIdentity,
   END_COUNTER_INDEX,
   endedExitCode,
+  identityName,
   isLive,
   liveSlots,
   markGroupExiting,
   readSlotReport,
   requestInterrupt,
+  type SlotIdentity,
   type SlotRef,
   targetFinished,
 } from '../control-block.js';
@@ -129,22 +132,25 @@ class Run {
     // The interrupts first, in one tight pass, the bookkeeping after: every thread starts its
     // cleanup at once, rather than each behind the records of the ones before it (which the
     // threads already woken then delay, on a machine with fewer cores than threads).
-    const interrupted: SlotRef[] = [];
+    const interrupted: { readonly ref: SlotRef; readonly identity: SlotIdentity }[] = [];
     for (const ref of liveSlots(registry)) {
       const key = `${ref.slot}:${ref.gen}`;
       if (ref.slot === this.#caller || this.#known.has(key)) continue;
       this.#known.add(key);
       if (this.#hasEnded(ref)) continue; // ending already: nothing to wait for
-      requestInterrupt(registry, ref, this.#reason, this.#caller);
-      interrupted.push(ref);
+      // Copied before the interrupt: a thread can end and have its slot freed by its parent
+      // (another thread) before the records below, and was interrupted all the same.
+      const identity = copySlotIdentity(registry, ref.slot);
+      if (requestInterrupt(registry, ref, this.#reason, this.#caller) !== 'gone') interrupted.push({ ref, identity });
     }
-    for (const ref of interrupted) {
+    for (const { ref, identity } of interrupted) {
+      // Its identity as it is now, while it lives (its parent may have named it since the copy).
       const report = readSlotReport(registry, ref);
-      if (report === undefined) continue;
+      const threadId = report?.threadId ?? identity.threadId;
       this.#pending.set(`${ref.slot}:${ref.gen}`, {
         ref,
-        name: fullName(ref.slot, report.name),
-        threadId: report.threadId,
+        name: fullName(ref.slot, threadId, report?.name ?? identityName(identity)),
+        threadId,
         since: now,
       });
     }
@@ -163,7 +169,11 @@ class Run {
   #refresh(key: string, watched: Watched): void {
     const report = readSlotReport(this.#registry, watched.ref);
     if (report === undefined) return;
-    this.#pending.set(key, { ...watched, name: fullName(watched.ref.slot, report.name), threadId: report.threadId });
+    this.#pending.set(key, {
+      ...watched,
+      name: fullName(watched.ref.slot, report.threadId, report.name),
+      threadId: report.threadId,
+    });
   }
 
   #hasEnded(ref: SlotRef): boolean {
@@ -192,8 +202,8 @@ class Run {
 }
 
 /** The name a thread's own handle has, when this thread started it (the slot keeps 63 characters). */
-function fullName(slot: number, stored: string): string {
-  for (const thread of runningThreads) if (thread.slot === slot) return thread.name;
+function fullName(slot: number, threadId: number, stored: string): string {
+  for (const thread of runningThreads) if (thread.slot === slot && thread.threadId === threadId) return thread.name;
   return stored;
 }
 
