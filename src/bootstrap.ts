@@ -32,6 +32,7 @@ import {
   onFatalError,
   onThreadEnd,
   outputInFlight,
+  outputWasUsed,
   runtimeName,
   watchOutput,
 } from './runtime/node.js';
@@ -138,7 +139,7 @@ function runThread(start: StartData): void {
         // The port may be closed already; the parent's 'error' event still has the error.
       }
     }
-    markEnded(state.block, state.self, exitCode);
+    markEnded(state.block, state.self, exitCode, outputWasUsed());
   }));
 
   // The event loop emptied while the target's promise is pending: nothing left can settle it,
@@ -157,7 +158,7 @@ function runThread(start: StartData): void {
     state.warmExitPath = undefined;
     markEndedOnInterrupt(state.block, NEVER_LIVE);
     markFinished(state.block, NEVER_LIVE, outputInFlight() ? 'output-in-flight' : 'finished');
-    markEnded(state.block, NEVER_LIVE, 0);
+    markEnded(state.block, NEVER_LIVE, 0, outputWasUsed());
     parkIndex(undefined);
     // What a thread asks on its way out of a shutdown the process exits after.
     if (!groupExiting(state.block)) hasLiveChildren(state.block, state.self);

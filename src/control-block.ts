@@ -88,6 +88,8 @@ const Field = {
    * way out of a shutdown, and woke its parent's event loop once per thread).
    */
   outcome: 12,
+  /** 1 when the slot's thread, as it ended, had used its stdout or stderr (see `markEnded`). */
+  output: 13,
 } as const;
 
 /** Bytes per slot for the thread's name, for reports by threads that did not start it. */
@@ -300,6 +302,7 @@ export function allocateSlot(block: ControlBlock, parent: Caller): SlotRef | und
     atomics.store(words, field(slot, 'ended'), 0);
     atomics.store(words, field(slot, 'finished'), 0);
     atomics.store(words, field(slot, 'outcome'), 0);
+    atomics.store(words, field(slot, 'output'), 0);
     atomics.store(words, field(slot, 'seen'), atomics.load(words, field(slot, 'interruptSeq')) - 1);
     block.names[slot * (NAME_UNITS + 1)] = 0; // the parent names it next (setSlotName)
     const free = atomics.load(words, flagIndex(slot));
@@ -522,11 +525,14 @@ export function clearInterruptFlag(block: ControlBlock, ref: SlotRef): boolean {
 
 /**
  * Called by a thread as it ends (its last event, which a terminated thread does not reach):
- * records its exit code and wakes its parent, which may be blocked in `joinSync()`.
+ * records its exit code and wakes its parent, which may be blocked in `joinSync()`. `printed`:
+ * it has used its stdout or stderr, whose last output its parent may not have read yet (see
+ * {@link endedAfterOutput}).
  */
-export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number): void {
+export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number, printed = false): void {
   const { atomics, words } = block;
   if (!isLive(block, ref)) return;
+  if (printed) atomics.store(words, field(ref.slot, 'output'), 1);
   atomics.store(words, field(ref.slot, 'ended'), (exitCode | 0) + 1);
   const owner = atomics.load(words, field(ref.slot, 'owner'));
   if (owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
@@ -683,6 +689,14 @@ export function markEndedOnInterrupt(block: ControlBlock, ref: SlotRef): void {
 /** Whether a live slot's thread has recorded that its target ended on an interrupt. */
 export function endedOnInterrupt(block: ControlBlock, ref: SlotRef): boolean {
   return isLive(block, ref) && block.atomics.load(block.words, field(ref.slot, 'outcome')) === 1;
+}
+
+/**
+ * Whether a live slot's thread has ended after using its stdout or stderr: what it printed last
+ * may still wait in its parent's event loop (a worker's output crosses to its parent as messages).
+ */
+export function endedAfterOutput(block: ControlBlock, ref: SlotRef): boolean {
+  return endedExitCode(block, ref) !== undefined && block.atomics.load(block.words, field(ref.slot, 'output')) === 1;
 }
 
 /** The exit code a live slot's thread recorded as it ended, or undefined while it runs. */
