@@ -1,7 +1,8 @@
 /**
  * What runs a thread this library starts: attaches the thread to its slot (by importing the
- * thread state before any user code), runs the target export and reports its outcome on a
- * private port, leaving `parentPort` to the user.
+ * thread state before any user code), runs the target export and reports its outcome (in its
+ * slot when the target ended on an interrupt, else on a private port), leaving `parentPort` to
+ * the user.
  *
  * The package's entry (src/index.ts) imports it, and a thread's entry is the package's entry: a
  * target that imports the package then loads no second file. Only the copy of the package the
