@@ -1,7 +1,8 @@
 /**
  * What runs a thread this library starts: attaches the thread to its slot (by importing the
- * thread state before any user code), runs the target export and reports its outcome on a
- * private port, leaving `parentPort` to the user.
+ * thread state before any user code), runs the target export and reports its outcome (in its
+ * slot when the target ended on an interrupt, else on a private port), leaving `parentPort` to
+ * the user.
  *
  * The package's entry (src/index.ts) imports it, and a thread's entry is the package's entry: a
  * target that imports the package then loads no second file. Only the copy of the package the
@@ -10,7 +11,15 @@
  */
 
 import { enableAsyncInterrupt } from './async-interrupt/regions.js';
-import { groupExiting, hasLiveChildren, markEnded, markFinished, NEVER_LIVE, parkIndex } from './control-block.js';
+import {
+  groupExiting,
+  hasLiveChildren,
+  markEnded,
+  markEndedOnInterrupt,
+  markFinished,
+  NEVER_LIVE,
+  parkIndex,
+} from './control-block.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
@@ -24,6 +33,7 @@ import {
   onFatalError,
   onThreadEnd,
   outputInFlight,
+  outputWasUsed,
   runtimeName,
   watchOutput,
 } from './runtime/node.js';
@@ -130,7 +140,7 @@ function runThread(start: StartData): void {
         // The port may be closed already; the parent's 'error' event still has the error.
       }
     }
-    markEnded(state.block, state.self, exitCode);
+    markEnded(state.block, state.self, exitCode, outputWasUsed());
   }));
 
   // The event loop emptied while the target's promise is pending: nothing left can settle it,
@@ -147,8 +157,9 @@ function runThread(start: StartData): void {
   // another thread's once the slot is freed while this one still runs): nothing is marked.
   state.warmExitPath = () => {
     state.warmExitPath = undefined;
+    markEndedOnInterrupt(state.block, NEVER_LIVE);
     markFinished(state.block, NEVER_LIVE, outputInFlight() ? 'output-in-flight' : 'finished');
-    markEnded(state.block, NEVER_LIVE, 0);
+    markEnded(state.block, NEVER_LIVE, 0, outputWasUsed());
     parkIndex(undefined);
     // What a thread asks on its way out of a shutdown the process exits after.
     if (!groupExiting(state.block)) hasLiveChildren(state.block, state.self);
@@ -179,7 +190,10 @@ function runThread(start: StartData): void {
     } catch (error) {
       // The brand check first: the common way to end, and one function to compile rather than three.
       if (isThreadInterruptedError(error) || endsThreadGracefully(error)) {
-        port.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
+        // In shared memory, not a message: what every thread of a shutdown says (the Thread
+        // handle reads it, src/thread.ts). A pool reads its worker's messages only.
+        if (start.pool === undefined) markEndedOnInterrupt(state.block, state.self);
+        else port.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
       } else {
         report(port, { type: 'error', error: heavy().describeError(error) });
       }

@@ -82,6 +82,14 @@ const Field = {
    * when output it printed was still on its way to the parent (see `markFinished`).
    */
   finished: 11,
+  /**
+   * 1 once the slot's thread's target has ended on an interrupt: that outcome, which its parent
+   * reads here rather than in a message (a message per thread cost each thread 15-50 us on its
+   * way out of a shutdown, and woke its parent's event loop once per thread).
+   */
+  outcome: 12,
+  /** 1 when the slot's thread, as it ended, had used its stdout or stderr (see `markEnded`). */
+  output: 13,
 } as const;
 
 /** Bytes per slot for the thread's name, for reports by threads that did not start it. */
@@ -293,6 +301,8 @@ export function allocateSlot(block: ControlBlock, parent: Caller): SlotRef | und
     atomics.store(words, field(slot, 'pending'), 0);
     atomics.store(words, field(slot, 'ended'), 0);
     atomics.store(words, field(slot, 'finished'), 0);
+    atomics.store(words, field(slot, 'outcome'), 0);
+    atomics.store(words, field(slot, 'output'), 0);
     atomics.store(words, field(slot, 'seen'), atomics.load(words, field(slot, 'interruptSeq')) - 1);
     block.names[slot * (NAME_UNITS + 1)] = 0; // the parent names it next (setSlotName)
     const free = atomics.load(words, flagIndex(slot));
@@ -515,11 +525,14 @@ export function clearInterruptFlag(block: ControlBlock, ref: SlotRef): boolean {
 
 /**
  * Called by a thread as it ends (its last event, which a terminated thread does not reach):
- * records its exit code and wakes its parent, which may be blocked in `joinSync()`.
+ * records its exit code and wakes its parent, which may be blocked in `joinSync()`. `printed`:
+ * it has used its stdout or stderr, whose last output its parent may not have read yet (see
+ * {@link endedAfterOutput}).
  */
-export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number): void {
+export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number, printed = false): void {
   const { atomics, words } = block;
   if (!isLive(block, ref)) return;
+  if (printed) atomics.store(words, field(ref.slot, 'output'), 1);
   atomics.store(words, field(ref.slot, 'ended'), (exitCode | 0) + 1);
   const owner = atomics.load(words, field(ref.slot, 'owner'));
   if (owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
@@ -540,7 +553,10 @@ export function markFinished(block: ControlBlock, ref: SlotRef, how: 'finished' 
   if (how === 'output-in-flight' && owner !== 0) {
     unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
   }
-  unpark(atomics, words, Header.endCounter);
+  // Only a shutdown in the process's 'exit' counts a finished thread as ended; any other would
+  // wake for nothing (twice per thread, with markEnded). The store above comes before this load,
+  // and that shutdown marks the group exiting before it scans: it sees one or the other.
+  if (groupExiting(block)) unpark(atomics, words, Header.endCounter);
 }
 
 /** Undoes {@link markFinished}: a pool's worker that was idle has a task (set by the pool as it sends one, and by the worker). */
@@ -617,6 +633,32 @@ export function readSlotReport(block: ControlBlock, ref: SlotRef): SlotReport | 
   return { name, threadId, inCriticalSection, checkedSinceInterrupt };
 }
 
+/** A slot's thread id and name as they were at one moment: see {@link copySlotIdentity}. */
+export interface SlotIdentity {
+  readonly threadId: number;
+  /** The slot's name area, copied (read with {@link identityName}). */
+  readonly nameUnits: Uint16Array;
+}
+
+/**
+ * Copies a slot's thread id and name, to read once the slot may have been freed: valid when the
+ * slot was live at the same generation both before and after the copy (an interrupt that finds it
+ * so proves it), as nothing rewrites them until the slot is freed.
+ */
+export function copySlotIdentity(block: ControlBlock, slot: number): SlotIdentity {
+  const base = slot * (NAME_UNITS + 1);
+  return {
+    threadId: block.atomics.load(block.words, field(slot, 'nativeThreadId')),
+    nameUnits: block.names.slice(base, base + NAME_UNITS + 1),
+  };
+}
+
+/** The name a {@link SlotIdentity} holds. */
+export function identityName(identity: SlotIdentity): string {
+  const length = Math.min(identity.nameUnits[0]!, NAME_UNITS);
+  return String.fromCharCode(...identity.nameUnits.subarray(1, 1 + length));
+}
+
 /** Records a slot's thread name (its first 63 UTF-16 code units), for {@link readSlotReport}. */
 export function setSlotName(block: ControlBlock, ref: SlotRef, name: string): void {
   const base = ref.slot * (NAME_UNITS + 1);
@@ -634,6 +676,27 @@ export function markInterruptSeen(block: ControlBlock, ref: SlotRef): void {
   const seq = atomics.load(words, field(ref.slot, 'interruptSeq'));
   // Written once per interrupt: a loop polling its set flag during cleanup writes nothing.
   if (atomics.load(words, field(ref.slot, 'seen')) !== seq) atomics.store(words, field(ref.slot, 'seen'), seq);
+}
+
+/**
+ * Called by a thread whose target has ended on an interrupt, before it marks itself finished: its
+ * outcome, for its parent to read with {@link endedOnInterrupt} before it frees the slot.
+ */
+export function markEndedOnInterrupt(block: ControlBlock, ref: SlotRef): void {
+  if (isLive(block, ref)) block.atomics.store(block.words, field(ref.slot, 'outcome'), 1);
+}
+
+/** Whether a live slot's thread has recorded that its target ended on an interrupt. */
+export function endedOnInterrupt(block: ControlBlock, ref: SlotRef): boolean {
+  return isLive(block, ref) && block.atomics.load(block.words, field(ref.slot, 'outcome')) === 1;
+}
+
+/**
+ * Whether a live slot's thread has ended after using its stdout or stderr: what it printed last
+ * may still wait in its parent's event loop (a worker's output crosses to its parent as messages).
+ */
+export function endedAfterOutput(block: ControlBlock, ref: SlotRef): boolean {
+  return endedExitCode(block, ref) !== undefined && block.atomics.load(block.words, field(ref.slot, 'output')) === 1;
 }
 
 /** The exit code a live slot's thread recorded as it ended, or undefined while it runs. */

@@ -13,7 +13,7 @@ import {
   readReason,
   setCriticalDepth,
 } from './control-block.js';
-import { invalidArgType, isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
+import { giveReason, invalidArgType, isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import { rare } from './lazy-rare.js';
 import { decodeStringReason } from './reason-text.js';
@@ -194,25 +194,30 @@ export function resetForNextTask(): void {
 
 /** @internal The error an interruption point throws now, carrying the current reason. */
 // It runs first on the way out of an interrupted thread, where each function V8 compiles on its
-// first call costs 10-30 µs: parenthesized, it is compiled with the module instead, and an
-// interrupt without a reason (the flag word says so) calls nothing else to read one.
+// first call costs 10-50 µs: parenthesized, it is compiled with the module instead (a function
+// expression: Node 20's V8 compiles a parenthesized arrow function on its first call all the
+// same), and an interrupt without a reason (the flag word says so) calls nothing else to read one.
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-export const interruptedError = ((): ThreadInterruptedError => {
+export const interruptedError = (function interruptedError(): ThreadInterruptedError {
   noteSeen();
   return new ThreadInterruptedError((Atomics.load(words, index) & HAS_REASON) === 0 ? undefined : currentReason());
 });
 
 /**
  * @internal What a wait throws once an interrupt has woken it: `ahead`, the error it built before
- * it blocked (see `sleep()`), when the interrupt carries no reason; else one built now, which
- * reads the reason. `ahead` undefined (it never blocked): one built now.
+ * it blocked (see `sleep()`), given the interrupt's reason if it has one; `ahead` undefined (it
+ * never blocked): one built now.
  */
 // Parenthesized as interruptedError is: compiled with the module, not on a thread's first wake.
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-export const interruptedErrorAfterWait = ((ahead: ThreadInterruptedError | undefined): ThreadInterruptedError => {
-  if (ahead === undefined || (Atomics.load(words, index) & HAS_REASON) !== 0) return interruptedError();
+export const interruptedErrorAfterWait = (function interruptedErrorAfterWait(
+  ahead: ThreadInterruptedError | undefined,
+): ThreadInterruptedError {
+  if (ahead === undefined) return interruptedError();
   noteSeen();
-  return ahead;
+  // A shutdown's interrupt has a reason ('SIGINT'...): the error built ahead takes it, rather than
+  // a new one capturing its stack on the way out of every thread.
+  return (Atomics.load(words, index) & HAS_REASON) === 0 ? ahead : giveReason(ahead, currentReason());
 });
 
 let interruptPathWarm = false;
@@ -228,7 +233,8 @@ let interruptPathWarm = false;
 export function warmInterruptPath(): void {
   if (interruptPathWarm) return;
   interruptPathWarm = true;
-  isThreadInterruptedError(new ThreadInterruptedError());
+  // Given a reason as a shutdown's wake-up gives one (no reason: its message stays the same).
+  isThreadInterruptedError(giveReason(new ThreadInterruptedError(), undefined));
   // And what an interruption point calls first (V8 compiles it on that call): marks nothing new,
   // as no interrupt has come yet (a later one has a new sequence number).
   noteSeen();

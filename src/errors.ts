@@ -95,6 +95,18 @@ export class ThreadInterruptedError extends Error {
   }
 }
 
+/**
+ * @internal Makes `error`, built without a reason before its thread blocked, the error
+ * `new ThreadInterruptedError(reason)` would be: its reason and message. Its stack, formatted on
+ * first read, then starts with that message. Building a fresh one on the wake-up (capturing its
+ * stack) cost each thread 15-30 us on its way out of a shutdown, whose interrupt has a reason.
+ */
+export function giveReason(error: ThreadInterruptedError, reason: unknown): ThreadInterruptedError {
+  (error as { reason: unknown }).reason = reason;
+  error.message = describeReason(reason);
+  return error;
+}
+
 Object.defineProperty(ThreadInterruptedError.prototype, 'name', {
   value: 'ThreadInterruptedError',
   writable: true,

@@ -4,6 +4,7 @@ import type { TransferredError } from './error-transfer.js';
 /** The target's outcome. */
 export type OutcomeMessage =
   | { readonly type: 'result'; readonly value: unknown }
+  /** A pool's worker's: a Thread's says it in its slot (`markEndedOnInterrupt`), and its handle reads it there. */
   | { readonly type: 'interrupted' }
   | { readonly type: 'error'; readonly error: TransferredError }
   /** The event loop emptied with the target's promise pending: nothing can settle it any more. */

@@ -7,7 +7,9 @@ import {
   type ControlBlock,
   createControlBlock,
   endedExitCode,
+  endedOnInterrupt,
   isInterruptRequested,
+  markEndedOnInterrupt,
   nextThreadNumber,
   releaseSlot,
   requestInterrupt,
@@ -395,7 +397,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
       thread.#state = 'running';
       thread.interrupt(); // the running branch, as interrupt() of a started thread runs it
       const channel = openReportChannel();
-      channel.threadEnd.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
+      markEndedOnInterrupt(block, slot); // as the thread's bootstrap says it
       channel.threadEnd.close();
       thread.#events(channel).onExit(0);
       void thread.join();
@@ -456,7 +458,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   }
 
   #onExit(channel: ReportChannel, exitCode: number): void {
-    const { outcome, crash } = readReports(channel.takeAll());
+    const { outcome, crash } = readReports(channel.takeAll(), this.#endedOnInterrupt());
     channel.close();
     // The thread's own report of what it died of, when it could send one, is the faithful copy:
     // Deno's 'error' event gives a plain Error (no name, no cause), and a browser's worker
@@ -482,6 +484,11 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     if (!this.#end.ok && this.#state === 'failed' && !this.#observed) {
       this.#unobserved = recordFailure(this, this.#end.error, { name: this.#name, threadId: this.#threadId });
     }
+  }
+
+  /** Whether the thread said its target ended on an interrupt (read before its slot is freed). */
+  #endedOnInterrupt(): boolean {
+    return this.#registry !== undefined && this.#slot !== undefined && endedOnInterrupt(this.#registry, this.#slot);
   }
 
   /** Someone will see how the thread ended: its failure is not reported as unobserved. */
@@ -586,7 +593,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
             `Thread "${this.#name}" did not end within ${timeout} ms. Interrupt it first (thread.interrupt()), wait longer, or await thread.join().`,
           );
         }
-        const { outcome, crash } = readReports(this.#channel!.takeAll());
+        const { outcome, crash } = readReports(this.#channel!.takeAll(), this.#endedOnInterrupt());
         const error = crash === undefined ? this.#crash : { error: rebuildError(crash.error) };
         const [final, result] = endOf<ThreadResult<Target>>(outcome, error, false, exitCode ?? 0, this.#name);
         this.#state = final;
@@ -638,8 +645,17 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
 
 type Settlement<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
-/** The last outcome a thread reported, and the error it died of, if it did. */
-function readReports(messages: readonly unknown[]): {
+const INTERRUPTED: OutcomeMessage = { type: 'interrupted' };
+
+/**
+ * The last outcome a thread reported, and the error it died of, if it did. `interrupted`: the
+ * thread said in shared memory that its target ended on an interrupt, its last word on the
+ * target (an earlier message can only be 'unsettled', said as its event loop emptied before).
+ */
+function readReports(
+  messages: readonly unknown[],
+  interrupted: boolean,
+): {
   outcome: OutcomeMessage | undefined;
   crash: CrashMessage | undefined;
 } {
@@ -649,7 +665,7 @@ function readReports(messages: readonly unknown[]): {
     if (message.type === 'crash') crash = message;
     else outcome = message;
   }
-  return { outcome, crash };
+  return { outcome: interrupted ? INTERRUPTED : outcome, crash };
 }
 
 /** How a thread ended, from what its bootstrap reported and what Node saw. */

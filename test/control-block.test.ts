@@ -4,6 +4,8 @@ import {
   allocateSlot,
   clearInterruptFlag,
   createControlBlock,
+  endedAfterOutput,
+  endedOnInterrupt,
   flagIndex,
   HAS_REASON,
   isInterruptRequested,
@@ -11,6 +13,7 @@ import {
   LIVE,
   liveSlots,
   markEnded,
+  markEndedOnInterrupt,
   markFinished,
   NEVER_LIVE,
   REASON_BYTES,
@@ -47,11 +50,31 @@ describe('control block', () => {
     const before = Int32Array.from(block.words);
     assert.equal(isLive(block, NEVER_LIVE), false);
     markFinished(block, NEVER_LIVE, 'output-in-flight');
-    markEnded(block, NEVER_LIVE, 0);
+    markEndedOnInterrupt(block, NEVER_LIVE);
+    markEnded(block, NEVER_LIVE, 0, true);
     assert.deepEqual(Int32Array.from(block.words), before, 'no word changed');
     releaseSlot(block, a);
     assert.equal(isLive(block, b), false);
     assert.equal(isLive(block, NEVER_LIVE), false);
+  });
+
+  it("keeps a thread's interrupted outcome and its printed output to its own generation of the slot", () => {
+    const block = createControlBlock(1);
+    const old = allocateSlot(block, undefined)!;
+    assert.equal(endedOnInterrupt(block, old), false);
+    markEndedOnInterrupt(block, old);
+    assert.equal(endedOnInterrupt(block, old), true);
+    assert.equal(endedAfterOutput(block, old), false, 'not ended yet');
+    markEnded(block, old, 0, true);
+    assert.equal(endedAfterOutput(block, old), true);
+    releaseSlot(block, old);
+    assert.equal(endedOnInterrupt(block, old), false, 'a freed slot tells nothing');
+    const next = allocateSlot(block, undefined)!;
+    assert.equal(next.slot, old.slot);
+    assert.equal(endedOnInterrupt(block, next), false, "the last thread's outcome is not the next one's");
+    assert.equal(endedOnInterrupt(block, old), false, 'nor is the next one read through a stale reference');
+    markEnded(block, next, 0);
+    assert.equal(endedAfterOutput(block, next), false, "the last thread's output is not the next one's");
   });
 
   it('a stale handle cannot interrupt the thread that reuses its slot', () => {

@@ -61,11 +61,11 @@ describe("a thread's exit path", () => {
     }
   });
 
-  it("has the thread's 'exit' listeners compiled with their module (parenthesized function expressions)", () => {
+  it("has the thread's 'exit' listeners and the error of its wake-up compiled with their module (parenthesized function expressions)", () => {
     // A parenthesized function expression is V8's eager-compilation hint on Node 20 too (a
     // parenthesized arrow only on 24 and newer); the build must keep the parentheses.
     const entry = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
-    for (const name of ['last', 'threadEnded']) {
+    for (const name of ['last', 'threadEnded', 'interruptedError', 'interruptedErrorAfterWait']) {
       assert.match(
         entry,
         new RegExp(`\\(function ${name}\\d*\\(`),

@@ -35,6 +35,18 @@ describe('sleep()', () => {
     assert.equal(result.formatted, 1);
   });
 
+  it('gives the error it built before blocking the reason of the interrupt that woke it: reason, message and stack', async () => {
+    const thread = await startWaiting('sleepWithStackHook');
+    thread.interrupt('deploy');
+    const result = (await within(thread.join())) as Record<string, unknown>;
+    assert.equal(result.afterSleep, 0, 'no stack formatted by sleeping');
+    assert.equal(result.isError, true);
+    assert.equal(result.reason, 'deploy');
+    assert.equal(result.message, 'The thread was interrupted: deploy');
+    assert.match(String(result.stack), /^ThreadInterruptedError: The thread was interrupted: deploy \(\d+ frames\)$/);
+    assert.equal(result.formatted, 1);
+  });
+
   it('throws at once when the flag is already set, even for 0 ms', () => {
     currentThread().interrupt('before');
     assert.throws(

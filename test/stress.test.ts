@@ -70,4 +70,45 @@ describe('the protocol under real threads', () => {
     assert.equal(liveThreadCount(), 0);
     checkInvariants(state.registry!);
   });
+
+  it("each thread's outcome reaches its join() exactly, across slots reused at once, while another thread loops interruptAllThreads()", async () => {
+    // A thread ending on an interrupt says so in its slot, not in a message: an outcome left in
+    // a slot by its last thread, or read from the next one's, would turn a returned value into
+    // 'interrupted' or the reverse.
+    const sync = syncArray();
+    const interrupter = new Thread(stress, { export: 'interruptLoop', args: [sync], name: 'interrupt-all' }).start();
+    await waitFor(sync, 0, 1);
+    const hows = ['return', 'throw', 'catch'] as const;
+    const counts = { return: 0, throw: 0, catch: 0 };
+    for (let batch = 0; batch < 20; batch++) {
+      const threads = Array.from({ length: 8 }, (_, i) => {
+        const how = hows[Math.floor(Math.random() * hows.length)]!;
+        const value = { batch, i };
+        const thread = new Thread(stress, { export: 'endAs', args: [how, value] });
+        // Half of them before start (the flag set from the first instruction), half after.
+        if (how !== 'return' && i % 2 === 0) thread.interrupt('early');
+        thread.start();
+        if (how !== 'return' && i % 2 === 1) thread.interrupt('late');
+        return { thread, how, value };
+      });
+      const results = await within(Promise.all(threads.map(({ thread }) => thread.join())));
+      threads.forEach(({ thread, how, value }, i) => {
+        counts[how]++;
+        const context = `batch ${batch} thread ${i} (${how})`;
+        if (how === 'throw') {
+          assert.equal(results[i], undefined, context);
+          assert.equal(thread.state, 'interrupted', context);
+        } else {
+          assert.deepEqual(results[i], value, context);
+          assert.equal(thread.state, 'finished', context);
+        }
+      });
+      checkInvariants(state.registry!);
+    }
+    interrupter.interrupt();
+    await within(interrupter.join());
+    assert.ok(counts.throw > 0 && counts.return > 0 && counts.catch > 0, JSON.stringify(counts));
+    assert.equal(liveThreadCount(), 0);
+    checkInvariants(state.registry!);
+  });
 });

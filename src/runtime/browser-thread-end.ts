@@ -69,6 +69,11 @@ export function exitThreadNow(): void {}
 /** A worker's output goes straight to the console: nothing to watch. */
 export function watchOutput(): void {}
 
+/** A worker's output goes straight to the console: none waits for its parent. */
+export function outputWasUsed(): boolean {
+  return false;
+}
+
 /** A worker's output goes straight to the console: nothing is ever in flight. */
 export function outputInFlight(): boolean {
   return false;

@@ -29,6 +29,7 @@ export {
   onFatalError,
   onThreadEnd,
   outputInFlight,
+  outputWasUsed,
   watchOutput,
 } from './browser-thread-end.js';
 export {

@@ -119,9 +119,10 @@ export function createKeepAlive(onIdle?: () => void): KeepAlive {
     unref: () => {
       if (--refs === 0) timer?.unref();
     },
-    // Parenthesized, so V8 compiles it with the rest: every thread calls it on its way out.
+    // Parenthesized, so V8 compiles it with the rest: every thread calls it on its way out. A
+    // function expression: Node 20's V8 compiles a parenthesized arrow on its first call.
     // biome-ignore format: the parentheses are V8's eager-compilation hint
-    close: (() => {
+    close: (function close() {
       closed = true;
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
@@ -257,6 +258,11 @@ export function watchOutput(): void {
   }
   // Where the streams are plain properties (or the watch failed), they are asked every time.
   if (watched === 2) outputUsed = false;
+}
+
+/** Whether the calling thread has used its stdout or stderr since {@link watchOutput} (true if unknown). */
+export function outputWasUsed(): boolean {
+  return outputUsed;
 }
 
 /**
