@@ -17,6 +17,7 @@ const FILE_BYTES = 4 << 20;
 interface Plan {
   threads: { export: string; name?: string }[];
   pool?: boolean;
+  secondCopy?: boolean;
   sayExiting?: boolean;
   configure?: Record<string, unknown>;
   ownHandler?: boolean | 'late-once';
@@ -127,6 +128,18 @@ describe('shutdown on a signal', () => {
       }
     });
   }
+
+  it('with two copies of the package starting threads, one shutdown runs: every cleanup completes, then exit 130', async (t) => {
+    const r = run({ threads: [{ export: 'syncCleanup' }], secondCopy: true });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code, signal } = await finished(r, t);
+    assert.equal(signal, null, r.stderr());
+    assert.equal(code, 130, r.stderr());
+    assertComplete(r.dir, 't0.bin', 's');
+    assertComplete(r.dir, 'copy.bin', 's');
+    assert.equal(r.stderr(), '');
+  });
 
   it("a pool: its running task's cleanup completes, its idle worker does not hold the exit up", async (t) => {
     const r = run({ threads: [{ export: 'syncCleanup' }], pool: true, configure: { graceMs: 600_000 } });

@@ -62,9 +62,14 @@ function watchListeners(): void {
   }
   // Without 'removeListener', ours moves back in front of a listener the program adds: it then
   // runs first, and sees a once-listener that is about to remove itself.
+  // Once per signal and turn: a listener of another library that also keeps itself first would
+  // otherwise move back in front of ours, and ours in front of it, for good.
+  const moved = new Set<string | symbol>();
   process.on('newListener', (event, added) => {
     const listener = ours.get(event);
-    if (listener === undefined || added === listener) return;
+    if (listener === undefined || added === listener || moved.has(event)) return;
+    moved.add(event);
+    setImmediate(() => moved.delete(event));
     // 'newListener' comes before the listener is added.
     queueMicrotask(() => {
       if (ours.get(event) !== listener) return;

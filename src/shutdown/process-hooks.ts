@@ -23,6 +23,7 @@ import { onConfigChange, shutdownConfig } from './config.js';
 import { reportText } from './report-text.js';
 import { type ForceSwitch, runShutdown, runShutdownSync, type ShutdownReport } from './shutdown.js';
 
+const HOOKS_INSTALLED = Symbol.for('graceful-threads.shutdown-hooks.v1');
 let registry: ControlBlock | undefined;
 const tied = new Set<ShutdownSignal>();
 /** The signal whose shutdown is under way, and how to cut its grace period short. */
@@ -106,6 +107,12 @@ function onExit(cause: ExitCause): void {
  */
 export function installShutdownHooks(block: ControlBlock): void {
   if (registry !== undefined) return;
+  // Two copies of the package in one process (two versions in node_modules) share the threads'
+  // registry: one shutdown covers them all. Two sets of hooks would each see the other's signal
+  // listener as the program's own and step aside, leaving Ctrl-C to nobody.
+  const global = globalThis as { [HOOKS_INSTALLED]?: true };
+  if (global[HOOKS_INSTALLED] === true) return;
+  global[HOOKS_INSTALLED] = true;
   registry = block;
   applySignals();
   onConfigChange(applySignals);
