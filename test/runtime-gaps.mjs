@@ -134,6 +134,8 @@ export const gaps = {
       'interruptionSignal() and the thread’s lifetime > keeps a thread awaiting only its interruption alive until interrupted (events.once)':
         deno.elu,
       'shutdown on a signal > a second SIGINT during the grace period forces at once': deno.signals,
+      'shutdown on a signal > with two copies of the package starting threads, one shutdown runs: every cleanup completes, then exit 130':
+        deno.signals,
       'shutdown on a signal > a cleanup that did not await its write (a timer) still writes it whole before the process exits':
         deno.signals,
       'shutdown on exit > a signal while the exit waits for a stuck thread ends the process, as Node would':
