@@ -8,8 +8,14 @@
  * must stay set); a task the pool sent behind others (short ones without a signal, see
  * src/pool.ts) is cleared for here, as it starts, unless `close({ cancel: true })` cancelled it
  * meanwhile: it is then not run at all, as Java's `shutdownNow()` runs no task it drained.
- * Between tasks this side drops what the last one
- * left in the thread's state (src/current.ts `resetForNextTask`).
+ * Between tasks this side drops what the last one left in the thread's state (src/current.ts
+ * `resetForNextTask`).
+ *
+ * A task the pool cancelled (its promise already rejected) is followed at once: if the next task
+ * is already here, it starts without the cancelled one's outcome being posted; if not, the worker
+ * looks at its port a little while before it idles (POLL_AFTER_CANCEL_MS), as the caller usually
+ * submits the next task just after `abort()`. Which task the worker runs is in a shared word, so
+ * the pool, which may replace the worker for a cancelled task, knows when it went past it.
  */
 import { markBusy, markFinished } from './control-block.js';
 import { clearInterrupt, isThenable, resetForNextTask } from './current.js';
@@ -24,8 +30,21 @@ import { type StartData, state } from './thread-state.js';
  * whether it was sent behind others (the worker then clears its flag as it starts it).
  */
 export type TaskMessage = readonly [id: number, exportName: string | undefined, task: unknown, behind: boolean];
-/** The index, in the pool's shared word array, of its cancel-everything word. */
+/**
+ * The words a pool shares with each of its workers (an `Int32Array` of {@link POOL_WORDS}):
+ * - `POOL_CANCELLED`: 1 once `close({ cancel: true })` ran (the pool writes it);
+ * - `CANCELLED_TASK`: the id of the task the pool cancelled while the worker ran it (the pool);
+ * - `RUNNING_TASK`: the id of the task the worker runs or ran last (the worker, as it starts
+ *   one), or `REPLACING` once the pool claimed the worker to replace it (the pool). Both sides
+ *   write it with compare-and-swap: a worker either starts its next task or is replaced, never
+ *   both.
+ */
 export const POOL_CANCELLED = 0;
+export const CANCELLED_TASK = 1;
+export const RUNNING_TASK = 2;
+export const POOL_WORDS = 3;
+/** `RUNNING_TASK` once the pool replaces the worker: it starts no other task. Task ids are positive. */
+export const REPLACING = -1;
 /** What the pool sends to end the worker once it has no task. */
 export const CLOSE_WORKER = 0;
 /** A task's end as the worker reports it: its id, whether it returned, the value or error, its run time in ms. */
@@ -36,11 +55,31 @@ export type TaskOutcome =
 type Target = (...args: unknown[]) => unknown;
 /** How many tasks a worker runs in a row without a turn of its event loop. */
 const SYNC_RUN = 64;
+/**
+ * How long (ms) a worker whose task was cancelled looks at its port before it idles. The usual
+ * caller aborts a task and submits the next, but the next is sent only after `abort()` has
+ * returned, some 5-20 us after the task saw its flag and ended; an idle worker is woken by the
+ * port's 'message' event 7-30 us after the send (measured on a 2-core machine, idle to loaded).
+ * Looking costs the CPU this long at most, once per cancel (7-30 us when the task comes); a close
+ * comes on the same port and is seen at once.
+ */
+const POLL_AFTER_CANCEL_MS = 0.1;
 type LoadTarget = (href: string, exportName: string) => Promise<Target>;
+
+/** The next message on `port` within `ms`, looked for without a turn of the event loop. */
+function pollPort(port: MessagePort, ms: number): TaskMessage | typeof CLOSE_WORKER | undefined {
+  const until = performance.now() + ms;
+  do {
+    const received = receiveNow(port);
+    if (received !== undefined) return received.message as TaskMessage | typeof CLOSE_WORKER;
+  } while (performance.now() < until);
+  return undefined;
+}
 
 /** Serves tasks on the start data's port until the pool sends {@link CLOSE_WORKER}. */
 export function servePool(start: StartData, loadTarget: LoadTarget): Promise<void> {
   const port: MessagePort = start.port;
+  const words = start.pool!;
   // Each export is loaded once; a failure to load is each task's error, the worker stays.
   const targets = new Map<string, Target | Promise<Target>>();
   const targetOf = (name: string): Target | Promise<Target> => {
@@ -70,10 +109,34 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
     markFinished(state.block, state.self, 'idle');
   };
   let startedAt = 0;
+  // The id of the task this worker runs or ran last (its RUNNING_TASK word).
+  let current = 0;
+  // Claimed by the pool to be replaced: it starts nothing more, its termination is on its way.
+  let replaced = false;
+  // The last task was cancelled and nothing was waiting: see POLL_AFTER_CANCEL_MS.
+  let pollNext = false;
+
+  /** The next message, taken now if one is queued on the port, into `waiting`. */
+  const peek = (): TaskMessage | typeof CLOSE_WORKER | undefined => {
+    if (waiting.length === 0) {
+      const received = receiveNow(port);
+      if (received === undefined) return undefined;
+      waiting.push(received.message as TaskMessage | typeof CLOSE_WORKER);
+    }
+    return waiting[0];
+  };
 
   const post = (id: number, returned: boolean, value: unknown): void => {
     const ms = performance.now() - startedAt;
     resetForNextTask();
+    if (Atomics.load(words, CANCELLED_TASK) === id) {
+      // The pool has settled this task's promise already. When the next task is here, it starts
+      // without this outcome: posting it would wake the pool's thread, which on a busy machine
+      // takes the CPU from this worker just as the next task starts. The next task's outcome
+      // (or, for a replacement, RUNNING_TASK) tells the pool that this one ended.
+      if (peek() !== undefined && waiting[0] !== CLOSE_WORKER) return;
+      pollNext = true;
+    }
     try {
       port.postMessage([id, returned, returned ? value : describeError(value), ms] as TaskOutcome);
     } catch (cause) {
@@ -115,9 +178,18 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
     return false;
   };
 
-  /** Starts a task; false when it goes on asynchronously. */
+  /** Starts a task; false when it goes on asynchronously (or never, once replaced). */
   const begin = (message: TaskMessage): boolean => {
     const [id, exportName, task, behind] = message;
+    if (Atomics.compareExchange(words, RUNNING_TASK, current, id) !== current) {
+      // The pool is replacing this worker (its cancelled task ignored the interrupt until now).
+      replaced = true;
+      return false;
+    }
+    current = id;
+    // A cancel that came after its task had ended leaves that task's id: not this task's.
+    const cancelled = Atomics.load(words, CANCELLED_TASK);
+    if (cancelled !== 0 && cancelled !== id) Atomics.compareExchange(words, CANCELLED_TASK, cancelled, 0);
     if (idle) {
       idle = false;
       markBusy(state.block, state.self);
@@ -128,7 +200,7 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
       // Cleared first, the pool's word read after: the pool sets its word before it interrupts,
       // so a cancel either shows here or sets the flag again after this clear (never unheard).
       clearInterrupt();
-      if (Atomics.load(start.pool!, POOL_CANCELLED) === 1) {
+      if (Atomics.load(words, POOL_CANCELLED) === 1) {
         post(id, false, codedError(Error, 'ERR_POOL_CLOSED', 'The pool was closed with { cancel: true }.'));
         return true;
       }
@@ -160,9 +232,16 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
    * the timers and I/O that tasks started still get their turn.
    */
   const next = (): void => {
+    if (replaced) return;
     running = false;
     for (let ran = 0; ran < SYNC_RUN; ran++) {
-      const message = waiting.shift() ?? (receiveNow(port)?.message as TaskMessage | typeof CLOSE_WORKER | undefined);
+      let message = waiting.shift() ?? (receiveNow(port)?.message as TaskMessage | typeof CLOSE_WORKER | undefined);
+      if (message === undefined && pollNext) {
+        // Idle for a shutdown meanwhile: this worker has nothing to clean up.
+        goIdle();
+        message = pollPort(port, POLL_AFTER_CANCEL_MS);
+      }
+      pollNext = false;
       if (message === undefined) {
         goIdle();
         return;
@@ -177,6 +256,11 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
         return;
       }
     }
+    // A task taken off the port for `post` waits in `waiting`, which no 'message' event announces.
+    if (waiting.length > 0) setTimeout(resume, 0);
+  };
+  const resume = (): void => {
+    if (!running) next();
   };
 
   port.on('message', (message: TaskMessage | typeof CLOSE_WORKER) => {

@@ -11,7 +11,9 @@
  * only while that worker's current task is the cancelled one, never the task after it. The flag
  * is cleared as the pool dispatches (a cancel that landed after its task ended, or an
  * `interruptAllThreads()` of an idle worker, is dropped there), before the task is posted, so a
- * cancel of the task just dispatched is never lost.
+ * cancel of the task just dispatched is never lost. A worker that ends a cancelled task with the
+ * next one already in hand reports no outcome for it: the next task's outcome, or the worker's
+ * RUNNING_TASK word (read before a replacement, claimed with compare-and-swap), says it ended.
  */
 
 import { type AsyncInterruptStart, asyncInterruptStart } from './async-interrupt/options.js';
@@ -40,7 +42,16 @@ import {
   type WorkerReplacedEvent,
 } from './pool-options.js';
 import { reasonBytes } from './pool-reason.js';
-import { CLOSE_WORKER, POOL_CANCELLED, type TaskMessage, type TaskOutcome } from './pool-worker.js';
+import {
+  CANCELLED_TASK,
+  CLOSE_WORKER,
+  POOL_CANCELLED,
+  POOL_WORDS,
+  REPLACING,
+  RUNNING_TASK,
+  type TaskMessage,
+  type TaskOutcome,
+} from './pool-worker.js';
 import { ensureRegistry, MAX_LIVE_THREADS } from './registry.js';
 import { isMainThread, startWorker, threadEntry, type Worker, type WorkerOptions } from './runtime/node.js';
 import { availableParallelism, EventEmitter, openTaskChannel, type TaskChannel } from './runtime/node-pool.js';
@@ -74,6 +85,8 @@ interface PoolWorker {
   readonly channel: TaskChannel;
   readonly slot: SlotRef;
   readonly threadId: number;
+  /** The words it shares with the pool (src/pool-worker.ts, `POOL_WORDS`). */
+  readonly words: Int32Array;
   /**
    * The tasks sent to it whose end it has not reported (a cancelled one included), in the order
    * it runs them: the first runs.
@@ -107,6 +120,8 @@ const PIPELINE_BUDGET_MS = 1;
 const PIPELINE_MAX_TASKS = 64;
 /** The expected run time of a task of an export none has run yet: over the budget. */
 const UNKNOWN_MS = 1e9;
+/** Task ids go from 1 to this and round again: they fit the workers' shared words. */
+const MAX_TASK_ID = 0x7fffffff;
 const settledPromise = Promise.resolve();
 
 // A worker's entry is the package's own, as a thread's is (src/bootstrap.ts).
@@ -162,8 +177,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   readonly #maxQueue: number;
   readonly #asyncInterrupt: AsyncInterruptStart | undefined;
   #registry: ControlBlock | undefined;
-  /** Shared with the workers: {@link POOL_CANCELLED} is 1 once `close({ cancel: true })` ran. */
-  readonly #shared = new Int32Array(new SharedArrayBuffer(4));
+  /** Set by `close({ cancel: true })`: each worker's POOL_CANCELLED word is 1 from then on. */
+  #cancelledAll = false;
   readonly #workers = new Set<PoolWorker>();
   /** Workers replaced and terminated, until they have exited. */
   readonly #terminating = new Set<PoolWorker>();
@@ -262,7 +277,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     }
     return new Promise((resolve, reject) => {
       const job: Job = {
-        id: this.#nextId++,
+        id: this.#takeId(),
         task,
         exportName,
         transferList,
@@ -311,7 +326,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       const reason = closedError(this.#name, 'close({ cancel: true }) cancelled the task');
       // Before the interrupts: a task sent behind others then either sees this word as it would
       // start, and does not, or finds its flag set by the interrupt (src/pool-worker.ts).
-      Atomics.store(this.#shared, POOL_CANCELLED, 1);
+      this.#cancelledAll = true;
+      for (const w of this.#workers) Atomics.store(w.words, POOL_CANCELLED, 1);
       for (const w of this.#workers) {
         // The task running may be one sent behind a task cancelled before: interrupt it too.
         if (w.jobs[0]?.settled === true && w.jobs.some((job) => !job.settled)) this.#interrupt(w, reason);
@@ -502,6 +518,8 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       );
     }
     const name = `${this.#name}-${++this.#workerNumber}`;
+    const words = new Int32Array(new SharedArrayBuffer(POOL_WORDS * Int32Array.BYTES_PER_ELEMENT));
+    if (this.#cancelledAll) words[POOL_CANCELLED] = 1;
     let w: PoolWorker | undefined;
     const channel = openTaskChannel((message) => {
       if (w !== undefined) this.#onOutcome(w, message);
@@ -516,7 +534,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       args: [],
       shared: false,
       port: channel.threadEnd,
-      pool: this.#shared,
+      pool: words,
       ...(this.#asyncInterrupt === undefined ? {} : { asyncInterrupt: this.#asyncInterrupt }),
     };
     const {
@@ -563,6 +581,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       channel,
       slot,
       threadId: worker.threadId,
+      words,
       jobs: [],
       estimateMs: 0,
       leaving: false,
@@ -598,22 +617,55 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     // The bootstrap's own reports (a crash) are not task outcomes: the 'error' event has it.
     if (!Array.isArray(message)) return;
     const [id, returned, payload, ms] = message as unknown as TaskOutcome;
-    const job = w.jobs[0];
-    if (job === undefined || job.id !== id) return;
-    w.jobs.shift();
+    if (w.jobs[0]?.id !== id) {
+      // Cancelled tasks before it ended without an outcome of their own (src/pool-worker.ts).
+      const at = w.jobs.findIndex((job) => job.id === id);
+      if (at === -1 || !this.#ended(w, at)) return;
+    }
+    const job = w.jobs.shift()!;
     const name = job.exportName ?? this.#exportName;
     const known = this.#taskMs.get(name);
     this.#taskMs.set(name, known === undefined ? ms : known * 0.8 + ms * 0.2);
     w.estimateMs -= job.estimateMs;
-    if (w.interruptedAt !== undefined && !w.jobs.some((rest) => rest.settled)) {
-      if (w.graceTimer !== undefined) clearTimeout(w.graceTimer);
-      w.graceTimer = undefined;
-      w.interruptedAt = undefined;
-    }
+    this.#endGrace(w);
     this.#settle(job, returned, returned ? payload : rebuildError(payload as TransferredError), false);
     if (w.leaving) return;
     if (w.jobs.length === 0) this.#free(w);
     else if (this.#queued > 0) this.#topUp(w);
+  }
+
+  /**
+   * Drops the first `count` tasks of a worker, which ended without an outcome of their own: the
+   * worker reported a later task (its outcome, or its RUNNING_TASK word). Only a task the pool had
+   * cancelled ends so; false (nothing dropped) if one was not.
+   */
+  #ended(w: PoolWorker, count: number): boolean {
+    for (let i = 0; i < count; i++) if (!w.jobs[i]!.settled) return false;
+    for (let i = 0; i < count; i++) w.estimateMs -= w.jobs.shift()!.estimateMs;
+    return true;
+  }
+
+  /** Drops the tasks a worker has gone past, by its RUNNING_TASK word; returns the word read. */
+  #catchUp(w: PoolWorker): number {
+    const running = Atomics.load(w.words, RUNNING_TASK);
+    const at = w.jobs.findIndex((job) => job.id === running);
+    if (at > 0 && this.#ended(w, at)) this.#endGrace(w);
+    return running;
+  }
+
+  /** Ends a worker's grace period once none of its cancelled tasks is left running. */
+  #endGrace(w: PoolWorker): void {
+    if (w.interruptedAt === undefined || w.jobs.some((rest) => rest.settled)) return;
+    if (w.graceTimer !== undefined) clearTimeout(w.graceTimer);
+    w.graceTimer = undefined;
+    w.interruptedAt = undefined;
+  }
+
+  /** The next task id, from 1 to MAX_TASK_ID and round again. */
+  #takeId(): number {
+    const id = this.#nextId;
+    this.#nextId = id === MAX_TASK_ID ? 1 : id + 1;
+    return id;
   }
 
   /** A worker whose tasks have ended: it takes the next, waits idle, or exits. */
@@ -657,6 +709,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   #onExit(w: PoolWorker, exitCode: number): void {
     // An outcome posted before the worker ended still counts, whichever event came first.
     for (const message of w.channel.takeAll()) this.#onOutcome(w, message);
+    this.#catchUp(w);
     w.channel.close();
     if (w.graceTimer !== undefined) clearTimeout(w.graceTimer);
     if (w.idleTimer !== undefined) clearTimeout(w.idleTimer);
@@ -711,7 +764,11 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     const w = job.worker;
     // The interrupt first, the promise after: the task stops the sooner. (A task sent behind
     // others, cancelled only by close({ cancel: true }), has no signal: close() sees to it.)
-    if (w !== undefined && w.jobs[0] === job) this.#interrupt(w, reason);
+    if (w !== undefined && w.jobs[0] === job) {
+      // Before the interrupt: a task that ends on it finds its id here, and goes on to the next.
+      Atomics.store(w.words, CANCELLED_TASK, job.id);
+      this.#interrupt(w, reason);
+    }
     this.#settle(job, false, reason, true);
     if (w !== undefined) {
       w.estimateMs -= job.estimateMs;
@@ -731,7 +788,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     w.interruptedAt = performance.now();
     // Armed once the caller's synchronous code is done (abort() returned, the next run() has sent
     // its task): a timer costs 15-25 us, between a cancel and the task the worker takes next. A
-    // promise reaction rather than queueMicrotask(), which makes an async resource (2-4 us).
+    // promise reaction rather than queueMicrotask(), which makes an async resource (2-4 us there).
     void settledPromise.then(() => {
       if (w.interruptedAt !== undefined && w.graceTimer === undefined && !w.leaving) {
         w.graceTimer = setTimeout(() => this.#replace(w), this.#graceMs);
@@ -745,6 +802,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     // Timers run before the port's messages: an outcome waiting there (the cancelled task did
     // end in time, and the task behind it may have started) decides first.
     for (const message of w.channel.takeAll()) this.#onOutcome(w, message);
+    const running = this.#catchUp(w);
     const job = w.jobs.find((pending) => pending.settled);
     if (job === undefined || w.leaving) {
       w.interruptedAt = undefined;
@@ -754,6 +812,12 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     const waited = performance.now() - w.interruptedAt!;
     if (waited < this.#graceMs) {
       w.graceTimer = setTimeout(() => this.#replace(w), Math.max(1, Math.ceil(this.#graceMs - waited)));
+      return;
+    }
+    // Claimed: from now on the worker starts no other task, so none runs twice (here and, requeued,
+    // elsewhere). If it started one since #catchUp read its word, it went past the cancelled task.
+    if (Atomics.compareExchange(w.words, RUNNING_TASK, running, REPLACING) !== running) {
+      this.#replace(w);
       return;
     }
     w.leaving = true;

@@ -41,8 +41,9 @@ export interface StartData {
   readonly port: MessagePort;
   /**
    * Set for a worker of a `ThreadPool`: it loads the module once and runs the tasks it is sent
-   * on `port` until the pool closes it (src/pool-worker.ts). The pool's shared word: 1 once
-   * `close({ cancel: true })` has cancelled every task, so that none sent ahead starts.
+   * on `port` until the pool closes it (src/pool-worker.ts). The words it shares with its pool
+   * (src/pool-worker.ts `POOL_WORDS`): the pool's cancel-everything word, the task it cancelled,
+   * the task the worker runs.
    */
   readonly pool?: Int32Array;
   /** Set when the thread opted in to asynchronous interruption (src/async-interrupt/). */
