@@ -10,7 +10,6 @@
  * and the package in any other thread, do nothing here.
  */
 
-import { enableAsyncInterrupt } from './async-interrupt/regions.js';
 import {
   groupExiting,
   hasLiveChildren,
@@ -22,6 +21,7 @@ import {
 } from './control-block.js';
 import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
+import { rare } from './lazy-rare.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
 import {
   createKeepAlive,
@@ -172,10 +172,11 @@ function runThread(start: StartData): void {
       if (start.asyncInterrupt !== undefined) {
         // Before the target loads, so that its modules load through the transform; and only
         // here, so that a thread without the option loads neither the hook nor the parser.
-        locateSyntaxError = await enableAsyncInterrupt(
-          start.asyncInterrupt,
-          new URL('./async-interrupt/install.js', import.meta.url).href,
-        );
+        // The installer is a file of its own, which no other thread loads.
+        const installer = (await import(
+          new URL('./async-interrupt/install.js', import.meta.url).href
+        )) as typeof import('./async-interrupt/install.js');
+        locateSyntaxError = rare().enableAsyncInterrupt(start.asyncInterrupt, installer);
       }
       if (start.pool !== undefined) {
         // A pool's worker: serves tasks until its pool closes it, then ends as a target returning.

@@ -12,11 +12,12 @@
  * left in the thread's state (src/current.ts `resetForNextTask`).
  */
 import { markBusy, markFinished } from './control-block.js';
-import { clearInterrupt, isThenable, resetForNextTask } from './current.js';
+import { clearInterrupt, resetForNextTask } from './current.js';
 import { describeError, thrownText } from './error-transfer.js';
 import { codedError } from './errors.js';
 import type { MessagePort } from './runtime/node.js';
 import { receiveNow } from './runtime/node-pool.js';
+import { isThenable } from './thenable.js';
 import { type StartData, state } from './thread-state.js';
 
 /**
