@@ -29,12 +29,10 @@ import {
   exitThreadNow,
   loadModule,
   type MessagePort,
-  moduleFileExists,
   onFatalError,
   onThreadEnd,
   outputInFlight,
   outputWasUsed,
-  runtimeName,
   watchOutput,
 } from './runtime/node.js';
 import { claimStartData, type StartData, state } from './thread-state.js';
@@ -55,16 +53,6 @@ function report(port: MessagePort, message: OutcomeMessage): void {
   }
 }
 
-function notFoundMessage(href: string): string {
-  // A .ts target named by the .js it would compile to, as TypeScript imports are written: tsx
-  // maps that .js to the .ts file (where it reaches threads), Node's type stripping does not.
-  const typescript = href.replace(/\.([cm]?)js$/, '.$1ts');
-  if (typescript !== href && moduleFileExists(typescript)) {
-    return `Cannot find the thread's module ${href}, but ${typescript} exists. Point the thread at the .ts file and load it with a TypeScript loader (tsx on Node.js 22.22.3, 24.11.1 or newer, or Node's type stripping), or compile the target to JavaScript first.`;
-  }
-  return `Cannot find the thread's module ${href}. Pass an absolute path, a path starting with ./ or ../ (relative to the working directory), or a URL such as new URL('./worker.js', import.meta.url).`;
-}
-
 /** Set with asyncInterrupt: marks a SyntaxError with the place its transform's parser found. */
 let locateSyntaxError: ((error: unknown) => void) | undefined;
 
@@ -74,36 +62,10 @@ async function loadTarget(href: string, exportName: string): Promise<(...args: u
     namespace = (await loadModule(href)) as Record<string, unknown>;
   } catch (error) {
     locateSyntaxError?.(error);
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && !moduleFileExists(href)) {
-      throw codedError(Error, 'ERR_THREAD_MODULE_NOT_FOUND', notFoundMessage(href), error);
-    }
-    if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(href)) {
-      throw codedError(
-        TypeError,
-        'ERR_THREAD_TYPESCRIPT_UNSUPPORTED',
-        `Cannot load the TypeScript module ${href} in a thread: ${runtimeName} has no TypeScript loader in worker threads. Run on Node.js 22.22.3, 24.11.1 or newer with tsx (node --import tsx), or with Node's type stripping (22.18 and newer), or compile the target to JavaScript.`,
-        error,
-      );
-    }
-    throw error;
-  }
-  if (!(exportName in namespace)) {
-    const names = Object.keys(namespace).join(', ') || '(none)';
-    throw codedError(
-      TypeError,
-      'ERR_THREAD_EXPORT_NOT_FOUND',
-      `The module ${href} has no export named "${exportName}"; its exports are: ${names}. Set the "export" option to the function the thread should run.`,
-    );
+    throw rare().targetLoadError(href, error);
   }
   const target = namespace[exportName];
-  if (typeof target !== 'function') {
-    throw codedError(
-      TypeError,
-      'ERR_THREAD_EXPORT_NOT_FUNCTION',
-      `The export "${exportName}" of ${href} is ${target === null ? 'null' : `of type ${typeof target}`}, not a function. A thread runs a function: export one and name it in the "export" option.`,
-    );
-  }
+  if (typeof target !== 'function') throw rare().targetExportError(href, exportName, namespace);
   return target as (...args: unknown[]) => unknown;
 }
 

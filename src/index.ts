@@ -13,17 +13,19 @@ import type {
   criticalSection as criticalSectionFunction,
   enterCriticalSection as enterCriticalSectionFunction,
 } from './critical-section.js';
+import type * as heavyModule from './heavy.js';
+import type { interruptAllThreads as interruptAllThreadsFunction } from './interrupt-all.js';
 import type { interruptible as interruptibleFunction } from './interruptible.js';
 import type { interruptionSignal as interruptionSignalFunction } from './interruption-signal.js';
 import { heavy } from './lazy.js';
 import { lazyClass } from './lazy-class.js';
+import { lazyExport } from './lazy-export.js';
+import { rare } from './lazy-rare.js';
 import type { PoolTarget, ThreadPool as ThreadPoolClass } from './pool.js';
-import { rareExport } from './rare-export.js';
 import type { ShutdownConfig } from './shutdown/config.js';
 import type { ShutdownOptions, ShutdownReport } from './shutdown/shutdown.js';
 import type { sleepAsync as sleepAsyncFunction } from './sleep-async.js';
 import type { Thread as ThreadClass, ThreadTarget } from './thread.js';
-import type { ThreadErrorHandler } from './unobserved-failures.js';
 import type { Barrier as BarrierClass } from './waits/barrier.js';
 import type { Condition as ConditionClass } from './waits/condition.js';
 import type { Event as EventClass } from './waits/event.js';
@@ -56,7 +58,7 @@ export type {
   ThreadPoolStats,
   WorkerReplacedEvent,
 } from './pool.js';
-export { interruptAllThreads, MAX_LIVE_THREADS } from './registry.js';
+export { MAX_LIVE_THREADS } from './registry.js';
 export type { ShutdownConfig, ShutdownSignal } from './shutdown/config.js';
 export type {
   EndedThreadRecord,
@@ -101,7 +103,7 @@ export type { SemaphoreOptions } from './waits/semaphore.js';
  * const response = await fetch(url, { signal: interruptionSignal() });
  * ```
  */
-export const interruptionSignal: typeof interruptionSignalFunction = rareExport('interruptionSignal', 0);
+export const interruptionSignal: typeof interruptionSignalFunction = lazyExport(rare, 'interruptionSignal', 0);
 
 /**
  * Opens a critical section until the returned object is disposed: the `using` form of
@@ -117,7 +119,7 @@ export const interruptionSignal: typeof interruptionSignalFunction = rareExport(
  * checkInterrupt(); // throws here if one arrived
  * ```
  */
-export const enterCriticalSection: typeof enterCriticalSectionFunction = rareExport('enterCriticalSection', 0);
+export const enterCriticalSection: typeof enterCriticalSectionFunction = lazyExport(rare, 'enterCriticalSection', 0);
 
 /**
  * Runs `fn` with interruption deferred: inside, `checkInterrupt()`, `sleep()` and the other
@@ -135,7 +137,7 @@ export const enterCriticalSection: typeof enterCriticalSectionFunction = rareExp
  * });
  * ```
  */
-export const criticalSection: typeof criticalSectionFunction = rareExport('criticalSection', 1);
+export const criticalSection: typeof criticalSectionFunction = lazyExport(rare, 'criticalSection', 1);
 
 /**
  * Settles as `promise` does, unless the calling thread is interrupted first: then it rejects with
@@ -167,7 +169,7 @@ export const criticalSection: typeof criticalSectionFunction = rareExport('criti
  * const { address } = await interruptible(lookup('example.com'));
  * ```
  */
-export const interruptible: typeof interruptibleFunction = rareExport('interruptible', 1);
+export const interruptible: typeof interruptibleFunction = lazyExport(rare, 'interruptible', 1);
 
 /**
  * Resolves after `ms` milliseconds, or rejects with {@link ThreadInterruptedError} when the
@@ -182,7 +184,7 @@ export const interruptible: typeof interruptibleFunction = rareExport('interrupt
  * }
  * ```
  */
-export const sleepAsync: typeof sleepAsyncFunction = rareExport('sleepAsync', 1);
+export const sleepAsync: typeof sleepAsyncFunction = lazyExport(rare, 'sleepAsync', 1);
 
 /**
  * Runs `fn` as a region where an asynchronous interrupt may land: in a thread started with
@@ -202,7 +204,7 @@ export const sleepAsync: typeof sleepAsyncFunction = rareExport('sleepAsync', 1)
  * }
  * ```
  */
-export const allowInterruption: typeof allowInterruptionFunction = rareExport('allowInterruption', 1);
+export const allowInterruption: typeof allowInterruptionFunction = lazyExport(rare, 'allowInterruption', 1);
 
 /**
  * Opens an {@link allowInterruption} region until the returned object is disposed: its `using` form.
@@ -215,7 +217,28 @@ export const allowInterruption: typeof allowInterruptionFunction = rareExport('a
  * }
  * ```
  */
-export const enterAllowInterruption: typeof enterAllowInterruptionFunction = rareExport('enterAllowInterruption', 0);
+export const enterAllowInterruption: typeof enterAllowInterruptionFunction = lazyExport(
+  rare,
+  'enterAllowInterruption',
+  0,
+);
+
+/**
+ * Interrupts every live thread of the calling thread's group (usually every thread this library
+ * started in the process), from any thread of it: threads started by other threads included, the
+ * calling thread excluded.
+ *
+ * @param reason as for `thread.interrupt(reason)`; cloned once, delivered to each thread.
+ * @returns how many threads this call interrupted (threads whose flag was already set are not
+ *   counted again).
+ * @example
+ * ```ts
+ * process.once('SIGINT', () => {
+ *   console.log(`interrupted ${interruptAllThreads('SIGINT')} threads`);
+ * });
+ * ```
+ */
+export const interruptAllThreads: typeof interruptAllThreadsFunction = lazyExport(rare, 'interruptAllThreads', 1);
 
 // The classes below live in the package's lazily loaded half (src/lazy.ts): a thread that only
 // polls its flag never loads them. Each export is a stand-in that behaves as the class (`new`,
@@ -326,9 +349,7 @@ export type Barrier = BarrierClass;
  * const { ended, terminated } = await shutdown({ graceMs: 10_000 });
  * ```
  */
-export function shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
-  return heavy().shutdown(options);
-}
+export const shutdown: typeof heavyModule.shutdown = lazyExport(heavy, 'shutdown', 1);
 
 /**
  * Changes or turns off the automatic shutdown on signals, `process.exit()` and uncaught errors
@@ -339,9 +360,7 @@ export function shutdown(options?: ShutdownOptions): Promise<ShutdownReport> {
  * configureShutdown({ graceMs: 10_000, signals: ['SIGINT', 'SIGTERM'] });
  * ```
  */
-export function configureShutdown(config: ShutdownConfig): void {
-  heavy().configureShutdown(config);
-}
+export const configureShutdown: typeof heavyModule.configureShutdown = lazyExport(heavy, 'configureShutdown', 1);
 
 /**
  * Replaces the default report (on stderr) of a failure of a thread nobody joins; `undefined`
@@ -352,9 +371,11 @@ export function configureShutdown(config: ShutdownConfig): void {
  * setThreadErrorHandler((error, thread) => logger.error({ thread: thread.name, error }));
  * ```
  */
-export function setThreadErrorHandler(fn: ThreadErrorHandler | undefined): void {
-  heavy().setThreadErrorHandler(fn);
-}
+export const setThreadErrorHandler: typeof heavyModule.setThreadErrorHandler = lazyExport(
+  heavy,
+  'setThreadErrorHandler',
+  1,
+);
 
 /**
  * A pool of worker threads whose running tasks are cancelled by interrupting them, keeping the

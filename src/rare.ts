@@ -10,7 +10,8 @@
  *
  * Also the public functions a thread calls only to do more than poll its flag, sleep and end
  * (`interruptionSignal()`, `criticalSection()`, `interruptible()`, `sleepAsync()`, the
- * `allowInterruption` regions): index.js exports forwarders in their place (src/rare-export.ts).
+ * `allowInterruption` regions, `interruptAllThreads()`), and the errors of a
+ * target that cannot be loaded: index.js exports forwarders in their place (src/rare-export.ts).
  *
  * In dist/ it is rare.js. As heavy.js does, it takes the bindings of the modules index.js holds
  * from index.js as it loads (scripts/build.mjs, src/lazy-require.ts), so it cannot load before
@@ -20,9 +21,11 @@
 export { allowInterruption, enableAsyncInterrupt, enterAllowInterruption } from './async-interrupt/regions.js';
 export { clearInterruptFlag, liveSlots, requestInterrupt } from './control-block.js';
 export { criticalSection, enterCriticalSection } from './critical-section.js';
+export { interruptAllThreads } from './interrupt-all.js';
 export { interruptible } from './interruptible.js';
 export { abortSignalIfInterrupted, interruptionSignal } from './interruption-signal.js';
 export { sleepAsync } from './sleep-async.js';
+export { targetExportError, targetLoadError } from './target-errors.js';
 
 /** Set once this file has loaded in the calling thread: how tests can tell. */
 export const RARE_LOADED_KEY: unique symbol = Symbol.for('graceful-threads.rare-loaded') as never;

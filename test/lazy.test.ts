@@ -10,15 +10,19 @@ import {
   Barrier,
   Condition,
   clearInterrupt,
+  configureShutdown,
   criticalSection,
   currentThread,
   Event,
   enterAllowInterruption,
   enterCriticalSection,
+  interruptAllThreads,
   interruptible,
   interruptionSignal,
   Lock,
   Semaphore,
+  setThreadErrorHandler,
+  shutdown,
   sleepAsync,
   Thread,
   ThreadInterruptedError,
@@ -86,11 +90,13 @@ describe('the lazily loaded half of the package', () => {
       ...['interruptionSignal', 'abortSignalIfInterrupted', 'watchFlag', 'trackAbortListeners'],
       ...['criticalSection', 'enterCriticalSection', 'enter', 'leave', 'isThenable', 'interruptible'],
       ...['sleepAsync', 'allowInterruption', 'enterAllowInterruption', 'asyncInterruptTrap'],
+      ...['interruptAllThreads', 'notFoundMessage', 'moduleFileExists', 'targetLoadError'],
     ];
     for (const name of moved) {
       assert.ok(!new RegExp(`^(?:async )?function\\*? ?${name}\\d*\\(`, 'm').test(entry), `index.js holds ${name}`);
     }
-    for (const module of ['interruption-signal', 'critical-section', 'interruptible', 'sleep-async', 'thenable']) {
+    const modules = ['interruption-signal', 'critical-section', 'interruptible', 'sleep-async', 'thenable'];
+    for (const module of [...modules, 'interrupt-all', 'target-errors']) {
       assert.ok(!entry.includes(`// src/${module}.ts`), `index.js bundles src/${module}.ts`);
     }
     assert.ok(!entry.includes('// src/async-interrupt/regions.ts'), 'index.js bundles the regions');
@@ -132,7 +138,7 @@ describe('the lazily loaded half of the package', () => {
     });
   });
 
-  it('exports stand-ins for the functions of rare.js with their names and lengths', () => {
+  it('exports stand-ins for the functions of rare.js and heavy.js with their names and lengths', () => {
     const functions = {
       interruptionSignal: [interruptionSignal, 0],
       criticalSection: [criticalSection, 1],
@@ -141,6 +147,10 @@ describe('the lazily loaded half of the package', () => {
       sleepAsync: [sleepAsync, 1],
       allowInterruption: [allowInterruption, 1],
       enterAllowInterruption: [enterAllowInterruption, 0],
+      interruptAllThreads: [interruptAllThreads, 1],
+      shutdown: [shutdown, 1],
+      configureShutdown: [configureShutdown, 1],
+      setThreadErrorHandler: [setThreadErrorHandler, 1],
     } as const;
     for (const [name, [fn, length]] of Object.entries(functions)) {
       assert.equal(fn.name, name);
