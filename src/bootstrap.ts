@@ -19,7 +19,7 @@ import {
   NEVER_LIVE,
   parkIndex,
 } from './control-block.js';
-import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
+import { endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import { rare } from './lazy-rare.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
@@ -42,14 +42,8 @@ function report(port: MessagePort, message: OutcomeMessage): void {
     port.postMessage(message);
   } catch (cause) {
     if (message.type !== 'result') throw cause;
-    const { describeError, thrownText } = heavy();
-    const error = codedError(
-      TypeError,
-      'ERR_THREAD_RESULT_NOT_CLONEABLE',
-      `The value returned by the thread's target cannot be structured-cloned to the joining thread (${thrownText(cause)}). Return plain data, or share it through a SharedArrayBuffer.`,
-      cause,
-    );
-    port.postMessage({ type: 'error', error: describeError(error) } satisfies OutcomeMessage);
+    const error = rare().resultNotCloneableError(cause);
+    port.postMessage({ type: 'error', error: heavy().describeError(error) } satisfies OutcomeMessage);
   }
 }
 

@@ -3,8 +3,9 @@
  * (src/rare.ts): a thread that never opens one does not load it. The depth lives in the
  * thread's state and its slot, where the interruption points read it.
  */
+
+import { invalidArgType } from './coded-errors.js';
 import { setCriticalDepth } from './control-block.js';
-import { invalidArgType } from './errors.js';
 import { abortSignalIfInterrupted } from './interruption-signal.js';
 import { isThenable } from './thenable.js';
 import { state } from './thread-state.js';

@@ -36,6 +36,7 @@ import type { Semaphore as SemaphoreClass } from './waits/semaphore.js';
 export type { AsyncInterruptConfig, AsyncInterruptOption } from './async-interrupt/options.js';
 export type { InterruptionRegion } from './async-interrupt/regions.js';
 export { crossThreadNow } from './clock.js';
+export type { CodedError, GracefulThreadsErrorCode } from './coded-errors.js';
 export type { CriticalSection } from './critical-section.js';
 export {
   type CurrentThread,
@@ -44,12 +45,7 @@ export {
   currentThread,
   interruptionRequested,
 } from './current.js';
-export {
-  type CodedError,
-  type GracefulThreadsErrorCode,
-  isThreadInterruptedError,
-  ThreadInterruptedError,
-} from './errors.js';
+export { isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
 export type {
   PoolCloseOptions,
   PoolRunOptions,

@@ -3,7 +3,7 @@
  * point. Built on the thread's interruption signal, so it follows the same rules: deferred inside
  * critical sections, and pending work for the thread's keep-alive while it waits.
  */
-import { invalidArgType } from './errors.js';
+import { invalidArgType } from './coded-errors.js';
 import { interruptionSignal } from './interruption-signal.js';
 import { isThenable } from './thenable.js';
 

@@ -11,10 +11,11 @@
  * Between tasks this side drops what the last one
  * left in the thread's state (src/current.ts `resetForNextTask`).
  */
+
+import { codedError } from './coded-errors.js';
 import { markBusy, markFinished } from './control-block.js';
 import { clearInterrupt, resetForNextTask } from './current.js';
 import { describeError, thrownText } from './error-transfer.js';
-import { codedError } from './errors.js';
 import type { MessagePort } from './runtime/node.js';
 import { receiveNow } from './runtime/node-pool.js';
 import { isThenable } from './thenable.js';

@@ -21,11 +21,12 @@
 export { allowInterruption, enableAsyncInterrupt, enterAllowInterruption } from './async-interrupt/regions.js';
 export { clearInterruptFlag, liveSlots, requestInterrupt } from './control-block.js';
 export { criticalSection, enterCriticalSection } from './critical-section.js';
+export { delayError } from './delay-error.js';
 export { interruptAllThreads } from './interrupt-all.js';
 export { interruptible } from './interruptible.js';
 export { abortSignalIfInterrupted, interruptionSignal } from './interruption-signal.js';
 export { sleepAsync } from './sleep-async.js';
-export { targetExportError, targetLoadError } from './target-errors.js';
+export { resultNotCloneableError, targetExportError, targetLoadError } from './target-errors.js';
 
 /** Set once this file has loaded in the calling thread: how tests can tell. */
 export const RARE_LOADED_KEY: unique symbol = Symbol.for('graceful-threads.rare-loaded') as never;

@@ -2,25 +2,20 @@
  * Interruptible sleep: the first interruption points. The synchronous form blocks on the
  * thread's own flag word with `Atomics.wait`, so an interrupt's `Atomics.notify` wakes it at once.
  */
+
 import { FLAG_WAIT_SLICE_MS, flagIndex, REQUESTED } from './control-block.js';
 import { interruptedErrorAfterWait, warmInterruptPath } from './current.js';
-import { codedError, invalidArgType, ThreadInterruptedError } from './errors.js';
+import { ThreadInterruptedError } from './errors.js';
+import { rare } from './lazy-rare.js';
 import { assertCanBlock } from './runtime/node.js';
 import { state } from './thread-state.js';
 
 const words = state.block.words;
 const index = flagIndex(state.self.slot);
 
-/** @internal Throws the error the sleeps throw for a bad `ms`. */
+/** @internal Throws the error the sleeps throw for a bad `ms` (NaN fails `ms >= 0` too). */
 export function validateDelay(ms: unknown): asserts ms is number {
-  if (typeof ms !== 'number') throw invalidArgType('ms', 'a number', ms);
-  if (Number.isNaN(ms) || ms < 0) {
-    throw codedError(
-      RangeError,
-      'ERR_OUT_OF_RANGE',
-      `The value of "ms" is out of range. It must be a number >= 0 (Infinity to sleep until interrupted). Received ${ms}`,
-    );
-  }
+  if (typeof ms !== 'number' || !(ms >= 0)) throw rare().delayError(ms);
 }
 
 /**

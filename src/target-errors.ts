@@ -1,8 +1,10 @@
 /**
- * The errors of a thread whose target cannot be loaded or is no function, with what to do about
- * them. Part of rare.js (src/rare.ts): a thread whose target loads does not load them.
+ * The errors of a thread whose target cannot be loaded, is no function or returns what cannot be
+ * cloned, with what to do about them. Part of rare.js (src/rare.ts): a thread whose target loads
+ * and returns plain data does not load them.
  */
-import { codedError } from './errors.js';
+import { codedError } from './coded-errors.js';
+import { heavy } from './lazy.js';
 import { moduleFileExists, runtimeName } from './runtime/node.js';
 
 function notFoundMessage(href: string): string {
@@ -47,5 +49,15 @@ export function targetExportError(href: string, exportName: string, namespace: R
     TypeError,
     'ERR_THREAD_EXPORT_NOT_FUNCTION',
     `The export "${exportName}" of ${href} is ${target === null ? 'null' : `of type ${typeof target}`}, not a function. A thread runs a function: export one and name it in the "export" option.`,
+  );
+}
+
+/** @internal What a thread reports when its target's result cannot be cloned (`cause`). */
+export function resultNotCloneableError(cause: unknown): TypeError {
+  return codedError(
+    TypeError,
+    'ERR_THREAD_RESULT_NOT_CLONEABLE',
+    `The value returned by the thread's target cannot be structured-cloned to the joining thread (${heavy().thrownText(cause)}). Return plain data, or share it through a SharedArrayBuffer.`,
+    cause,
   );
 }

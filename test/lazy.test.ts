@@ -91,12 +91,13 @@ describe('the lazily loaded half of the package', () => {
       ...['criticalSection', 'enterCriticalSection', 'enter', 'leave', 'isThenable', 'interruptible'],
       ...['sleepAsync', 'allowInterruption', 'enterAllowInterruption', 'asyncInterruptTrap'],
       ...['interruptAllThreads', 'notFoundMessage', 'moduleFileExists', 'targetLoadError'],
+      ...['codedError', 'invalidArgType', 'describeValue', 'delayError', 'resultNotCloneableError'],
     ];
     for (const name of moved) {
       assert.ok(!new RegExp(`^(?:async )?function\\*? ?${name}\\d*\\(`, 'm').test(entry), `index.js holds ${name}`);
     }
     const modules = ['interruption-signal', 'critical-section', 'interruptible', 'sleep-async', 'thenable'];
-    for (const module of [...modules, 'interrupt-all', 'target-errors']) {
+    for (const module of [...modules, 'interrupt-all', 'target-errors', 'coded-errors', 'delay-error']) {
       assert.ok(!entry.includes(`// src/${module}.ts`), `index.js bundles src/${module}.ts`);
     }
     assert.ok(!entry.includes('// src/async-interrupt/regions.ts'), 'index.js bundles the regions');

@@ -4,9 +4,10 @@
  * Part of rare.js (src/rare.ts): only threads started with `asyncInterrupt` and callers of the
  * regions load it.
  */
+
+import { invalidArgType } from '../coded-errors.js';
 import { flagIndex, interruptSeqIndex } from '../control-block.js';
 import { interruptedError } from '../current.js';
-import { invalidArgType } from '../errors.js';
 import { isThenable } from '../thenable.js';
 import { state } from '../thread-state.js';
 import type { AsyncInterruptStart } from './options.js';
