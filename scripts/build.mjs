@@ -19,10 +19,13 @@
 // does), that import would load a second copy of index.js.
 //
 // dist/rare.js (src/rare.ts) is a third file, also loaded on first use: what the light half runs
-// only on rarer paths than a thread's start (interrupting, clearing an interrupt, watching the
-// flag for interruptionSignal()). It holds its own copy of the stateless modules it needs. What
-// a started thread parses costs it start time and memory by the function: on Node 26 a thread's
-// RSS steps up by 0.25 MiB as index.js passes about 140 top-level functions.
+// only on rarer paths than a thread's start (interrupting, clearing an interrupt, the interruption
+// signal, critical sections, sleepAsync(), the errors of bad input). Like heavy.js it takes the
+// bindings of index.js's modules from index.js, and holds its own copy of the other modules it
+// needs (checked: no state in two copies). index.js exports stand-ins for its public functions
+// (src/lazy-export.ts). What a started thread parses costs it start time and memory by the
+// function: a thread's RSS moves in steps of about 0.25 MiB as index.js's top-level functions
+// pass thresholds (on Node 26, from 91 to 67 functions took 0.2 MiB off each idle thread).
 //
 // dist/browser/index.js is the browser build (the package's "browser" export condition): one
 // bundle, plain ES modules a page or worker loads with no bundler (no bare specifier, no node:
