@@ -19,10 +19,13 @@
 // does), that import would load a second copy of index.js.
 //
 // dist/rare.js (src/rare.ts) is a third file, also loaded on first use: what the light half runs
-// only on rarer paths than a thread's start (interrupting, clearing an interrupt, watching the
-// flag for interruptionSignal()). It holds its own copy of the stateless modules it needs. What
-// a started thread parses costs it start time and memory by the function: on Node 26 a thread's
-// RSS steps up by 0.25 MiB as index.js passes about 140 top-level functions.
+// only on rarer paths than a thread's start (interrupting, clearing an interrupt, the interruption
+// signal, critical sections, sleepAsync(), the errors of bad input). Like heavy.js it takes the
+// bindings of index.js's modules from index.js, and holds its own copy of the other modules it
+// needs (checked: no state in two copies). index.js exports stand-ins for its public functions
+// (src/lazy-export.ts). What a started thread parses costs it start time and memory by the
+// function: a thread's RSS moves in steps of about 0.25 MiB as index.js's top-level functions
+// pass thresholds (on Node 26, from 91 to 67 functions took 0.2 MiB off each idle thread).
 //
 // dist/browser/index.js is the browser build (the package's "browser" export condition): one
 // bundle, plain ES modules a page or worker loads with no bundler (no bare specifier, no node:
@@ -82,7 +85,10 @@ function sharedFromIndex(shared, names) {
     name: 'shared-from-index',
     setup(build) {
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const path = resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+        let path = resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+        // What index.js holds in place of src/lazy.ts and src/lazy-rare.ts (lazyRequire).
+        if (path === join(root, 'src', 'lazy.ts') || path === join(root, 'src', 'lazy-rare.ts'))
+          path = join(root, 'src', 'lazy-require.ts');
         if (!shared.has(path)) return undefined;
         const module = relative(root, path);
         return names === undefined
@@ -175,10 +181,18 @@ async function bundlePackage(outdir) {
   });
   const shared = new Set(Object.keys(plain.metafile.inputs).map((input) => resolve(root, input)));
   for (const module of COPIED) shared.delete(join(root, module));
-  // Which of their bindings heavy.js uses.
-  const heavy = { ...common, entryPoints: { heavy: 'src/heavy.ts' }, outdir: dist, write: false };
-  const probe = await esbuild.build({ ...heavy, sourcemap: false, plugins: [sharedFromIndex(shared)] });
-  const names = importedBindings(probe.outputFiles[0].text);
+  // Which of their bindings heavy.js and rare.js use.
+  const heavy = { ...common, entryPoints: { heavy: 'src/heavy.ts' }, outdir: dist, write: false, metafile: true };
+  const rare = { ...common, entryPoints: { rare: 'src/rare.ts' }, outdir: dist, write: false, metafile: true };
+  const [heavyNames, rareNames] = await Promise.all(
+    [heavy, rare].map(async (options) => {
+      const probe = await esbuild.build({ ...options, sourcemap: false, plugins: [sharedFromIndex(shared)] });
+      return importedBindings(probe.outputFiles[0].text);
+    }),
+  );
+  const names = new Map(heavyNames);
+  for (const [module, bindings] of rareNames)
+    names.set(module, [...new Set([...(names.get(module) ?? []), ...bindings])]);
   // index.js, handing those bindings over; heavy.js, taking them.
   const imports = [];
   const entries = [];
@@ -199,9 +213,9 @@ async function bundlePackage(outdir) {
   };
   const results = await Promise.all([
     esbuild.build({ ...light, entryPoints: { index: 'light-entry' }, plugins: [entry, lazyRequire] }),
-    esbuild.build({ ...heavy, plugins: [sharedFromIndex(shared, names)] }),
-    // rare.js (src/rare.ts): whole, with its own copy of each module it needs; checked below.
-    esbuild.build({ ...common, entryPoints: { rare: 'src/rare.ts' }, outdir: dist, write: false, metafile: true }),
+    esbuild.build({ ...heavy, plugins: [sharedFromIndex(shared, heavyNames)] }),
+    // rare.js (src/rare.ts), likewise; checked below.
+    esbuild.build({ ...rare, plugins: [sharedFromIndex(shared, rareNames)] }),
     // Loaded only by threads started with asyncInterrupt (src/async-interrupt/install.ts): the
     // load hook and the transform. They share no state with index.js, and their parser and
     // printer are the package's optional peer dependencies, left as imports.
@@ -216,20 +230,25 @@ async function bundlePackage(outdir) {
       external: ['acorn', 'magic-string'],
     }),
   ]);
-  // A module rare.js holds a copy of must hold no state (a second one in the thread) and no
-  // import of the lazy halves (rare.js loads while index.js is still loading).
-  for (const input of Object.keys(results[2].metafile.inputs)) {
-    const state = stateOf(input);
-    if (state.length > 0)
-      throw new Error(`build: rare.js holds a copy of ${input}, which declares ${state.join(', ')}`);
-    if (/^src\/lazy/.test(input)) throw new Error(`build: rare.js may not load ${input}`);
-  }
+  // A module of which rare.js and index.js or heavy.js each hold a copy must hold no state (a
+  // second one in the thread); nor may rare.js hold its own copy of the lazy loaders.
+  const bundled = (result) => Object.keys(result.metafile.inputs).filter((input) => input.startsWith('src/'));
+  const elsewhere = new Set([...Object.keys(plain.metafile.inputs), ...bundled(results[1])]);
   const text = (name) =>
     dropComments(
       dropNoOpNames(
         results.flatMap((result) => result.outputFiles).find((file) => file.path === join(dist, name)).text,
       ),
     );
+  for (const input of bundled(results[2])) {
+    if (/^src\/lazy/.test(input)) throw new Error(`build: rare.js may not load ${input}`);
+    if (!elsewhere.has(input)) continue;
+    const inRare = sectionOf(text('rare.js'), input);
+    for (const name of stateOf(input)) {
+      if (new RegExp(`^(?:var|let|class) ${name}\\d*\\b`, 'm').test(inRare))
+        throw new Error(`build: rare.js holds a copy of ${name} of ${input}: two in a thread`);
+    }
+  }
   checkCopiedState(text('index.js'), text('heavy.js'));
   for (const file of results.flatMap((result) => result.outputFiles)) {
     const contents = file.path.endsWith('.js') ? dropComments(dropNoOpNames(file.text)) : file.contents;

@@ -10,7 +10,6 @@
  * and the package in any other thread, do nothing here.
  */
 
-import { enableAsyncInterrupt } from './async-interrupt/regions.js';
 import {
   groupExiting,
   hasLiveChildren,
@@ -20,8 +19,9 @@ import {
   NEVER_LIVE,
   parkIndex,
 } from './control-block.js';
-import { codedError, endsThreadGracefully, isThreadInterruptedError } from './errors.js';
+import { endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
+import { rare } from './lazy-rare.js';
 import type { CrashMessage, OutcomeMessage } from './messages.js';
 import {
   createKeepAlive,
@@ -29,12 +29,10 @@ import {
   exitThreadNow,
   loadModule,
   type MessagePort,
-  moduleFileExists,
   onFatalError,
   onThreadEnd,
   outputInFlight,
   outputWasUsed,
-  runtimeName,
   watchOutput,
 } from './runtime/node.js';
 import { claimStartData, type StartData, state } from './thread-state.js';
@@ -44,25 +42,9 @@ function report(port: MessagePort, message: OutcomeMessage): void {
     port.postMessage(message);
   } catch (cause) {
     if (message.type !== 'result') throw cause;
-    const { describeError, thrownText } = heavy();
-    const error = codedError(
-      TypeError,
-      'ERR_THREAD_RESULT_NOT_CLONEABLE',
-      `The value returned by the thread's target cannot be structured-cloned to the joining thread (${thrownText(cause)}). Return plain data, or share it through a SharedArrayBuffer.`,
-      cause,
-    );
-    port.postMessage({ type: 'error', error: describeError(error) } satisfies OutcomeMessage);
+    const error = rare().resultNotCloneableError(cause);
+    port.postMessage({ type: 'error', error: heavy().describeError(error) } satisfies OutcomeMessage);
   }
-}
-
-function notFoundMessage(href: string): string {
-  // A .ts target named by the .js it would compile to, as TypeScript imports are written: tsx
-  // maps that .js to the .ts file (where it reaches threads), Node's type stripping does not.
-  const typescript = href.replace(/\.([cm]?)js$/, '.$1ts');
-  if (typescript !== href && moduleFileExists(typescript)) {
-    return `Cannot find the thread's module ${href}, but ${typescript} exists. Point the thread at the .ts file and load it with a TypeScript loader (tsx on Node.js 22.22.3, 24.11.1 or newer, or Node's type stripping), or compile the target to JavaScript first.`;
-  }
-  return `Cannot find the thread's module ${href}. Pass an absolute path, a path starting with ./ or ../ (relative to the working directory), or a URL such as new URL('./worker.js', import.meta.url).`;
 }
 
 /** Set with asyncInterrupt: marks a SyntaxError with the place its transform's parser found. */
@@ -74,36 +56,10 @@ async function loadTarget(href: string, exportName: string): Promise<(...args: u
     namespace = (await loadModule(href)) as Record<string, unknown>;
   } catch (error) {
     locateSyntaxError?.(error);
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && !moduleFileExists(href)) {
-      throw codedError(Error, 'ERR_THREAD_MODULE_NOT_FOUND', notFoundMessage(href), error);
-    }
-    if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(href)) {
-      throw codedError(
-        TypeError,
-        'ERR_THREAD_TYPESCRIPT_UNSUPPORTED',
-        `Cannot load the TypeScript module ${href} in a thread: ${runtimeName} has no TypeScript loader in worker threads. Run on Node.js 22.22.3, 24.11.1 or newer with tsx (node --import tsx), or with Node's type stripping (22.18 and newer), or compile the target to JavaScript.`,
-        error,
-      );
-    }
-    throw error;
-  }
-  if (!(exportName in namespace)) {
-    const names = Object.keys(namespace).join(', ') || '(none)';
-    throw codedError(
-      TypeError,
-      'ERR_THREAD_EXPORT_NOT_FOUND',
-      `The module ${href} has no export named "${exportName}"; its exports are: ${names}. Set the "export" option to the function the thread should run.`,
-    );
+    throw rare().targetLoadError(href, error);
   }
   const target = namespace[exportName];
-  if (typeof target !== 'function') {
-    throw codedError(
-      TypeError,
-      'ERR_THREAD_EXPORT_NOT_FUNCTION',
-      `The export "${exportName}" of ${href} is ${target === null ? 'null' : `of type ${typeof target}`}, not a function. A thread runs a function: export one and name it in the "export" option.`,
-    );
-  }
+  if (typeof target !== 'function') throw rare().targetExportError(href, exportName, namespace);
   return target as (...args: unknown[]) => unknown;
 }
 
@@ -172,10 +128,11 @@ function runThread(start: StartData): void {
       if (start.asyncInterrupt !== undefined) {
         // Before the target loads, so that its modules load through the transform; and only
         // here, so that a thread without the option loads neither the hook nor the parser.
-        locateSyntaxError = await enableAsyncInterrupt(
-          start.asyncInterrupt,
-          new URL('./async-interrupt/install.js', import.meta.url).href,
-        );
+        // The installer is a file of its own, which no other thread loads.
+        const installer = (await import(
+          new URL('./async-interrupt/install.js', import.meta.url).href
+        )) as typeof import('./async-interrupt/install.js');
+        locateSyntaxError = rare().enableAsyncInterrupt(start.asyncInterrupt, installer);
       }
       if (start.pool !== undefined) {
         // A pool's worker: serves tasks until its pool closes it, then ends as a target returning.

@@ -4,7 +4,6 @@
  */
 
 import {
-  FLAG_WAIT_SLICE_MS,
   flagIndex,
   HAS_REASON,
   isInterruptRequested,
@@ -13,11 +12,11 @@ import {
   readReason,
   setCriticalDepth,
 } from './control-block.js';
-import { giveReason, invalidArgType, isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
+import { giveReason, isThreadInterruptedError, ThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
 import { rare } from './lazy-rare.js';
 import { decodeStringReason } from './reason-text.js';
-import { allowManyListeners, flagRead, isMainThread, type KeepAlive } from './runtime/node.js';
+import { flagRead, isMainThread } from './runtime/node.js';
 import { callerIn, state } from './thread-state.js';
 
 // This thread's flag word is words[index]; neither ever changes.
@@ -255,200 +254,6 @@ const currentReason = (function currentReason(): unknown {
   return value;
 });
 
-/** A critical section opened with {@link enterCriticalSection}; disposing it closes it. */
-export interface CriticalSection extends Disposable {
-  /** Closes the section; closing it again does nothing. */
-  [Symbol.dispose](): void;
-}
-
-/**
- * Opens a critical section until the returned object is disposed: the `using` form of
- * {@link criticalSection}.
- *
- * @example
- * ```ts
- * {
- *   using _ = enterCriticalSection();
- *   writeHeader(file);
- *   writeBody(file); // an interrupt arriving now waits until the block ends
- * }
- * checkInterrupt(); // throws here if one arrived
- * ```
- */
-export function enterCriticalSection(): CriticalSection {
-  enter();
-  let open = true;
-  return {
-    [Symbol.dispose]() {
-      if (!open) return;
-      open = false;
-      leave();
-    },
-  };
-}
-
-/**
- * Runs `fn` with interruption deferred: inside, `checkInterrupt()`, `sleep()` and the other
- * interruption points do not throw, and `interruptionSignal()` does not abort; the first of them
- * after the outermost section ends does. `interruptionRequested()` still tells the truth.
- * Sections nest. For an async `fn` the section lasts until its promise settles, and covers
- * everything the thread runs meanwhile.
- *
- * @returns what `fn` returns (for an async function, a promise of its result).
- * @example
- * ```ts
- * criticalSection(() => {
- *   moveFile(tmp, final);
- *   updateIndex(final); // the pair completes even if an interrupt arrives between them
- * });
- * ```
- */
-export function criticalSection<R>(fn: () => R): R {
-  if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn);
-  enter();
-  let result: R;
-  try {
-    result = fn();
-  } catch (error) {
-    leave();
-    throw error;
-  }
-  if (!isThenable(result)) {
-    leave();
-    return result;
-  }
-  // A fresh native promise adopts the thenable: its then() is called in a later job, where a
-  // throw, a getter that throws or a foreign promise's odd `constructor` becomes a rejection,
-  // and the handlers below always run once, so the section always closes when it settles.
-  return new Promise((resolve) => resolve(result)).then(
-    (value) => {
-      leave();
-      return value;
-    },
-    (error: unknown) => {
-      leave();
-      throw error;
-    },
-  ) as R;
-}
-
-/**
- * @internal Whether `value` is a thenable. One whose `then` cannot even be read (a getter or a
- * Proxy trap that throws) is not: it is returned as a plain result.
- */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
-  try {
-    return typeof (value as { then?: unknown }).then === 'function';
-  } catch {
-    return false;
-  }
-}
-
-function enter(): void {
-  setCriticalDepth(state.block, state.self, ++state.criticalDepth);
-}
-
-function leave(): void {
-  const depth = --state.criticalDepth;
-  setCriticalDepth(state.block, state.self, depth);
-  if (depth === 0) abortSignalIfInterrupted();
-}
-
-/**
- * An `AbortSignal` that aborts when the calling thread is interrupted, with a
- * {@link ThreadInterruptedError} as its `reason`: hand it to `fetch`, `fs`, `timers/promises`,
- * streams and anything else that takes a signal (`fetch` rejects with the
- * {@link ThreadInterruptedError} itself, Node's own APIs with an `AbortError` whose `cause` is it;
- * a thread ending on either counts as interrupted). It
- * aborts even while the thread's event loop is idle, with no message needed. Inside a critical
- * section the abort waits for the section to end.
- *
- * While a thread's target runs, anything listening to this signal (an `'abort'` listener, an
- * `onabort` handler, an API it was handed) keeps the thread alive, so a target awaiting only its
- * interruption waits for it; once nothing listens, the thread ends as it would have otherwise.
- * Listeners on a signal derived with `AbortSignal.any()` do not count: that signal follows this
- * one without listening to it.
- *
- * The same signal is returned until it aborts; after {@link clearInterrupt}, a fresh one.
- *
- * @example
- * ```ts
- * const response = await fetch(url, { signal: interruptionSignal() });
- * ```
- */
-export function interruptionSignal(): AbortSignal {
-  let controller = state.signalController;
-  if (controller === undefined) {
-    controller = new AbortController();
-    state.signalController = controller;
-    // Shared by everything the thread does: many concurrent waits on it are no leak (Node 24
-    // and newer no longer warn about them on any AbortSignal; Node 20 does after ten).
-    allowManyListeners(controller.signal);
-    watchFlag(controller);
-  }
-  abortSignalIfInterrupted();
-  return controller.signal;
-}
-
-function abortSignalIfInterrupted(): void {
-  const controller = state.signalController;
-  if (controller === undefined || controller.signal.aborted) return;
-  if (state.criticalDepth === 0 && (Atomics.load(words, index) & REQUESTED) !== 0) {
-    state.abortDispatching = (state.abortDispatching ?? 0) + 1;
-    try {
-      controller.abort(interruptedError());
-    } finally {
-      state.abortDispatching--;
-    }
-    // Its watcher may still wait on an unchanged flag word (the abort came from leaving a
-    // critical section): wake it, so that it ends and lets go of the thread's keep-alive.
-    Atomics.notify(words, index);
-  }
-}
-
-// Waits on the flag word without blocking the thread. A pending Atomics.waitAsync keeps no
-// event loop alive (nodejs/node#61941), so a thread with nothing else to do would end before its
-// interrupt. While the watcher waits and something listens to the signal, it holds the
-// bootstrap's keep-alive (present while the target runs); with no listener it holds nothing, so
-// a target awaiting what nothing can settle still ends.
-function watchFlag(controller: AbortController): void {
-  const { signal } = controller;
-  let waiting = false;
-  let held: KeepAlive | undefined;
-  const listeners = rare().trackAbortListeners(signal, () => hold());
-  const hold = (): void => {
-    const want = waiting && listeners.listening && !signal.aborted;
-    if (want === (held !== undefined)) return;
-    if (want) {
-      held = state.targetKeepAlive;
-      held?.ref();
-    } else {
-      held?.unref();
-      held = undefined;
-    }
-  };
-  const watch = async (): Promise<void> => {
-    // A pool worker retires its signal between tasks (resetForNextTask): the watcher ends with it.
-    while (!signal.aborted && state.signalController === controller) {
-      const word = Atomics.load(words, index);
-      if ((word & REQUESTED) !== 0) abortSignalIfInterrupted();
-      if (signal.aborted || state.signalController !== controller) return;
-      const wait = Atomics.waitAsync(words, index, word, FLAG_WAIT_SLICE_MS);
-      if (!wait.async) continue;
-      waiting = true;
-      hold();
-      try {
-        await wait.value;
-      } finally {
-        waiting = false;
-        hold();
-      }
-    }
-  };
-  void watch();
-}
-
 /** The calling thread, as {@link currentThread} describes it. */
 export interface CurrentThread {
   /** The thread's name: the `name` option it was started with, `'main'` for the main thread. */
@@ -476,7 +281,8 @@ const current: CurrentThread = Object.freeze({
   interrupt(reason?: unknown): void {
     // Without a reason there is nothing to clone, and the codec stays unloaded.
     const bytes = reason === undefined ? undefined : heavy().encodeReason(reason);
-    rare().requestInterrupt(state.block, state.self, bytes, callerIn(state.block));
+    const { abortSignalIfInterrupted, requestInterrupt } = rare();
+    requestInterrupt(state.block, state.self, bytes, callerIn(state.block));
     abortSignalIfInterrupted();
   },
 });

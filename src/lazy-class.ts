@@ -6,7 +6,8 @@
 import { heavy, heavyLoaded } from './lazy.js';
 
 // What a Proxy forwards to the class; the others (isExtensible, preventExtensions,
-// setPrototypeOf) stay on the stand-in's own function, whose invariants the engine checks.
+// setPrototypeOf) stay on the stand-in's own function, whose invariants the engine checks. The
+// last three take a receiver or `new.target` last.
 const forwarded = [
   'apply',
   'defineProperty',
@@ -15,6 +16,9 @@ const forwarded = [
   'getPrototypeOf',
   'has',
   'ownKeys',
+  'get',
+  'set',
+  'construct',
 ] as const;
 
 type AnyClass = abstract new (...args: never[]) => unknown;
@@ -49,28 +53,23 @@ function real(stub: object): AnyClass {
   return standIn.loaded;
 }
 
-// Where the stand-in itself is the receiver or `new.target`, the class is: its statics and
-// constructor then see the class they were written in.
-function own(stub: object, value: unknown): unknown {
-  return value === standIns.get(stub)!.proxy ? real(stub) : value;
-}
-
-// Before the half has loaded, no instance of its classes can exist in this thread: answering
-// `instanceof` loads nothing.
-const notLoadedYet = (): boolean => false;
-
-const handler: ProxyHandler<object> = {
-  get: (stub, key, receiver) => {
-    if (key === Symbol.hasInstance && standIns.get(stub)!.loaded === undefined && !heavyLoaded()) return notLoadedYet;
-    return Reflect.get(real(stub), key, own(stub, receiver));
-  },
-  set: (stub, key, value, receiver) => Reflect.set(real(stub), key, value, own(stub, receiver)),
-  construct: (stub, args, newTarget) =>
-    Reflect.construct(real(stub), args, own(stub, newTarget) as new (...args: never) => unknown),
-};
+// Every trap is a closure of one function: each function index.js holds costs every thread
+// memory (scripts/build.mjs).
+const handler: ProxyHandler<object> = {};
 for (const trap of forwarded) {
-  (handler as Record<string, unknown>)[trap] = (stub: object, ...args: unknown[]) =>
-    (Reflect[trap] as (...args: unknown[]) => unknown)(real(stub), ...args);
+  const takesReceiver = trap === 'get' || trap === 'set' || trap === 'construct';
+  (handler as Record<string, unknown>)[trap] = (stub: object, ...args: unknown[]) => {
+    const standIn = standIns.get(stub)!;
+    // Before the half has loaded, no instance of its classes can exist in this thread: answering
+    // `instanceof` loads nothing. heavyLoaded() is such an answer: false until it has loaded.
+    if (trap === 'get' && args[0] === Symbol.hasInstance && standIn.loaded === undefined && !heavyLoaded())
+      return heavyLoaded;
+    const loaded = real(stub);
+    // Where the stand-in itself is the receiver or `new.target`, the class is: its statics and
+    // constructor then see the class they were written in.
+    if (takesReceiver && args.at(-1) === standIn.proxy) args[args.length - 1] = loaded;
+    return (Reflect[trap] as (...args: unknown[]) => unknown)(loaded, ...args);
+  };
 }
 
 /** The exports of the lazily loaded half that are classes. */

@@ -4,7 +4,7 @@
  *
  * heavy.js holds no copy of the modules index.js holds: while it loads, it takes their bindings
  * from a registered global symbol, where index.js puts them (the build lists which) for that
- * moment only.
+ * moment only. So does rare.js, the rarely run parts of the light half (src/rare.ts).
  */
 import type * as heavyModule from './heavy.js';
 import type * as rareModule from './rare.js';
@@ -26,17 +26,7 @@ export function provideInternals(key: string, bindings: unknown): void {
 
 /** The lazily loaded half of the package. */
 export function heavy(): typeof heavyModule {
-  if (loaded === undefined) {
-    if (internals === undefined) throw new Error('graceful-threads: heavy.js was needed before index.js had loaded');
-    const holder = globalThis as Record<symbol, unknown>;
-    // require() evaluates heavy.js before it returns: nobody else sees the bindings.
-    holder[internals.key] = internals.bindings;
-    try {
-      loaded = requireSibling('./heavy.js') as typeof heavyModule;
-    } finally {
-      delete holder[internals.key];
-    }
-  }
+  loaded ??= load('./heavy.js') as typeof heavyModule;
   return loaded;
 }
 
@@ -45,8 +35,23 @@ export function heavyLoaded(): boolean {
   return loaded !== undefined;
 }
 
-/** The package's rarely run parts of the light half, dist/rare.js: it needs nothing from index.js. */
+/** The package's rarely run parts of the light half, dist/rare.js. */
 export function rare(): typeof rareModule {
-  rareLoaded ??= requireSibling('./rare.js') as typeof rareModule;
+  rareLoaded ??= load('./rare.js') as typeof rareModule;
   return rareLoaded;
+}
+
+/** Loads heavy.js or rare.js, handing it index.js's bindings. */
+function load(file: string): unknown {
+  if (internals === undefined) throw new Error(`graceful-threads: ${file} was needed before index.js had loaded`);
+  const holder = globalThis as Record<symbol, unknown>;
+  // require() evaluates the file before it returns: nobody else sees the bindings. One file
+  // may load the other as it loads: the bindings stay until the outer one has loaded.
+  const outer = internals.key in holder;
+  holder[internals.key] = internals.bindings;
+  try {
+    return requireSibling(file);
+  } finally {
+    if (!outer) delete holder[internals.key];
+  }
 }

@@ -3,7 +3,7 @@
  * events, and the checks of its arguments.
  */
 import { type AsyncInterruptOption, assertTransformInstalled, asyncInterruptStart } from './async-interrupt/options.js';
-import { invalidArgType } from './errors.js';
+import { invalidArgType } from './coded-errors.js';
 import type { WorkerOptions } from './runtime/node.js';
 import { validateCount } from './waits/arguments.js';
 

@@ -17,12 +17,14 @@
  * submits the next task just after `abort()`. Which task the worker runs is in a shared word, so
  * the pool, which may replace the worker for a cancelled task, knows when it went past it.
  */
+
+import { codedError } from './coded-errors.js';
 import { markBusy, markFinished } from './control-block.js';
-import { clearInterrupt, isThenable, resetForNextTask } from './current.js';
+import { clearInterrupt, resetForNextTask } from './current.js';
 import { describeError, thrownText } from './error-transfer.js';
-import { codedError } from './errors.js';
 import type { MessagePort } from './runtime/node.js';
 import { receiveNow } from './runtime/node-pool.js';
+import { isThenable } from './thenable.js';
 import { type StartData, state } from './thread-state.js';
 
 /**

@@ -17,6 +17,7 @@
  */
 
 import { type AsyncInterruptStart, asyncInterruptStart } from './async-interrupt/options.js';
+import { codedError, invalidArgType } from './coded-errors.js';
 import {
   allocateSlot,
   type ControlBlock,
@@ -29,7 +30,6 @@ import {
   setSlotName,
 } from './control-block.js';
 import { rebuildError, type TransferredError } from './error-transfer.js';
-import { codedError, invalidArgType } from './errors.js';
 import {
   type PoolCloseOptions,
   type PoolRunOptions,

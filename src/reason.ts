@@ -4,8 +4,9 @@
  * what `structuredClone` copies, except what only a message can carry: shared memory and the
  * objects Node clones through a `MessagePort` are refused, by name.
  */
+
+import { codedError, describeValue } from './coded-errors.js';
 import { REASON_BYTES } from './control-block.js';
-import { codedError, describeValue } from './errors.js';
 import { encodeStringReason } from './reason-text.js';
 import { runtimeName } from './runtime/node.js';
 import { BytesCloneError, decodeValue, encodeValue, withoutStackTrace } from './runtime/node-codec.js';

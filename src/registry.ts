@@ -9,9 +9,7 @@
  * can never be left holding their slots.
  */
 import { type ControlBlock, createControlBlock } from './control-block.js';
-import { heavy } from './lazy.js';
-import { rare } from './lazy-rare.js';
-import { callerIn, state } from './thread-state.js';
+import { state } from './thread-state.js';
 
 /**
  * How many threads started by this library may be alive at once in one group: the threads
@@ -24,34 +22,4 @@ export const MAX_LIVE_THREADS = 4096;
 export function ensureRegistry(): ControlBlock {
   state.registry ??= createControlBlock(MAX_LIVE_THREADS);
   return state.registry;
-}
-
-/**
- * Interrupts every live thread of the calling thread's group (usually every thread this library
- * started in the process), from any thread of it: threads started by other threads included, the
- * calling thread excluded.
- *
- * @param reason as for `thread.interrupt(reason)`; cloned once, delivered to each thread.
- * @returns how many threads this call interrupted (threads whose flag was already set are not
- *   counted again).
- * @example
- * ```ts
- * process.once('SIGINT', () => {
- *   console.log(`interrupted ${interruptAllThreads('SIGINT')} threads`);
- * });
- * ```
- */
-export function interruptAllThreads(reason?: unknown): number {
-  // Without a reason there is nothing to clone, and the codec stays unloaded.
-  const bytes = reason === undefined ? undefined : heavy().encodeReason(reason);
-  const registry = state.registry;
-  if (registry === undefined) return 0;
-  const caller = callerIn(registry);
-  const { liveSlots, requestInterrupt } = rare();
-  let interrupted = 0;
-  for (const ref of liveSlots(registry)) {
-    if (ref.slot === caller) continue;
-    if (requestInterrupt(registry, ref, bytes, caller) === 'set') interrupted++;
-  }
-  return interrupted;
 }

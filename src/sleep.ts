@@ -2,27 +2,20 @@
  * Interruptible sleep: the first interruption points. The synchronous form blocks on the
  * thread's own flag word with `Atomics.wait`, so an interrupt's `Atomics.notify` wakes it at once.
  */
+
 import { FLAG_WAIT_SLICE_MS, flagIndex, REQUESTED } from './control-block.js';
-import { interruptedErrorAfterWait, interruptionSignal, warmInterruptPath } from './current.js';
-import { codedError, invalidArgType, ThreadInterruptedError } from './errors.js';
+import { interruptedErrorAfterWait, warmInterruptPath } from './current.js';
+import { ThreadInterruptedError } from './errors.js';
+import { rare } from './lazy-rare.js';
 import { assertCanBlock } from './runtime/node.js';
 import { state } from './thread-state.js';
 
 const words = state.block.words;
 const index = flagIndex(state.self.slot);
 
-// setTimeout fires at once for delays above 2^31 - 1 ms, so longer sleeps re-arm.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function validateDelay(ms: unknown): asserts ms is number {
-  if (typeof ms !== 'number') throw invalidArgType('ms', 'a number', ms);
-  if (Number.isNaN(ms) || ms < 0) {
-    throw codedError(
-      RangeError,
-      'ERR_OUT_OF_RANGE',
-      `The value of "ms" is out of range. It must be a number >= 0 (Infinity to sleep until interrupted). Received ${ms}`,
-    );
-  }
+/** @internal Throws the error the sleeps throw for a bad `ms` (NaN fails `ms >= 0` too). */
+export function validateDelay(ms: unknown): asserts ms is number {
+  if (typeof ms !== 'number' || !(ms >= 0)) throw rare().delayError(ms);
 }
 
 /**
@@ -63,42 +56,4 @@ export function sleep(ms: number): void {
     // Returns early when the word changes: an interrupt, or its reason becoming readable.
     Atomics.wait(words, index, word, Math.min(left, FLAG_WAIT_SLICE_MS));
   }
-}
-
-/**
- * Resolves after `ms` milliseconds, or rejects with {@link ThreadInterruptedError} when the
- * calling thread is interrupted (at once if it already is). Inside a critical section the
- * rejection waits for the section to end. Keeps the event loop alive, as a timer does.
- *
- * @example
- * ```ts
- * while (true) {
- *   await report();
- *   await sleepAsync(60_000);
- * }
- * ```
- */
-export async function sleepAsync(ms: number): Promise<void> {
-  validateDelay(ms);
-  const signal = interruptionSignal();
-  signal.throwIfAborted();
-  await new Promise<void>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let left = ms;
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const arm = (): void => {
-      const step = Math.min(left, MAX_TIMER_MS);
-      left -= step;
-      timer = setTimeout(() => {
-        if (left > 0) return arm();
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, step);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    arm();
-  });
 }

@@ -2,6 +2,7 @@
  * The Thread handle, on the side that starts a thread: start, interrupt, join, terminate.
  */
 import { type AsyncInterruptOption, assertTransformInstalled, asyncInterruptStart } from './async-interrupt/options.js';
+import { codedError, describeValue, invalidArgType } from './coded-errors.js';
 import {
   allocateSlot,
   type ControlBlock,
@@ -19,7 +20,7 @@ import {
   targetFinished,
 } from './control-block.js';
 import { rebuildError } from './error-transfer.js';
-import { codedError, describeValue, endsThreadGracefully, invalidArgType } from './errors.js';
+import { endsThreadGracefully } from './errors.js';
 import type { CrashMessage, OutcomeMessage, ReportMessage } from './messages.js';
 import { encodeReason, standInReason } from './reason.js';
 import { ensureRegistry } from './registry.js';

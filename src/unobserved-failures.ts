@@ -5,7 +5,7 @@
  * calling thread ends (the program, for the main thread), goes to the handler: by default a
  * report on stderr with the thread's name and the error's stack.
  */
-import { describeValue, invalidArgType } from './errors.js';
+import { describeValue, invalidArgType } from './coded-errors.js';
 import { onProcessExit, writeStderr } from './runtime/node-process.js';
 
 /** The thread a failure came from, as given to a thread error handler. */

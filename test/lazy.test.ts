@@ -6,13 +6,24 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import {
+  allowInterruption,
   Barrier,
   Condition,
   clearInterrupt,
+  configureShutdown,
+  criticalSection,
   currentThread,
   Event,
+  enterAllowInterruption,
+  enterCriticalSection,
+  interruptAllThreads,
+  interruptible,
+  interruptionSignal,
   Lock,
   Semaphore,
+  setThreadErrorHandler,
+  shutdown,
+  sleepAsync,
   Thread,
   ThreadInterruptedError,
 } from 'graceful-threads';
@@ -72,9 +83,24 @@ describe('the lazily loaded half of the package', () => {
     // The build keeps the rarely run parts of the light half (src/rare.ts) out of index.js.
     const entry = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
     assert.ok(!entry.includes('// src/abort-listeners.ts'), 'index.js bundles the abort listeners');
-    for (const name of ['requestInterrupt', 'claimReasonArea', 'clearInterruptFlag', 'liveSlots']) {
-      assert.ok(!new RegExp(`^function\\*? ?${name}\\d*\\(`, 'm').test(entry), `index.js holds ${name}`);
+    // Nor the functions a thread runs only to do more than poll, sleep and end: each costs
+    // every thread memory (scripts/build.mjs). index.js exports stand-ins (src/rare-export.ts).
+    const moved = [
+      ...['requestInterrupt', 'claimReasonArea', 'clearInterruptFlag', 'liveSlots'],
+      ...['interruptionSignal', 'abortSignalIfInterrupted', 'watchFlag', 'trackAbortListeners'],
+      ...['criticalSection', 'enterCriticalSection', 'enter', 'leave', 'isThenable', 'interruptible'],
+      ...['sleepAsync', 'allowInterruption', 'enterAllowInterruption', 'asyncInterruptTrap'],
+      ...['interruptAllThreads', 'notFoundMessage', 'moduleFileExists', 'targetLoadError'],
+      ...['codedError', 'invalidArgType', 'describeValue', 'delayError', 'resultNotCloneableError'],
+    ];
+    for (const name of moved) {
+      assert.ok(!new RegExp(`^(?:async )?function\\*? ?${name}\\d*\\(`, 'm').test(entry), `index.js holds ${name}`);
     }
+    const modules = ['interruption-signal', 'critical-section', 'interruptible', 'sleep-async', 'thenable'];
+    for (const module of [...modules, 'interrupt-all', 'target-errors', 'coded-errors', 'delay-error']) {
+      assert.ok(!entry.includes(`// src/${module}.ts`), `index.js bundles src/${module}.ts`);
+    }
+    assert.ok(!entry.includes('// src/async-interrupt/regions.ts'), 'index.js bundles the regions');
     const sync = syncArray();
     const thread = new Thread(fixture, { export: 'rareParts', args: [sync] }).start();
     await waitFor(sync, 0, 1);
@@ -97,6 +123,39 @@ describe('the lazily loaded half of the package', () => {
       assert.deepEqual(loaded, { rare: false, heavy: false });
     } finally {
       await worker.terminate();
+    }
+  });
+
+  it('loads rare.js for a critical section, which then defers an interrupt to its end', async () => {
+    const sync = syncArray();
+    const thread = new Thread(fixture, { export: 'criticalSectionLoadsRare', args: [sync] }).start();
+    await waitFor(sync, 0, 1);
+    thread.interrupt('later');
+    assert.deepEqual(await within(thread.join()), {
+      before: false,
+      during: true,
+      inside: 'deferred',
+      after: 'later',
+    });
+  });
+
+  it('exports stand-ins for the functions of rare.js and heavy.js with their names and lengths', () => {
+    const functions = {
+      interruptionSignal: [interruptionSignal, 0],
+      criticalSection: [criticalSection, 1],
+      enterCriticalSection: [enterCriticalSection, 0],
+      interruptible: [interruptible, 1],
+      sleepAsync: [sleepAsync, 1],
+      allowInterruption: [allowInterruption, 1],
+      enterAllowInterruption: [enterAllowInterruption, 0],
+      interruptAllThreads: [interruptAllThreads, 1],
+      shutdown: [shutdown, 1],
+      configureShutdown: [configureShutdown, 1],
+      setThreadErrorHandler: [setThreadErrorHandler, 1],
+    } as const;
+    for (const [name, [fn, length]] of Object.entries(functions)) {
+      assert.equal(fn.name, name);
+      assert.equal(fn.length, length, name);
     }
   });
 

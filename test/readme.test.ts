@@ -8,7 +8,7 @@ const read = (path: string): string => readFileSync(new URL(`../${path}`, import
 
 describe('README', () => {
   it('has a row in its error table for every error code', () => {
-    const errors = read('src/errors.ts');
+    const errors = read('src/coded-errors.ts');
     const union = errors.slice(
       errors.indexOf('export type GracefulThreadsErrorCode'),
       errors.indexOf(';', errors.indexOf('export type GracefulThreadsErrorCode')),

@@ -2,7 +2,7 @@
  * The `asyncInterrupt` option of `Thread` and `ThreadPool`: its type, its check, and what the
  * thread receives of it in its start data.
  */
-import { codedError, describeValue, invalidArgType } from '../errors.js';
+import { codedError, describeValue, invalidArgType } from '../coded-errors.js';
 import { moduleUrl } from '../runtime/node.js';
 import { asyncInterruptUnavailable } from '../runtime/node-hooks.js';
 

@@ -1,11 +1,14 @@
 /**
  * Where an asynchronous interrupt may land in a thread started with `asyncInterrupt`: the slow
  * path of the checks the transform inserts (./transform.ts), and the `allowInterruption` regions.
- * Light: part of the package's entry, which every thread loads.
+ * Part of rare.js (src/rare.ts): only threads started with `asyncInterrupt` and callers of the
+ * regions load it.
  */
+
+import { invalidArgType } from '../coded-errors.js';
 import { flagIndex, interruptSeqIndex } from '../control-block.js';
-import { interruptedError, isThenable } from '../current.js';
-import { invalidArgType } from '../errors.js';
+import { interruptedError } from '../current.js';
+import { isThenable } from '../thenable.js';
 import { state } from '../thread-state.js';
 import type { AsyncInterruptStart } from './options.js';
 
@@ -62,24 +65,7 @@ export interface InterruptionRegion extends Disposable {
   [Symbol.dispose](): void;
 }
 
-/**
- * Runs `fn` as a region where an asynchronous interrupt may land: in a thread started with
- * `asyncInterrupt: 'regions'`, the checks the library put into the thread's code throw
- * {@link ThreadInterruptedError} only inside such regions (and never inside a critical section,
- * which wins). In a thread started with `asyncInterrupt: true` everything outside critical
- * sections is such a region already; in other threads it just calls `fn`. Regions nest; for an
- * async `fn` the region lasts until its promise settles.
- *
- * @returns what `fn` returns.
- * @example
- * ```ts
- * // a thread started with new Thread(url, { asyncInterrupt: 'regions' })
- * export default function render(scene: Scene) {
- *   const frame = allowInterruption(() => rayTrace(scene)); // may stop in here, at any loop
- *   saveFrame(frame); // but never here
- * }
- * ```
- */
+/** `allowInterruption()`, which index.ts exports and documents. */
 export function allowInterruption<R>(fn: () => R): R {
   if (typeof fn !== 'function') throw invalidArgType('fn', 'a function', fn);
   own.regionDepth++;
@@ -106,17 +92,7 @@ export function allowInterruption<R>(fn: () => R): R {
   ) as R;
 }
 
-/**
- * Opens an {@link allowInterruption} region until the returned object is disposed: its `using` form.
- *
- * @example
- * ```ts
- * {
- *   using _ = enterAllowInterruption();
- *   search(tree); // an interrupt may land anywhere in here
- * }
- * ```
- */
+/** `enterAllowInterruption()`, which index.ts exports and documents. */
 export function enterAllowInterruption(): InterruptionRegion {
   own.regionDepth++;
   let open = true;
@@ -131,16 +107,15 @@ export function enterAllowInterruption(): InterruptionRegion {
 
 /**
  * @internal Run by the bootstrap of a thread started with `asyncInterrupt`, before its target
- * loads: loads the installer (`installerHref`, a file of its own that no other thread loads) and
- * points the inserted checks at this thread's flag word.
+ * loads, once it has loaded the installer (a file of its own that no other thread loads): points
+ * the inserted checks at this thread's flag word.
  *
  * @returns what marks a SyntaxError of the target's loading with where the module is broken.
  */
-export async function enableAsyncInterrupt(
+export function enableAsyncInterrupt(
   config: AsyncInterruptStart,
-  installerHref: string,
-): Promise<(error: unknown) => void> {
-  const installer = (await import(installerHref)) as typeof import('./install.js');
+  installer: typeof import('./install.js'),
+): (error: unknown) => void {
   const { words } = state.block;
   const flag = new Int32Array(words.buffer, words.byteOffset + flagIndex(state.self.slot) * 4, 1);
   if (config.regions) own.regionsOnly = true;

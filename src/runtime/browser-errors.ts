@@ -2,7 +2,7 @@
  * The errors of the browser runtime adapter: what a browser cannot do, said with a code and
  * what to do instead. Its own module so that every browser adapter module shares them.
  */
-import { type CodedError, codedError } from '../errors.js';
+import { type CodedError, codedError } from '../coded-errors.js';
 
 /** The headers a page (and every script it loads as a worker) must be served with. */
 export const ISOLATION_HEADERS =

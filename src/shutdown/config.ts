@@ -3,7 +3,7 @@
  * how long threads get, whether `process.exit()` and uncaught errors trigger it, and where its
  * report goes.
  */
-import { codedError, invalidArgType } from '../errors.js';
+import { codedError, invalidArgType } from '../coded-errors.js';
 import { isMainThread } from '../runtime/node.js';
 import { SHUTDOWN_SIGNALS, type ShutdownSignal } from '../runtime/node-process.js';
 import { validateTimeout } from '../waits/arguments.js';

@@ -8,6 +8,8 @@
  * counter: the caller waits on that single word for all of them, so the interrupts, the
  * wake-ups and the joins are one parallel step rather than one join after another.
  */
+
+import { codedError, invalidArgType } from '../coded-errors.js';
 import {
   type ControlBlock,
   copySlotIdentity,
@@ -24,7 +26,6 @@ import {
   type SlotRef,
   targetFinished,
 } from '../control-block.js';
-import { codedError, invalidArgType } from '../errors.js';
 import { closeAllPools } from '../pool.js';
 import { encodeReason } from '../reason.js';
 import { createKeepAlive, monotonicMs } from '../runtime/node.js';

@@ -1,5 +1,5 @@
 /** Validation of the arguments every wait takes: timeouts and counts. */
-import { codedError, invalidArgType } from '../errors.js';
+import { codedError, invalidArgType } from '../coded-errors.js';
 
 /** A timeout in milliseconds: a number >= 0, `Infinity` for none. */
 export function validateTimeout(timeoutMs: unknown, name = 'timeoutMs'): number {

@@ -9,8 +9,8 @@
  * is never told the wrong outcome.
  */
 
+import { codedError } from '../coded-errors.js';
 import { interruptedError, interruptPending } from '../current.js';
-import { codedError } from '../errors.js';
 import { validateCount, validateTimeout } from './arguments.js';
 import { waitUntil, waitUntilAsync } from './park.js';
 import {

@@ -13,7 +13,7 @@
  * async waits take them in the order they began; a blocking wait takes any (the async ones
  * cannot run while it blocks). All threads of other groups share one record.
  */
-import { codedError, invalidArgType } from '../errors.js';
+import { codedError, invalidArgType } from '../coded-errors.js';
 import { ensureRegistry } from '../registry.js';
 import { validateCount, validateTimeout } from './arguments.js';
 import { Lock } from './lock.js';

@@ -2,8 +2,8 @@
  * A mutual-exclusion lock between threads, whose waits are interruption points.
  */
 
+import { codedError } from '../coded-errors.js';
 import { interruptionRequested } from '../current.js';
-import { codedError } from '../errors.js';
 import { assertCanBlock } from '../runtime/node.js';
 import { state } from '../thread-state.js';
 import { validateTimeout } from './arguments.js';

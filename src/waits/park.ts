@@ -5,14 +5,9 @@
  * {@link ThreadInterruptedError}, without `ready()` having succeeded; inside a critical section
  * they keep waiting.
  */
-import {
-  interruptedError,
-  interruptedErrorAfterWait,
-  interruptionSignal,
-  interruptPending,
-  warmInterruptPath,
-} from '../current.js';
+import { interruptedError, interruptedErrorAfterWait, interruptPending, warmInterruptPath } from '../current.js';
 import { ThreadInterruptedError } from '../errors.js';
+import { rare } from '../lazy-rare.js';
 import { assertCanBlock, createKeepAlive, type KeepAlive } from '../runtime/node.js';
 import type { Parking, ParkSpot } from './wait-queue.js';
 
@@ -80,7 +75,7 @@ export function waitUntilAsync(
   if (timeoutMs <= 0) return Promise.resolve(false);
   return new Promise<boolean>((resolve, reject) => {
     const waiter: AsyncWaiter = { attempt, queue, settle: undefined };
-    const signal = interruptible ? interruptionSignal() : undefined;
+    const signal = interruptible ? rare().interruptionSignal() : undefined;
     let timer: { current: ReturnType<typeof setTimeout> | undefined } | undefined;
     const keepAlive = sharedKeepAlive();
     const settle = (outcome: boolean | Error): void => {

@@ -12,7 +12,7 @@
  * whole cache lines, which a stream of numbers never touches. So a stream of small values moves
  * one cache line between the cores per four items, not one per item.
  */
-import { codedError, describeValue } from '../errors.js';
+import { codedError, describeValue } from '../coded-errors.js';
 import { BytesCloneError, decodeValue, encodeValue } from '../runtime/node-codec.js';
 import { encodedBytes, encodedWords, encodePlain, NOT_PLAIN, Reader, TOO_LARGE } from './queue-codec.js';
 import { pack, unpack } from './transfer.js';

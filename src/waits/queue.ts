@@ -20,9 +20,9 @@
  * notifies nobody.
  */
 
+import { codedError, invalidArgType } from '../coded-errors.js';
 import { memoryId } from '../control-block.js';
 import { interruptedError, interruptionRequested } from '../current.js';
-import { codedError, invalidArgType } from '../errors.js';
 import { assertCanBlock } from '../runtime/node.js';
 import { state } from '../thread-state.js';
 import { validateCount, validateTimeout } from './arguments.js';

@@ -1,7 +1,7 @@
 /**
  * A counting semaphore between threads, whose waits are interruption points.
  */
-import { codedError, invalidArgType } from '../errors.js';
+import { codedError, invalidArgType } from '../coded-errors.js';
 import { validateCount, validateTimeout } from './arguments.js';
 import { waitUntil, waitUntilAsync } from './park.js';
 import {

@@ -4,7 +4,7 @@
  * arrays, plain objects, `Map`s and `Set`s, to any depth, cycles included; the caller's values
  * are copied, never changed.
  */
-import { codedError, describeValue } from '../errors.js';
+import { codedError, describeValue } from '../coded-errors.js';
 import { DESCRIBE, isSharedDescription, revive, type SharedObject } from './shared-memory.js';
 
 function isSharedObject(value: object): value is SharedObject {
