@@ -22,9 +22,9 @@ import {
   markGroupExiting,
   readSlotReport,
   requestInterrupt,
-  setEndTarget,
   type SlotIdentity,
   type SlotRef,
+  setEndTarget,
   targetFinished,
 } from '../control-block.js';
 import { codedError, invalidArgType } from '../errors.js';
