@@ -41,7 +41,7 @@ class Participants {
 
   #spawn(id: number): void {
     const worker = new Worker(fixture, {
-      workerData: { moduleHref, memory: this.block.memory, ctlBuffer: this.ctl.buffer, id },
+      workerData: { moduleHref, memory: this.block.memory, ctlBuffer: this.ctl.buffer, id, round: this.#round },
     });
     this.#workers[id] = worker;
     this.#exited[id] = new Promise((resolve) => worker.once('exit', () => resolve()));
