@@ -48,10 +48,19 @@ const Header = {
   rootPark: 5,
   /** Numbers the locks, queues... made in the group, so each thread knows one when it sees it again. */
   objectCounter: 6,
-  /** Bumped (and notified) whenever a thread of the group ends or its slot is freed: shutdown waits on it. */
+  /**
+   * Bumped once per thread that ends (`markEnded`, or the freeing of a slot whose thread never
+   * marked its end), by `markFinished` during a shutdown in the process's `'exit'`, and as a slot
+   * is taken: shutdown waits on it (see `bumpEndCounter`).
+   */
   endCounter: 7,
   /** 1 once a shutdown in the process's `'exit'` has begun (see `markGroupExiting`). */
   exiting: 8,
+  /**
+   * The end counter's value at which its waiter wants to be woken (see `setEndTarget`); 0: at
+   * every bump.
+   */
+  endTarget: 9,
 } as const;
 
 /** Word offsets inside a slot. */
@@ -311,6 +320,10 @@ export function allocateSlot(block: ControlBlock, parent: Caller): SlotRef | und
     if (atomics.compareExchange(words, flagIndex(slot), gen << GEN_SHIFT, liveWord(gen)) !== gen << GEN_SHIFT) {
       throw new Error(`graceful-threads: internal error: free slot ${slot} has flag word ${free}`);
     }
+    // A shutdown waiting for the threads it knows must see this one too (a thread of it may wait
+    // for it): after the slot is live, a move of the counter its wait compares, and a wake.
+    atomics.add(words, Header.endCounter, 1);
+    atomics.notify(words, Header.endCounter);
     return { slot, gen };
   }
   return undefined;
@@ -329,6 +342,9 @@ export function releaseSlot(block: ControlBlock, ref: SlotRef): void {
 
 function freeSlot(block: ControlBlock, slot: number): void {
   const { atomics, words } = block;
+  // A thread that marked its end has bumped the end counter for it: once per thread, so that a
+  // shutdown's target (see setEndTarget) is reached when its last thread ends, not before.
+  const unmarked = atomics.load(words, field(slot, 'ended')) === 0;
   finishPendingInterrupt(block, slot);
   // Descendants first: while this slot is still owned, no thread can claim it and name it as
   // a parent, so every slot owned by it belongs to the ended thread.
@@ -348,7 +364,33 @@ function freeSlot(block: ControlBlock, slot: number): void {
   atomics.store(words, field(slot, 'nativeThreadId'), -1);
   // The reason claim is left alone: a live interrupter holding it releases it itself.
   atomics.store(words, field(slot, 'owner'), 0);
-  unpark(atomics, words, Header.endCounter);
+  if (unmarked) bumpEndCounter(atomics, words);
+}
+
+/**
+ * Counts one more end in the group, and wakes the end counter's waiter only if the count has
+ * reached its target: with 64 threads ending, the last one wakes the shutdown, not each (a wake
+ * of a waiting event loop cost the waking thread 15-25 us, and the woken one a scan of every
+ * slot). Sequentially consistent, against `setEndTarget` then a wait on the counter's value read
+ * before the scan: a thread that reads an older target bumped the counter before the waiter set
+ * this one, so the wait finds the counter moved and does not sleep.
+ */
+// markEnded has its own copy (every thread's way out).
+function bumpEndCounter(atomics: AtomicOps, words: Int32Array): void {
+  const count = atomics.add(words, Header.endCounter, 1) + 1;
+  const target = atomics.load(words, Header.endTarget);
+  if (target === 0 || ((count - target) | 0) >= 0) atomics.notify(words, Header.endCounter);
+}
+
+/**
+ * Sets the end counter's value at which its waiter wants to be woken (0: at every bump): the value
+ * it read before its first scan, plus the number of threads its scans have found running, each of
+ * which bumps it once as it ends, after that read (a count wraps: compared as a 32-bit
+ * difference). It only grows during a wait, so a thread that read an earlier one wakes the waiter
+ * too. Only the group's root thread waits on the counter.
+ */
+export function setEndTarget(block: ControlBlock, target: number): void {
+  block.atomics.store(block.words, Header.endTarget, target | 0);
 }
 
 /** Completes what a dead thread's interrupt of another slot may have left undone. */
@@ -536,7 +578,11 @@ export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number, p
   atomics.store(words, field(ref.slot, 'ended'), (exitCode | 0) + 1);
   const owner = atomics.load(words, field(ref.slot, 'owner'));
   if (owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
-  unpark(atomics, words, Header.endCounter);
+  // bumpEndCounter, inline: compiled with this function as the thread first blocks, not on its
+  // way out (see parkIndex).
+  const count = atomics.add(words, Header.endCounter, 1) + 1;
+  const target = atomics.load(words, Header.endTarget);
+  if (target === 0 || ((count - target) | 0) >= 0) atomics.notify(words, Header.endCounter);
 }
 
 /**
@@ -556,7 +602,7 @@ export function markFinished(block: ControlBlock, ref: SlotRef, how: 'finished' 
   // Only a shutdown in the process's 'exit' counts a finished thread as ended; any other would
   // wake for nothing (twice per thread, with markEnded). The store above comes before this load,
   // and that shutdown marks the group exiting before it scans: it sees one or the other.
-  if (groupExiting(block)) unpark(atomics, words, Header.endCounter);
+  if (groupExiting(block)) bumpEndCounter(atomics, words);
 }
 
 /** Undoes {@link markFinished}: a pool's worker that was idle has a task (set by the pool as it sends one, and by the worker). */
@@ -604,8 +650,8 @@ export function hasLiveChildren(block: ControlBlock, ref: SlotRef): boolean {
 }
 
 /**
- * The index in `words` of the group's end counter, bumped and notified whenever a thread of the
- * group ends (or its slot is freed): a shutdown waits on it for every thread, nested ones included.
+ * The index in `words` of the group's end counter, bumped once whenever a thread of the group ends
+ * (see `bumpEndCounter`): a shutdown waits on it for every thread, nested ones included.
  */
 export const END_COUNTER_INDEX: number = Header.endCounter;
 

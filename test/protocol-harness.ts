@@ -78,7 +78,7 @@ export function random(seed: number): () => number {
 }
 
 /** Compiles src/control-block.ts (it imports nothing) to a module plain workers can load on any Node. */
-function compileProtocol(): string {
+export function compileProtocol(): string {
   const source = readFileSync(new URL('../src/control-block.ts', import.meta.url), 'utf8');
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },

@@ -6,7 +6,9 @@
  *
  * Every thread of the group ends by marking its slot (`markEnded`), which bumps one shared
  * counter: the caller waits on that single word for all of them, so the interrupts, the
- * wake-ups and the joins are one parallel step rather than one join after another.
+ * wake-ups and the joins are one parallel step rather than one join after another. It sets the
+ * count at which it wants to be woken (`setEndTarget`): the last of the threads it waits for to
+ * end wakes it, not each one.
  */
 
 import { codedError, invalidArgType } from '../coded-errors.js';
@@ -24,6 +26,7 @@ import {
   requestInterrupt,
   type SlotIdentity,
   type SlotRef,
+  setEndTarget,
   targetFinished,
 } from '../control-block.js';
 import { closeAllPools } from '../pool.js';
@@ -84,9 +87,24 @@ export interface ShutdownReport {
 export const DEFAULT_GRACE_MS = 5000;
 /** At most this long is spent taking the stuck threads' stacks. */
 const STACK_BUDGET_MS = 2000;
-/** A bound on each wait for the end counter: a slot freed by a path that does not bump it is seen within it. */
+/**
+ * A bound on each wait for the end counter, a net only: every end, free and start bumps it.
+ * Tests set a slice long enough that a lost wake-up shows as a hang.
+ */
 const WAIT_SLICE_MS = 100;
+const SLICE_KEY = Symbol.for('graceful-threads.test.park-slice-ms');
+
+function waitSliceMs(): number {
+  const override = (globalThis as Record<symbol, unknown>)[SLICE_KEY];
+  return typeof override === 'number' ? override : WAIT_SLICE_MS;
+}
 const NO_STACK = '(stack not available: the inspector did not reach the thread in time)';
+
+/**
+ * Shutdowns in progress in this thread (one, but for a `shutdown()` that a signal or an exit
+ * overlaps): with more than one, every end wakes them (the counter has one target).
+ */
+let endWaiters = 0;
 
 interface Watched {
   readonly ref: SlotRef;
@@ -104,6 +122,10 @@ class Run {
   readonly #known = new Set<string>();
   readonly ended: EndedThreadRecord[] = [];
   readonly started: number;
+  /** The end counter before the first scan. */
+  readonly #base: number;
+  /** How many threads the scans have found running (and interrupted). */
+  #watched = 0;
 
   /**
    * Counts as ended, before it exits, a thread whose target has finished, and a pool's idle worker
@@ -127,11 +149,22 @@ class Run {
     this.#reason = reason;
     this.#caller = callerIn(registry);
     this.started = monotonicMs();
+    this.#base = this.counter();
   }
 
   /** The end counter's value: read before a scan, waited on after it, so no end is missed. */
   counter(): number {
     return Atomics.load(this.#registry.words, END_COUNTER_INDEX);
+  }
+
+  /**
+   * Before a wait on the end counter: asks to be woken once every thread the scans found running
+   * has ended. Each bumps the counter once as it ends (or its parent does, as it frees the slot of
+   * one that was terminated), after the value read before the first scan. A thread started since
+   * bumps it as it takes its slot.
+   */
+  wakeWhenAllEnded(): void {
+    setEndTarget(this.#registry, endWaiters > 1 ? 0 : this.#base + this.#watched);
   }
 
   /** Interrupts threads not seen before (the first scan: all), and notes the ones that ended. */
@@ -152,6 +185,7 @@ class Run {
       const identity = copySlotIdentity(registry, ref.slot);
       if (requestInterrupt(registry, ref, this.#reason, this.#caller) !== 'gone') interrupted.push({ ref, identity });
     }
+    this.#watched += interrupted.length;
     for (const { ref, identity } of interrupted) {
       // Its identity as it is now, while it lives (its parent may have named it since the copy).
       const report = readSlotReport(registry, ref);
@@ -328,6 +362,7 @@ export async function runShutdown(
   // interrupted, and their idle workers, which would otherwise wait for a task, told to end.
   void closeAllPools({ cancel: true }).catch(() => {});
   // Then every thread at once, before anything else here.
+  endWaiters++;
   let seen = run.counter();
   run.scan();
   let forced = false;
@@ -345,11 +380,12 @@ export async function runShutdown(
     for (;;) {
       const left = deadline - monotonicMs();
       if (run.settled || left <= 0 || forced) break;
+      run.wakeWhenAllEnded();
       const { async, value } = Atomics.waitAsync(
         registry.words,
         END_COUNTER_INDEX,
         seen,
-        Math.min(left, WAIT_SLICE_MS),
+        Math.min(left, waitSliceMs()),
       );
       if (async) await Promise.race([value, new Promise<void>((resolve) => (wake = resolve))]);
       seen = run.counter();
@@ -358,6 +394,8 @@ export async function runShutdown(
   } finally {
     force.forceNow = undefined;
     keepAlive.close();
+    endWaiters--;
+    setEndTarget(registry, 0);
   }
   let terminated: TerminatedThreadRecord[] = [];
   if (!run.settled) {
@@ -396,12 +434,19 @@ export function runShutdownSync(
   const run = new Run(registry, reason, true);
   const deadline = run.started + graceMs;
   markGroupExiting(registry);
-  for (;;) {
-    const seen = run.counter();
-    run.scan();
-    const left = deadline - monotonicMs();
-    if (run.settled || left <= 0) break;
-    Atomics.wait(registry.words, END_COUNTER_INDEX, seen, Math.min(left, WAIT_SLICE_MS));
+  endWaiters++;
+  try {
+    for (;;) {
+      const seen = run.counter();
+      run.scan();
+      const left = deadline - monotonicMs();
+      if (run.settled || left <= 0) break;
+      run.wakeWhenAllEnded();
+      Atomics.wait(registry.words, END_COUNTER_INDEX, seen, Math.min(left, waitSliceMs()));
+    }
+  } finally {
+    endWaiters--;
+    setEndTarget(registry, 0);
   }
   if (run.settled) return run.report([]);
   const stuck = run.stuck();
