@@ -37,13 +37,16 @@ import {
 } from './runtime/node.js';
 import { claimStartData, type StartData, state } from './thread-state.js';
 
-function report(port: MessagePort, message: OutcomeMessage): void {
+/** Posts the target's outcome; returns whether it is a failure (a result that cannot be cloned is). */
+function report(port: MessagePort, message: OutcomeMessage): boolean {
   try {
     port.postMessage(message);
+    return message.type === 'error';
   } catch (cause) {
     if (message.type !== 'result') throw cause;
     const error = rare().resultNotCloneableError(cause);
     port.postMessage({ type: 'error', error: heavy().describeError(error) } satisfies OutcomeMessage);
+    return true;
   }
 }
 
@@ -83,6 +86,7 @@ function runThread(start: StartData): void {
   // For a parent blocked in joinSync(), which hears no 'error' or 'exit' event: the error the
   // thread dies of, then the end itself, in shared memory, after every other 'exit' listener.
   let fatal: { readonly error: unknown } | undefined;
+  let failed = false;
   onFatalError((error) => {
     fatal = { error };
   });
@@ -96,13 +100,16 @@ function runThread(start: StartData): void {
         // The port may be closed already; the parent's 'error' event still has the error.
       }
     }
-    markEnded(state.block, state.self, exitCode, outputWasUsed());
+    // A failure nobody joins is reported by the parent as it reads this end: a shutdown waits for it.
+    markEnded(state.block, state.self, exitCode, failed || outputWasUsed() || (fatal !== undefined && exitCode !== 0));
   }));
 
   // The event loop emptied while the target's promise is pending: nothing left can settle it,
   // and the thread is about to end. Said now, as the outcome; should something still settle it
   // later (a 'beforeExit' listener of the user's scheduled more work), that outcome is the last word.
-  const keepAlive = createKeepAlive(() => report(port, { type: 'unsettled' }));
+  const keepAlive = createKeepAlive(() => {
+    failed = report(port, { type: 'unsettled' }) || true;
+  });
   state.targetKeepAlive = keepAlive;
 
   // What the thread runs after its target, between an interrupt and join() settling, where each
@@ -143,7 +150,7 @@ function runThread(start: StartData): void {
       }
       const target = await loadTarget(start.moduleHref, start.exportName);
       const args = start.shared ? unpackArgs(start.args) : start.args;
-      report(port, { type: 'result', value: await target(...args) });
+      failed = report(port, { type: 'result', value: await target(...args) });
     } catch (error) {
       // The brand check first: the common way to end, and one function to compile rather than three.
       if (isThreadInterruptedError(error) || endsThreadGracefully(error)) {
@@ -152,7 +159,7 @@ function runThread(start: StartData): void {
         if (start.pool === undefined) markEndedOnInterrupt(state.block, state.self);
         else port.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
       } else {
-        report(port, { type: 'error', error: heavy().describeError(error) });
+        failed = report(port, { type: 'error', error: heavy().describeError(error) });
       }
     } finally {
       state.targetKeepAlive = undefined;

@@ -567,14 +567,14 @@ export function clearInterruptFlag(block: ControlBlock, ref: SlotRef): boolean {
 
 /**
  * Called by a thread as it ends (its last event, which a terminated thread does not reach):
- * records its exit code and wakes its parent, which may be blocked in `joinSync()`. `printed`:
- * it has used its stdout or stderr, whose last output its parent may not have read yet (see
- * {@link endedAfterOutput}).
+ * records its exit code and wakes its parent, which may be blocked in `joinSync()`. `unread`:
+ * it has used its stdout or stderr, or failed, and its parent may not have read its last output
+ * or its failure yet (see {@link endedAfterOutput}).
  */
-export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number, printed = false): void {
+export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number, unread = false): void {
   const { atomics, words } = block;
   if (!isLive(block, ref)) return;
-  if (printed) atomics.store(words, field(ref.slot, 'output'), 1);
+  if (unread) atomics.store(words, field(ref.slot, 'output'), 1);
   atomics.store(words, field(ref.slot, 'ended'), (exitCode | 0) + 1);
   const owner = atomics.load(words, field(ref.slot, 'owner'));
   if (owner !== 0) unpark(atomics, words, parkIndex(owner === ROOT_OWNER ? undefined : owner - 1));
@@ -738,8 +738,9 @@ export function endedOnInterrupt(block: ControlBlock, ref: SlotRef): boolean {
 }
 
 /**
- * Whether a live slot's thread has ended after using its stdout or stderr: what it printed last
- * may still wait in its parent's event loop (a worker's output crosses to its parent as messages).
+ * Whether a live slot's thread has ended after using its stdout or stderr, or after a failure
+ * (see {@link markEnded}): what it printed last, or its failure, may still wait in its parent's
+ * event loop (a worker's output and end cross to its parent as messages).
  */
 export function endedAfterOutput(block: ControlBlock, ref: SlotRef): boolean {
   return endedExitCode(block, ref) !== undefined && block.atomics.load(block.words, field(ref.slot, 'output')) === 1;

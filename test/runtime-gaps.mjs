@@ -136,6 +136,10 @@ export const gaps = {
       'shutdown on a signal > a second SIGINT during the grace period forces at once': deno.signals,
       'shutdown on a signal > with two copies of the package starting threads, one shutdown runs: every cleanup completes, then exit 130':
         deno.signals,
+      'shutdown on a signal > a failed cleanup that nobody joins is reported, for every thread, before the exit':
+        deno.signals,
+      "shutdown on a signal > what threads print from their own 'exit' listeners reaches stdout before the exit":
+        deno.signals,
       'shutdown on a signal > a cleanup that did not await its write (a timer) still writes it whole before the process exits':
         deno.signals,
       'shutdown on exit > a signal while the exit waits for a stuck thread ends the process, as Node would':

@@ -141,6 +141,31 @@ describe('shutdown on a signal', () => {
     assert.equal(r.stderr(), '');
   });
 
+  it('a failed cleanup that nobody joins is reported, for every thread, before the exit', async (t) => {
+    // Its failure reaches the main thread with the worker's end, which the exit must wait for.
+    for (let round = 0; round < 5; round++) {
+      const r = run({ threads: Array.from({ length: 4 }, () => ({ export: 'failingCleanup' })) });
+      await r.line('ready');
+      r.child.kill('SIGINT');
+      const { code } = await finished(r, t);
+      assert.equal(code, 130, r.stderr());
+      const reported = r.stderr().match(/^Exception in thread "t\d" \(thread \d+\), which nobody joined:$/gm) ?? [];
+      assert.equal(reported.length, 4, `round ${round}: ${r.stderr()}`);
+    }
+  });
+
+  it("what threads print from their own 'exit' listeners reaches stdout before the exit", async (t) => {
+    for (let round = 0; round < 5; round++) {
+      const r = run({ threads: Array.from({ length: 8 }, () => ({ export: 'printsInExit' })) });
+      await r.line('ready');
+      r.child.kill('SIGINT');
+      const { code } = await finished(r, t);
+      assert.equal(code, 130, r.stderr());
+      const printed = r.stdout().match(/^exit listener /gm) ?? [];
+      assert.equal(printed.length, 8, `round ${round}: ${r.stdout()}`);
+    }
+  });
+
   it("a pool: its running task's cleanup completes, its idle worker does not hold the exit up", async (t) => {
     const r = run({ threads: [{ export: 'syncCleanup' }], pool: true, configure: { graceMs: 600_000 } });
     await r.line('ready');

@@ -211,14 +211,15 @@ class Run {
   }
 
   /**
-   * Whether a thread that has ended had used its stdout or stderr, and its end is not read yet
-   * here (its slot is still live): what it printed last may wait in this thread's event loop. A
-   * thread whose end was read has had its output read with it; a nested thread's output goes
-   * through its parent's, which then counts as used.
+   * The slots of the threads that have ended after printing or failing, whose end is not read yet
+   * here (the slot is still live): what they printed last, or their failure, may wait in this
+   * thread's event loop. A nested thread's output and failure go through its parent, which then
+   * counts as having printed.
    */
-  outputPending(): boolean {
-    for (const ref of liveSlots(this.#registry)) if (endedAfterOutput(this.#registry, ref)) return true;
-    return false;
+  unreadSlots(): Set<number> {
+    const slots = new Set<number>();
+    for (const ref of liveSlots(this.#registry)) if (endedAfterOutput(this.#registry, ref)) slots.add(ref.slot);
+    return slots;
   }
 
   #refresh(key: string, watched: Watched): void {
@@ -408,17 +409,40 @@ export async function runShutdown(
     await Promise.all([...runningThreads].map((thread) => thread.terminate()));
   } else if (exiting) {
     // The process exits next, which stops every worker: tearing each down first would only
-    // delay it (64 threads: +100-300 ms here). What the threads wrote to stdout and stderr was
-    // posted before they ended; one turn of the event loop delivers it. Only if one printed: that
-    // turn also reads the end of every worker done by then (64 threads: 5-6 ms of this thread's
-    // time, measured on Node 20, while the others still end).
-    if (run.outputPending()) await new Promise((resolve) => setImmediate(resolve));
+    // delay it (64 threads: +100-300 ms here). But what a thread printed, and the failure of one
+    // that nobody joins (reported here, with its worker's end), reach this thread only with its
+    // worker's end: one turn of the event loop was not always enough (a failure nobody joined
+    // went unreported in most runs, a write from a thread's 'exit' listener was lost in some).
+    // So the ends of those threads, and only theirs, are awaited, within the grace period.
+    const unread = run.unreadSlots();
+    const ends = [...runningThreads].filter((thread) => unread.has(thread.slot)).map((thread) => thread.exited);
+    if (ends.length > 0) await endsOrDeadline(ends, deadline, force);
+    else if (unread.size > 0) await new Promise((resolve) => setImmediate(resolve));
   } else {
     // Every thread has ended its last event; its handle settles once Node has torn its worker
     // down and the parent has read what it wrote to stdout and stderr.
     await Promise.all([...runningThreads].map((thread) => thread.exited));
   }
   return run.report(terminated);
+}
+
+/** Resolves once every end has come, the deadline has passed, or the shutdown is forced. */
+async function endsOrDeadline(ends: Promise<void>[], deadline: number, force: ForceSwitch): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      Promise.all(ends),
+      // A referenced timer: should the threads be unreferenced, the process must not end of itself
+      // (with code 0) before their ends come.
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - monotonicMs()));
+        force.forceNow = resolve;
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    force.forceNow = undefined;
+  }
 }
 
 /**
