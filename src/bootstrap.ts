@@ -87,6 +87,9 @@ function runThread(start: StartData): void {
   // thread dies of, then the end itself, in shared memory, after every other 'exit' listener.
   let fatal: { readonly error: unknown } | undefined;
   let failed = false;
+  // Whether the target's outcome was posted: a thread that ends without one (process.exit() in
+  // it) fails with ERR_THREAD_EXITED, which its parent reports when nobody joins it.
+  let outcomePosted = false;
   onFatalError((error) => {
     fatal = { error };
   });
@@ -101,7 +104,15 @@ function runThread(start: StartData): void {
       }
     }
     // A failure nobody joins is reported by the parent as it reads this end: a shutdown waits for it.
-    markEnded(state.block, state.self, exitCode, failed || outputWasUsed() || (fatal !== undefined && exitCode !== 0));
+    markEnded(
+      state.block,
+      state.self,
+      exitCode,
+      failed ||
+        (!outcomePosted && start.pool === undefined) ||
+        outputWasUsed() ||
+        (fatal !== undefined && exitCode !== 0),
+    );
   }));
 
   // The event loop emptied while the target's promise is pending: nothing left can settle it,
@@ -151,6 +162,7 @@ function runThread(start: StartData): void {
       const target = await loadTarget(start.moduleHref, start.exportName);
       const args = start.shared ? unpackArgs(start.args) : start.args;
       failed = report(port, { type: 'result', value: await target(...args) });
+      outcomePosted = true;
     } catch (error) {
       // The brand check first: the common way to end, and one function to compile rather than three.
       if (isThreadInterruptedError(error) || endsThreadGracefully(error)) {
@@ -158,8 +170,10 @@ function runThread(start: StartData): void {
         // handle reads it, src/thread.ts). A pool reads its worker's messages only.
         if (start.pool === undefined) markEndedOnInterrupt(state.block, state.self);
         else port.postMessage({ type: 'interrupted' } satisfies OutcomeMessage);
+        outcomePosted = true;
       } else {
         failed = report(port, { type: 'error', error: heavy().describeError(error) });
+        outcomePosted = true;
       }
     } finally {
       state.targetKeepAlive = undefined;

@@ -464,7 +464,11 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     // cancel that came after that task's end, interruptAllThreads() while idle) is dropped, and
     // a cancel of this task, from now on, stays set until the task sees it. A task sent behind
     // others is cleared for by the worker as it starts it (`behind`).
-    if (!behind) clearInterruptFlag(this.#registry!, w.slot);
+    if (!behind) {
+      clearInterruptFlag(this.#registry!, w.slot);
+      // A cancel that came after its task had ended is not this task's (ids wrap at 2^31 - 1).
+      Atomics.store(w.words, CANCELLED_TASK, 0);
+    }
     // Busy from now, for a shutdown in the process's 'exit' that would count it done while idle.
     markBusy(this.#registry!, w.slot);
     try {

@@ -17,7 +17,7 @@ const FILE_BYTES = 4 << 20;
 interface Plan {
   threads: { export: string; name?: string }[];
   pool?: boolean;
-  secondCopy?: boolean;
+  secondCopy?: boolean | 'configures';
   sayExiting?: boolean;
   configure?: Record<string, unknown>;
   ownHandler?: boolean | 'late-once';
@@ -141,18 +141,28 @@ describe('shutdown on a signal', () => {
     assert.equal(r.stderr(), '');
   });
 
-  it('a failed cleanup that nobody joins is reported, for every thread, before the exit', async (t) => {
-    // Its failure reaches the main thread with the worker's end, which the exit must wait for.
-    for (let round = 0; round < 5; round++) {
-      const r = run({ threads: Array.from({ length: 4 }, () => ({ export: 'failingCleanup' })) });
-      await r.line('ready');
-      r.child.kill('SIGINT');
-      const { code } = await finished(r, t);
-      assert.equal(code, 130, r.stderr());
-      const reported = r.stderr().match(/^Exception in thread "t\d" \(thread \d+\), which nobody joined:$/gm) ?? [];
-      assert.equal(reported.length, 4, `round ${round}: ${r.stderr()}`);
-    }
-  });
+  for (const [what, plan] of [
+    ['a failed cleanup', { threads: Array.from({ length: 4 }, () => ({ export: 'failingCleanup' })) }],
+    [
+      'a failed cleanup, with a grace period longer than a timer can wait',
+      { threads: Array.from({ length: 4 }, () => ({ export: 'failingCleanup' })), configure: { graceMs: 1e12 } },
+    ],
+    ['a process.exit() in a cleanup', { threads: Array.from({ length: 4 }, () => ({ export: 'exitingCleanup' })) }],
+  ] satisfies [string, Plan][]) {
+    it(`${what} that nobody joins is reported, for every thread, before the exit`, async (t) => {
+      // Its failure reaches the main thread with the worker's end, which the exit must wait for.
+      for (let round = 0; round < 4; round++) {
+        const r = run(plan);
+        await r.line('ready');
+        r.child.kill('SIGINT');
+        const { code } = await finished(r, t);
+        assert.equal(code, 130, r.stderr());
+        const reported = r.stderr().match(/^Exception in thread "t\d" \(thread \d+\), which nobody joined:$/gm) ?? [];
+        assert.equal(reported.length, 4, `round ${round}: ${r.stderr()}`);
+        assert.doesNotMatch(r.stderr(), /Warning/);
+      }
+    });
+  }
 
   it("what threads print from their own 'exit' listeners reaches stdout before the exit", async (t) => {
     for (let round = 0; round < 5; round++) {
@@ -164,6 +174,15 @@ describe('shutdown on a signal', () => {
       const printed = r.stdout().match(/^exit listener /gm) ?? [];
       assert.equal(printed.length, 8, `round ${round}: ${r.stdout()}`);
     }
+  });
+
+  it('with two copies of the package, the settings made through either are the ones the shutdown uses', async (t) => {
+    const r = run({ threads: [{ export: 'syncCleanup' }], secondCopy: 'configures' });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assert.ok(r.stdout().includes("the copy's report: 2 ended\n"), r.stdout());
   });
 
   it("a pool: its running task's cleanup completes, its idle worker does not hold the exit up", async (t) => {

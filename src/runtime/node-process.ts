@@ -69,7 +69,7 @@ function watchListeners(): void {
     const listener = ours.get(event);
     if (listener === undefined || added === listener || moved.has(event)) return;
     moved.add(event);
-    setImmediate(() => moved.delete(event));
+    setImmediate(() => moved.delete(event)).unref?.();
     // 'newListener' comes before the listener is added.
     queueMicrotask(() => {
       if (ours.get(event) !== listener) return;

@@ -40,24 +40,38 @@ export interface ResolvedShutdownConfig {
   readonly report: boolean | ((report: ShutdownReport) => void);
 }
 
-let current: ResolvedShutdownConfig = {
-  signals: ['SIGINT', 'SIGTERM', 'SIGHUP'],
-  graceMs: DEFAULT_GRACE_MS,
-  onExit: true,
-  onUncaught: true,
-  report: true,
-};
+/**
+ * The settings, shared by every copy of the package in the thread (two versions in
+ * `node_modules`): one copy installs the process's hooks (src/shutdown/process-hooks.ts), and the
+ * program may configure them through another.
+ */
+interface SharedConfig {
+  current: ResolvedShutdownConfig;
+  readonly listeners: Set<() => void>;
+}
 
-const listeners = new Set<() => void>();
+const CONFIG_KEY = Symbol.for('graceful-threads.shutdown-config.v1');
+const holder = globalThis as { [CONFIG_KEY]?: SharedConfig };
+holder[CONFIG_KEY] ??= {
+  current: {
+    signals: ['SIGINT', 'SIGTERM', 'SIGHUP'],
+    graceMs: DEFAULT_GRACE_MS,
+    onExit: true,
+    onUncaught: true,
+    report: true,
+  },
+  listeners: new Set(),
+};
+const shared: SharedConfig = holder[CONFIG_KEY];
 
 /** The settings in force. */
 export function shutdownConfig(): ResolvedShutdownConfig {
-  return current;
+  return shared.current;
 }
 
 /** Calls `listener` after each change (the process hooks re-apply the signals). */
 export function onConfigChange(listener: () => void): void {
-  listeners.add(listener);
+  shared.listeners.add(listener);
 }
 
 function validateSignals(signals: unknown): readonly ShutdownSignal[] {
@@ -106,7 +120,7 @@ export function configureShutdown(config: ShutdownConfig): void {
     );
   }
   if (typeof config !== 'object' || config === null) throw invalidArgType('config', 'an object', config);
-  const next = { ...current };
+  const next = { ...shared.current };
   const { signals, graceMs, onExit, onUncaught, report } = config;
   if (signals !== undefined) next.signals = validateSignals(signals);
   if (graceMs !== undefined) next.graceMs = validateTimeout(graceMs, 'config.graceMs');
@@ -116,6 +130,6 @@ export function configureShutdown(config: ShutdownConfig): void {
     throw invalidArgType('config.report', 'a boolean or a function', report);
   }
   if (report !== undefined) next.report = report;
-  current = next;
-  for (const listener of listeners) listener();
+  shared.current = next;
+  for (const listener of shared.listeners) listener();
 }

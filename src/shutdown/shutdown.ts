@@ -416,7 +416,7 @@ export async function runShutdown(
     // So the ends of those threads, and only theirs, are awaited, within the grace period.
     const unread = run.unreadSlots();
     const ends = [...runningThreads].filter((thread) => unread.has(thread.slot)).map((thread) => thread.exited);
-    if (ends.length > 0) await endsOrDeadline(ends, deadline, force);
+    if (ends.length > 0) await endsOrDeadline(ends, deadline, force, onForced);
     else if (unread.size > 0) await new Promise((resolve) => setImmediate(resolve));
   } else {
     // Every thread has ended its last event; its handle settles once Node has torn its worker
@@ -427,23 +427,39 @@ export async function runShutdown(
 }
 
 /** Resolves once every end has come, the deadline has passed, or the shutdown is forced. */
-async function endsOrDeadline(ends: Promise<void>[], deadline: number, force: ForceSwitch): Promise<void> {
+async function endsOrDeadline(
+  ends: Promise<void>[],
+  deadline: number,
+  force: ForceSwitch,
+  onForced: (() => void) | undefined,
+): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  // Referenced: should the threads be unreferenced, the process must not end of itself (with
+  // code 0) before their ends come. A timer cannot wait longer than 2^31 - 1 ms (graceMs may be
+  // Infinity): past that, a keep-alive holds the process instead.
+  const keepAlive = createKeepAlive();
   try {
     await Promise.race([
       Promise.all(ends),
-      // A referenced timer: should the threads be unreferenced, the process must not end of itself
-      // (with code 0) before their ends come.
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, deadline - monotonicMs()));
-        force.forceNow = resolve;
+        const left = Math.max(0, deadline - monotonicMs());
+        if (left <= MAX_TIMER_MS) timer = setTimeout(resolve, left);
+        else keepAlive.ref();
+        force.forceNow = () => {
+          onForced?.();
+          resolve();
+        };
       }),
     ]);
   } finally {
     clearTimeout(timer);
+    keepAlive.close();
     force.forceNow = undefined;
   }
 }
+
+/** The longest delay setTimeout() takes as it is (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * @internal The same, blocking, for the process's `'exit'` listeners, which cannot await: the
