@@ -138,6 +138,10 @@ export const gaps = {
         deno.signals,
       'shutdown on a signal > a failed cleanup that nobody joins is reported, for every thread, before the exit':
         deno.signals,
+      'shutdown on a signal > a failed cleanup (with a grace period longer than a timer can wait) that nobody joins is reported, for every thread, before the exit':
+        deno.signals,
+      'shutdown on a signal > a thread exiting in its cleanup that nobody joins is reported, for every thread, before the exit':
+        deno.signals,
       'shutdown on a signal > with two copies of the package, the settings made through either are the ones the shutdown uses':
         deno.signals,
       "shutdown on a signal > what threads print from their own 'exit' listeners reaches stdout before the exit":

@@ -144,10 +144,10 @@ describe('shutdown on a signal', () => {
   for (const [what, plan] of [
     ['a failed cleanup', { threads: Array.from({ length: 4 }, () => ({ export: 'failingCleanup' })) }],
     [
-      'a failed cleanup, with a grace period longer than a timer can wait',
+      'a failed cleanup (with a grace period longer than a timer can wait)',
       { threads: Array.from({ length: 4 }, () => ({ export: 'failingCleanup' })), configure: { graceMs: 1e12 } },
     ],
-    ['a process.exit() in a cleanup', { threads: Array.from({ length: 4 }, () => ({ export: 'exitingCleanup' })) }],
+    ['a thread exiting in its cleanup', { threads: Array.from({ length: 4 }, () => ({ export: 'exitingCleanup' })) }],
   ] satisfies [string, Plan][]) {
     it(`${what} that nobody joins is reported, for every thread, before the exit`, async (t) => {
       // Its failure reaches the main thread with the worker's end, which the exit must wait for.
