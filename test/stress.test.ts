@@ -22,9 +22,14 @@ async function eventually(predicate: () => boolean, what: string, timeoutMs = 10
 }
 
 describe('the protocol under real threads', () => {
-  it('a sleeper always wakes when an interrupter looping interruptAllThreads() is terminated at a random moment', async () => {
+  it('a sleeper always wakes when an interrupter looping interruptAllThreads() is terminated at a random moment', async (t) => {
     const sleeperSync = syncArray();
     const sleeper = new Thread(stress, { export: 'sleeperLoop', args: [sleeperSync], name: 'sleeper' }).start();
+    // Should an assertion fail, the sleeper must not outlive this test (the next ones count threads).
+    t.after(() => {
+      Atomics.store(sleeperSync, 2, 1);
+      sleeper.interrupt('stop');
+    });
     await waitFor(sleeperSync, 0, 1);
     for (let i = 0; i < 60; i++) {
       const sync = syncArray();
