@@ -119,7 +119,8 @@ function runThread(start: StartData): void {
   // and the thread is about to end. Said now, as the outcome; should something still settle it
   // later (a 'beforeExit' listener of the user's scheduled more work), that outcome is the last word.
   const keepAlive = createKeepAlive(() => {
-    failed = report(port, { type: 'unsettled' }) || true;
+    report(port, { type: 'unsettled' });
+    failed = true;
   });
   state.targetKeepAlive = keepAlive;
 

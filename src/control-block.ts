@@ -569,7 +569,7 @@ export function clearInterruptFlag(block: ControlBlock, ref: SlotRef): boolean {
  * Called by a thread as it ends (its last event, which a terminated thread does not reach):
  * records its exit code and wakes its parent, which may be blocked in `joinSync()`. `unread`:
  * it has used its stdout or stderr, or failed, and its parent may not have read its last output
- * or its failure yet (see {@link endedAfterOutput}).
+ * or its failure yet (see {@link endedUnread}).
  */
 export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number, unread = false): void {
   const { atomics, words } = block;
@@ -742,7 +742,7 @@ export function endedOnInterrupt(block: ControlBlock, ref: SlotRef): boolean {
  * (see {@link markEnded}): what it printed last, or its failure, may still wait in its parent's
  * event loop (a worker's output and end cross to its parent as messages).
  */
-export function endedAfterOutput(block: ControlBlock, ref: SlotRef): boolean {
+export function endedUnread(block: ControlBlock, ref: SlotRef): boolean {
   return endedExitCode(block, ref) !== undefined && block.atomics.load(block.words, field(ref.slot, 'output')) === 1;
 }
 

@@ -4,8 +4,8 @@ import {
   allocateSlot,
   clearInterruptFlag,
   createControlBlock,
-  endedAfterOutput,
   endedOnInterrupt,
+  endedUnread,
   flagIndex,
   HAS_REASON,
   isInterruptRequested,
@@ -64,9 +64,9 @@ describe('control block', () => {
     assert.equal(endedOnInterrupt(block, old), false);
     markEndedOnInterrupt(block, old);
     assert.equal(endedOnInterrupt(block, old), true);
-    assert.equal(endedAfterOutput(block, old), false, 'not ended yet');
+    assert.equal(endedUnread(block, old), false, 'not ended yet');
     markEnded(block, old, 0, true);
-    assert.equal(endedAfterOutput(block, old), true);
+    assert.equal(endedUnread(block, old), true);
     releaseSlot(block, old);
     assert.equal(endedOnInterrupt(block, old), false, 'a freed slot tells nothing');
     const next = allocateSlot(block, undefined)!;
@@ -74,7 +74,7 @@ describe('control block', () => {
     assert.equal(endedOnInterrupt(block, next), false, "the last thread's outcome is not the next one's");
     assert.equal(endedOnInterrupt(block, old), false, 'nor is the next one read through a stale reference');
     markEnded(block, next, 0);
-    assert.equal(endedAfterOutput(block, next), false, "the last thread's output is not the next one's");
+    assert.equal(endedUnread(block, next), false, "the last thread's output is not the next one's");
   });
 
   it('a stale handle cannot interrupt the thread that reuses its slot', () => {

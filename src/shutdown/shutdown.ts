@@ -16,8 +16,8 @@ import {
   type ControlBlock,
   copySlotIdentity,
   END_COUNTER_INDEX,
-  endedAfterOutput,
   endedExitCode,
+  endedUnread,
   identityName,
   isLive,
   liveSlots,
@@ -218,7 +218,7 @@ class Run {
    */
   unreadSlots(): Set<number> {
     const slots = new Set<number>();
-    for (const ref of liveSlots(this.#registry)) if (endedAfterOutput(this.#registry, ref)) slots.add(ref.slot);
+    for (const ref of liveSlots(this.#registry)) if (endedUnread(this.#registry, ref)) slots.add(ref.slot);
     return slots;
   }
 
