@@ -19,6 +19,7 @@ interface Plan {
   pool?: boolean;
   secondCopy?: boolean | 'configures';
   sayExiting?: boolean;
+  sayReported?: boolean;
   configure?: Record<string, unknown>;
   ownHandler?: boolean | 'late-once';
   finally?: 'exit' | 'throw' | 'reject';
@@ -174,6 +175,30 @@ describe('shutdown on a signal', () => {
       const printed = r.stdout().match(/^exit listener /gm) ?? [];
       assert.equal(printed.length, 8, `round ${round}: ${r.stdout()}`);
     }
+  });
+
+  it('what threads print as they end reaches a slow reader of stdout whole before the exit', async (t) => {
+    // Node writes to a pipe without blocking: what the reader has not taken yet waits in the
+    // process, and exiting drops it. Here the reader takes nothing until the shutdown is over.
+    const r = run({ threads: [{ export: 'printsMuch' }, { export: 'printsMuch' }], sayReported: true });
+    await r.line('ready');
+    r.child.stdout!.pause();
+    r.child.kill('SIGINT');
+    await within(
+      new Promise<void>((resolve) => {
+        const look = () => (r.stderr().includes('reported\n') ? resolve() : r.child.stderr!.once('data', look));
+        look();
+      }),
+      60_000,
+      'the shutdown report',
+    );
+    r.child.stdout!.resume();
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    const lines = r.stdout().split('\n');
+    const whole = lines.filter((line) => line === 'p'.repeat(1 << 20));
+    assert.equal(whole.length, 2, `every byte printed (${r.stdout().length} bytes)`);
+    assert.equal(r.stdout().match(/^printed /gm)?.length, 2, r.stdout().slice(-200));
   });
 
   it('with two copies of the package, the settings made through either are the ones the shutdown uses', async (t) => {

@@ -25,6 +25,11 @@ export function stopListeningToSignal(_signal: ShutdownSignal, _listener: (signa
 /** A page does not exit: nothing to listen to. */
 export function onProcessExit(_listener: (cause: ExitCause, exitCode: number) => void): void {}
 
+/** A page has no stdout to wait for. */
+export function stdioDrained(_stop: (done: () => void) => void): Promise<void> {
+  return Promise.resolve();
+}
+
 export function exitProcess(_code: number): never {
   throw unsupportedInBrowser('Exiting the process', 'Close the page or end the threads with shutdown().');
 }

@@ -173,6 +173,46 @@ function calledByProcessExit(): boolean {
   }
 }
 
+/**
+ * Resolves once what this process wrote to stdout and stderr has left it, or `stop` is called
+ * (the deadline, a second signal). Node writes to a pipe without blocking: what a slow reader has
+ * not taken yet waits in the process, and `process.exit()` drops it (a thread's 1 MiB farewell
+ * reached a pipe cut to 64-144 KiB). A thread's output is piped into stdout by the parent, which
+ * pauses the thread's stream while stdout is full, so one drain is not the end: look again after
+ * a turn, once the resumed stream has written what it held.
+ */
+export function stdioDrained(stop: (done: () => void) => void): Promise<void> {
+  const streams = [process.stdout, process.stderr];
+  // A stream whose reader went away (EPIPE) is destroyed: nothing in it will ever leave.
+  const pending = (): NodeJS.WriteStream | undefined =>
+    streams.find((stream) => stream !== undefined && !stream.destroyed && (stream.writableLength ?? 0) > 0);
+  if (pending() === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    let over = false;
+    const done = (): void => {
+      over = true;
+      resolve();
+    };
+    stop(done);
+    const look = (): void => {
+      if (over) return;
+      const stream = pending();
+      if (stream === undefined) done();
+      else {
+        let seen = false;
+        const next = (): void => {
+          if (seen) return;
+          seen = true;
+          stream.off('drain', next).off('close', next);
+          setImmediate(look);
+        };
+        stream.once('drain', next).once('close', next);
+      }
+    };
+    look();
+  });
+}
+
 /** Exits the process with `code`. */
 export function exitProcess(code: number): never {
   process.exit(code);

@@ -16,6 +16,7 @@ import {
   othersListen,
   type ShutdownSignal,
   signalExitCode,
+  stdioDrained,
   stopListeningToSignal,
   writeStderr,
 } from '../runtime/node-process.js';
@@ -60,9 +61,18 @@ function onSignal(signal: ShutdownSignal): void {
   const forceNow = (): void => {
     forced = true;
   };
+  const started = performance.now();
   void runShutdown(registry, encodeReason(signal), graceMs, force, true, forceNow).then(
-    (report) => {
+    async (report) => {
       deliver(report, signal, graceMs, forced);
+      // What the threads (and the program) printed may still wait for a slow reader of stdout:
+      // exiting now would drop it. Waited for within what is left of the grace period; a second
+      // signal stops the wait.
+      await stdioDrained((done) => {
+        force.forceNow = done;
+        const left = started + graceMs - performance.now();
+        if (left <= 2 ** 31 - 1) setTimeout(done, Math.max(0, left)).unref();
+      });
       exitProcess(signalExitCode(signal));
     },
     (error: unknown) => {
