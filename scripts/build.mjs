@@ -143,10 +143,22 @@ function importedBindings(code) {
  */
 const COPIED = ['src/control-block.ts', 'src/reason-text.ts', 'src/runtime/node-process.ts', 'src/runtime/node.ts'];
 
-/** What `module` declares that is state: let, var, class, and const made with `new`. */
+/**
+ * What `module` declares at its top level that is state, of which a second copy in a thread would
+ * be a second, diverging one: every let, var and class, and every const but those whose value is
+ * the same in any copy (a number, a string, a boolean, a function, a constant expression of other
+ * constants, a read of the runtime). An object, an array, `new X()`, `Symbol()` or a call counts:
+ * a stricter rule than needed, so that a new form of state cannot slip past it.
+ */
 function stateOf(module) {
-  const declarations = /^(?:export\s+)?(?:(?:let|var|class)\s+(\w+)|const\s+(\w+)(?:\s*:[^=]+)?\s*=\s*new\b)/gm;
-  return [...readFileSync(join(root, module), 'utf8').matchAll(declarations)].map((match) => match[1] ?? match[2]);
+  const declarations = /^(?:export\s+)?(?:(?:let|var|class)\s+(\w+)|const\s+(\w+)\s*(?::(?:=>|[^=])*?)?=(?!>)\s*(.*))/gm;
+  const constant =
+    /^(?:-?\d|['"`]|true\b|false\b|\(?(?:async\s+)?function\b|\([^()]*\)\s*(?::[^=]+)?=>|\w+\s*=>|\w+(?:\s*[-+*/|&]\s*\w+)*;|(?:\w+\.)+\w+;|\[(?:'\w+',?\s*)*\]\s*as const;|(?:process|globalThis)\b|\()/;
+  // Checked by hand: frozen in use, or a value computed once from the runtime.
+  const STATELESS = new Set(['Header', 'Field', 'NEVER_LIVE', 'runtimeName', 'flagRead']);
+  return [...readFileSync(join(root, module), 'utf8').matchAll(declarations)]
+    .filter((match) => match[1] !== undefined || !(constant.test(match[3]) || STATELESS.has(match[2])))
+    .map((match) => match[1] ?? match[2]);
 }
 
 /** The part of a bundle's `code` that comes from `module` ('' if none). */
