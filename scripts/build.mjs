@@ -151,9 +151,10 @@ const COPIED = ['src/control-block.ts', 'src/reason-text.ts', 'src/runtime/node-
  * a stricter rule than needed, so that a new form of state cannot slip past it.
  */
 function stateOf(module) {
-  const declarations = /^(?:export\s+)?(?:(?:let|var|class)\s+(\w+)|const\s+(\w+)\s*(?::(?:=>|[^=])*?)?=(?!>)\s*(.*))/gm;
+  const declarations =
+    /^(?:export\s+)?(?:(?:let|var|class)\s+(\w+)|const\s+(\w+)\s*(?::(?:=>|[^=])*?)?=(?!>)\s*(.*))/gm;
   const constant =
-    /^(?:-?\d|['"`]|true\b|false\b|\(?(?:async\s+)?function\b|\([^()]*\)\s*(?::[^=]+)?=>|\w+\s*=>|\w+(?:\s*[-+*/|&]\s*\w+)*;|(?:\w+\.)+\w+;|\[(?:'\w+',?\s*)*\]\s*as const;|(?:process|globalThis)\b|\()/;
+    /^(?:-?\d|['"`]|true\b|false\b|\(?(?:async\s+)?function\b|\([^()]*\)\s*(?::[^=]+)?=>|\w+\s*=>|\w+(?:\s*[-+*/|&]\s*\w+)*;|(?:\w+\.)+\w+;|\[(?:'\w+',?\s*)*\]\s*as const;|\(?(?:process|globalThis)\b)/;
   // Checked by hand: frozen in use, or a value computed once from the runtime.
   const STATELESS = new Set(['Header', 'Field', 'NEVER_LIVE', 'runtimeName', 'flagRead']);
   return [...readFileSync(join(root, module), 'utf8').matchAll(declarations)]
