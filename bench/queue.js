@@ -10,12 +10,16 @@
 //     Goal: the queue's p50 and p90 no worse than the postMessage round trip's.
 // Threads live for the whole run and do every round of their case; the cases run round by round
 // in a rotating order, so machine noise falls on all alike. The first round (code not yet
-// optimized in the threads) is reported on its own.
+// optimized in the threads) is reported on its own. Every consumer, queue or port, reads each
+// item it receives (a sum of the ids), and each round's sums are checked: both sides deliver
+// and read the same items.
 import { Worker } from 'node:worker_threads';
 import { Queue, Thread } from 'graceful-threads';
 import { delay, fmt, goal, micros, now, printTable, quantile, rotate, spread, waitFor } from './lib.js';
 
-const ROUNDS = 9; // the first, then 8 warm
+// The first, then 20 warm: a queue round of integers lasts about 30 ms, which one preemption on a
+// busy machine can double; with 20, the p90 is the second slowest round, not the slowest.
+const ROUNDS = 21;
 const LATENCY_ROUNDS = 200;
 // Sized for throughput: parking and being woken takes 50–200 µs on a busy machine, and a ring
 // that holds more than that much work lets each side run on while the other wakes.
@@ -42,7 +46,7 @@ const CASES = [
     kind: 'number',
     producers: 4,
     consumers: 4,
-    n: 50_000,
+    n: 25_000,
     capacity: 16,
   },
 ];
@@ -58,6 +62,8 @@ function joined(worker) {
 async function startSide(c, side) {
   const control = new Int32Array(new SharedArrayBuffer(16));
   const ends = new BigInt64Array(new SharedArrayBuffer(8 * c.consumers * ROUNDS));
+  // Each consumer's sum of the ids it read, each round.
+  const sums = new Float64Array(new SharedArrayBuffer(8 * c.consumers * ROUNDS));
   const done = [];
   if (side === 'queue') {
     const queue = new Queue({ capacity: c.capacity, maxItemBytes: ITEM_BYTES });
@@ -67,14 +73,21 @@ async function startSide(c, side) {
     }
     for (let s = 0; s < c.consumers; s++) {
       const perConsumer = (c.n * c.producers) / c.consumers;
-      const args = [control.buffer, ends.buffer, s, queue, c.kind, perConsumer, ROUNDS];
+      const args = [control.buffer, ends.buffer, sums.buffer, s, queue, c.kind, perConsumer, ROUNDS];
       done.push(new Thread(oursUrl, { export: 'consumer', args }).start().join());
     }
   } else {
     // One channel per producer-consumer pair.
     for (let p = 0; p < c.producers; p++) {
       const { port1, port2 } = new MessageChannel();
-      const common = { control: control.buffer, ends: ends.buffer, kind: c.kind, n: c.n, rounds: ROUNDS };
+      const common = {
+        control: control.buffer,
+        ends: ends.buffer,
+        sums: sums.buffer,
+        kind: c.kind,
+        n: c.n,
+        rounds: ROUNDS,
+      };
       const producer = new Worker(bareUrl, {
         workerData: { ...common, role: 'producer', port: port1 },
         transferList: [port1],
@@ -87,7 +100,17 @@ async function startSide(c, side) {
     }
   }
   await waitFor(control, 2, c.producers + c.consumers);
-  return { control, ends, done: () => Promise.all(done), consumers: c.consumers, items: c.n * c.producers };
+  return {
+    name: `${c.name}, ${side}`,
+    control,
+    ends,
+    sums,
+    // Each producer puts ids 0 to n - 1 each round.
+    expectedSum: (c.producers * c.n * (c.n - 1)) / 2,
+    done: () => Promise.all(done),
+    consumers: c.consumers,
+    items: c.n * c.producers,
+  };
 }
 
 /** Runs one round of one side: items a second. */
@@ -98,10 +121,13 @@ async function round(side, r) {
   Atomics.notify(side.control, 0);
   await waitFor(side.control, 1, side.consumers);
   let end = 0n;
+  let sum = 0;
   for (let s = 0; s < side.consumers; s++) {
     const t = side.ends[s * ROUNDS + r];
     if (t > end) end = t;
+    sum += side.sums[s * ROUNDS + r];
   }
+  if (sum !== side.expectedSum) throw new Error(`${side.name}, round ${r}: ids sum to ${sum}, not ${side.expectedSum}`);
   return side.items / (micros(start, end) / 1e6);
 }
 

@@ -648,6 +648,37 @@ describe('Queue: mixed streams between racing threads', () => {
   });
 });
 
+describe('Queue: a wait marks the cell it waits for, racing the put or take that changes it', () => {
+  // A thread about to park marks the sequence word of the cell it waits for (compare-and-swap
+  // against the word it read) and the put or take that changes the word exchanges it, reading
+  // the mark: a mark that missed its change, or a change that missed its mark, parks a thread
+  // that nobody wakes, which hangs here (the tests' park slice is 10 min). One side paces its
+  // calls by up to 40 us, longer than the other side spins before it parks, so that side parks
+  // at nearly every item, its mark racing the other side's next call.
+  const race = async (capacity: number, pacedSide: 'putter' | 'taker') => {
+    const COUNT = 8_000;
+    const queue = new Queue<number>({ capacity });
+    const counts = new Int32Array(new SharedArrayBuffer(8));
+    const taker = start('takesPacedNumbers', queue, COUNT, pacedSide === 'taker', PUTTERS, counts);
+    const putter = start('putsPacedNumbers', queue, COUNT, pacedSide === 'putter', TAKERS, counts);
+    assert.equal(await within(putter.join(), 60_000, 'the putter'), 'put');
+    assert.deepEqual(await within(taker.join(), 60_000, 'the taker'), []);
+    assert.equal(queue.size, 0);
+    // The run exercised what it claims to: calls that found the other side parked (or parking).
+    const found = pacedSide === 'putter' ? counts[0]! : counts[1]!;
+    assert.ok(found >= COUNT / 10, `only ${found} of ${COUNT} calls found the other side waiting`);
+  };
+
+  for (const capacity of [1, 2, 5]) {
+    it(`capacity ${capacity}: takers parking on an empty queue are all woken by the put of their cell`, async () => {
+      await race(capacity, 'putter');
+    });
+    it(`capacity ${capacity}: putters parking on a full queue are all woken by the take that frees their cell`, async () => {
+      await race(capacity, 'taker');
+    });
+  }
+});
+
 describe('Queue: a side-path item reaches a thread that gets the queue later', () => {
   it('even when its putter has ended and the main thread blocks in joinSync()', () => {
     const fixture = new URL('./fixtures/queue.mjs', import.meta.url);

@@ -1,11 +1,11 @@
 // The baseline of bench/queue.js: a plain Worker posting the same items on a MessagePort, one
-// message per item, or receiving them. workerData: { role, port, control, ends, slot, kind, n,
-// rounds } with control and ends laid out as in queue-ours.js.
+// message per item, or receiving them. workerData: { role, port, control, ends, sums, slot, kind,
+// n, rounds } with control, ends and sums laid out as in queue-ours.js.
 import { workerData } from 'node:worker_threads';
 import { now } from '../clock.js';
-import { itemOf } from './queue-items.js';
+import { idOf, itemOf } from './queue-items.js';
 
-const { role, port, control: controlBuffer, ends: endsBuffer, slot, kind, n, rounds } = workerData;
+const { role, port, control: controlBuffer, ends: endsBuffer, sums: sumsBuffer, slot, kind, n, rounds } = workerData;
 const control = new Int32Array(controlBuffer);
 
 function ready() {
@@ -22,12 +22,16 @@ if (role === 'producer') {
   // Its port stays open: the consumer closes the channel once it has every item.
 } else if (role === 'consumer') {
   const ends = new BigInt64Array(endsBuffer);
+  const sums = new Float64Array(sumsBuffer);
   let count = 0;
+  let sum = 0;
   let round = 0;
   port.on('message', (item) => {
+    sum += idOf(kind, item);
     if (++count < n) return;
     ends[slot * rounds + round] = now();
-    if (item === undefined || (kind === 'object' && typeof item.name !== 'string')) throw new Error('bad item');
+    sums[slot * rounds + round] = sum;
+    sum = 0;
     count = 0;
     Atomics.add(control, 1, 1);
     Atomics.notify(control, 1);

@@ -8,16 +8,18 @@
  * compare-and-swap on the tail and publishes the cell by storing its sequence, a taker claims one
  * on the head the same way. Copies into and out of cells run in parallel, nothing is held across
  * a wait, and a position is claimed only when the call can complete: an interrupt or a timeout
- * never loses an item or leaves a hole. A waker notifies only when some thread is parked.
+ * never loses an item or leaves a hole.
  *
  * Positions count modulo `capacity x floor(2^30 / capacity)`; bit 30 of the tail word is the closed
  * flag, so a put and `close()` are ordered by that one word.
  *
  * Waking: a blocking call first tries again for a few microseconds (the other side is usually
- * running), then parks in the takers' or the putters' wait queue. A put wakes the takers only
- * when its item is at the head, a take wakes the putters only when it freed the cell the tail is
- * at, and each passes the wake on when more is there (see `#wakeAfterPut`): a steady stream
- * notifies nobody.
+ * running), then parks in the takers' or the putters' wait queue, having marked the sequence
+ * word of the cell it waits for (bit 30: a taker waits for it to be published, bit 31: a putter
+ * waits for it to be freed; see `#mark`). The put that publishes a cell and the take that frees
+ * it write its sequence with `Atomics.exchange`, which returns the marks: they wake whom the
+ * word says waits, and a steady stream notifies nobody with no other shared word read (three
+ * Atomics calls a put or take: load the sequence, claim, exchange).
  */
 
 import { codedError, invalidArgType } from '../coded-errors.js';
@@ -48,7 +50,7 @@ import {
   SharedMemory,
   type SharedObject,
 } from './shared-memory.js';
-import { type Parking, type WaitQueue, waitQueueWords } from './wait-queue.js';
+import type { WaitQueue } from './wait-queue.js';
 
 // Words. Head and tail on cache lines of their own: putters and takers write them.
 const TAIL = 0;
@@ -62,24 +64,18 @@ const NEEDS = 32;
 const CLOSED_FLAG = 33;
 /** Bumped after each side-path value posted on the channel: nothing posted, nothing to read. */
 const POSTS = 34;
-/**
- * How many waits are enlisted among the takers and the putters together: a put or take reads
- * this one word (`Atomics.load` costs 15-20 ns on V8) and looks at either queue only when it is
- * not 0.
- */
-const PARKED = 35;
+// Word 35 is free (it counted the parked waits, which each op read; the cells' marks replaced it).
+/** The takers' wait queue follows (bench/queue.js and the tests read its waiter count, word 48). */
 const STATE_WORDS = 48;
 const TAKERS = 0;
 const PUTTERS = 1;
-/**
- * The takers' waiter count, first word of their wait queue (wait-queue.ts: `[waiters, seq,
- * bits...]`), read directly on the hot path (what `hasWaiters()` reads).
- */
-const TAKERS_WAITING = STATE_WORDS;
 const KIND = 'Queue';
 
 const CLOSED = 1 << 30;
 const POSITION = CLOSED - 1;
+/** Marks in a cell's sequence word: a taker waits for it to be published, a putter for it to be freed. */
+const TAKER_WAITS = 1 << 30;
+const PUTTER_WAITS = 1 << 31;
 
 const LINE = 64;
 
@@ -164,11 +160,6 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   readonly #items: Cells;
   readonly #takers: WaitQueue;
   readonly #putters: WaitQueue;
-  /** The takers' and the putters' parking for their waits, counting them in {@link PARKED}. */
-  readonly #takersParking: Parking;
-  readonly #puttersParking: Parking;
-  /** The putters' waiter count (their wait queue follows the takers'). */
-  readonly #puttersWaiting: number;
   readonly #capacity: number;
   /**
    * Cells in the ring: the capacity, but at least 2 (with 1, "published for position p" and
@@ -202,11 +193,12 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   readonly #payload = newPayload();
   readonly #taken = newTaken();
   #putOutcome = WAIT;
+  /** A blocking call's attempts once it may park: they mark the cell they wait for. */
   readonly #putAttempt = (): boolean => {
-    this.#putOutcome = this.#offer(this.#payload);
+    this.#putOutcome = this.#offer(this.#payload, true);
     return this.#putOutcome !== WAIT;
   };
-  readonly #takeAttempt = (): boolean => this.#poll(this.#taken) !== WAIT;
+  readonly #takeAttempt = (): boolean => this.#poll(this.#taken, true) !== WAIT;
 
   /**
    * @param options `capacity` (required) and `maxItemBytes` (default 4096): the ring takes
@@ -230,9 +222,6 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     this.#words = memory.words;
     this.#takers = memory.queue(STATE_WORDS, TAKERS);
     this.#putters = memory.queue(STATE_WORDS, PUTTERS);
-    this.#puttersWaiting = STATE_WORDS + waitQueueWords(memory.registry.capacity);
-    this.#takersParking = counted(this.#takers, this.#words);
-    this.#puttersParking = counted(this.#putters, this.#words);
     this.#slotBase = (Math.ceil(memory.extraOffset(STATE_WORDS, 2) / LINE) * LINE) >>> 2;
     const dataBase = this.#slotBase + (slotsBytes(this.#slots) >>> 2);
     this.#items = new Cells(memory.buffer, this.#slotBase, dataBase, dataBytes(this.#maxItemBytes) >>> 2);
@@ -322,14 +311,14 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     const payload = this.#payload;
     prepareItem(item, payload, false, this.#maxItemBytes);
     if (enteredInterrupted()) throw interruptedError();
-    let outcome = this.#offer(payload);
+    let outcome = this.#offer(payload, false);
     for (let round = timeout > 0 ? 0 : SPIN_ROUNDS; outcome === WAIT && round < SPIN_ROUNDS; round++) {
       pause(round);
-      outcome = this.#offer(payload);
+      outcome = this.#offer(payload, false);
     }
     if (outcome === WAIT) {
       this.#putOutcome = WAIT;
-      if (!waitUntil(this.#puttersParking, this.#putAttempt, timeout)) return false;
+      if (!waitUntil(this.#putters, this.#putAttempt, timeout)) return false;
       outcome = this.#putOutcome;
     }
     if (outcome === SHUT) throw closedError('put');
@@ -348,7 +337,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
    */
   tryPut(item: T): boolean {
     prepareItem(item, this.#payload, false, this.#maxItemBytes);
-    const outcome = this.#offer(this.#payload);
+    const outcome = this.#offer(this.#payload, false);
     if (outcome === SHUT) throw closedError('put');
     return outcome === DONE;
   }
@@ -370,10 +359,10 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
       prepareItem(item, payload, true, this.#maxItemBytes);
       let outcome = WAIT;
       const attempt = (): boolean => {
-        outcome = this.#offer(payload);
+        outcome = this.#offer(payload, true);
         return outcome !== WAIT;
       };
-      return waitUntilAsync(this.#puttersParking, attempt, timeout).then((put) => {
+      return waitUntilAsync(this.#putters, attempt, timeout).then((put) => {
         if (put && outcome === SHUT) throw closedError('put');
         return put;
       });
@@ -400,12 +389,12 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     if (timeout > 0) assertCanBlock();
     const taken = this.#taken;
     if (enteredInterrupted()) throw interruptedError();
-    let outcome = this.#poll(taken);
+    let outcome = this.#poll(taken, false);
     for (let round = timeout > 0 ? 0 : SPIN_ROUNDS; outcome === WAIT && round < SPIN_ROUNDS; round++) {
       pause(round);
-      outcome = this.#poll(taken);
+      outcome = this.#poll(taken, false);
     }
-    if (outcome === WAIT && !waitUntil(this.#takersParking, this.#takeAttempt, timeout)) return undefined;
+    if (outcome === WAIT && !waitUntil(this.#takers, this.#takeAttempt, timeout)) return undefined;
     return this.#finish(taken);
   }
 
@@ -421,7 +410,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
    */
   tryTake(): T | undefined {
     const taken = this.#taken;
-    if (this.#poll(taken) === WAIT) return undefined;
+    if (this.#poll(taken, false) === WAIT) return undefined;
     return this.#finish(taken);
   }
 
@@ -438,7 +427,7 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     try {
       const timeout = validateTimeout(timeoutMs);
       const taken = newTaken();
-      return waitUntilAsync(this.#takersParking, () => this.#poll(taken) !== WAIT, timeout).then((done) =>
+      return waitUntilAsync(this.#takers, () => this.#poll(taken, true) !== WAIT, timeout).then((done) =>
         done ? this.#finish(taken) : undefined,
       );
     } catch (error) {
@@ -507,24 +496,32 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     }
   }
 
-  /** One attempt to put: DONE, WAIT (full), or SHUT (closed). */
-  #offer(payload: Payload): number {
+  /**
+   * One attempt to put: DONE, WAIT (full), or SHUT (closed). With `mark` (a call that parks on
+   * WAIT), the cell it waits for is marked first, or it looks again if that cell changed.
+   */
+  #offer(payload: Payload, mark: boolean): number {
     const words = this.#words;
     let tail = this.#tailGuess;
     for (;;) {
       if ((tail & CLOSED) !== 0) return SHUT;
       const cell = this.#cellOf(tail);
-      const seq = Atomics.load(words, cell);
+      const word = Atomics.load(words, cell);
+      const seq = word & POSITION;
       const turn = seq === tail ? 0 : this.#wrap(seq - tail);
       if (turn === 0) {
-        if (this.#slots !== this.#capacity && this.#wrap(tail - Atomics.load(words, HEAD)) >= this.#capacity) {
-          const now = Atomics.load(words, TAIL);
-          if (now === tail) {
+        if (this.#slots !== this.#capacity) {
+          const head = Atomics.load(words, HEAD);
+          if (this.#wrap(tail - head) >= this.#capacity) {
+            const now = Atomics.load(words, TAIL);
+            if (now !== tail) {
+              tail = now;
+              continue;
+            }
+            if (mark && !this.#markUntaken(head)) continue;
             this.#serviceNeeds();
             return WAIT;
           }
-          tail = now;
-          continue;
         }
         const next = tail + 1 === this.#modulus ? 0 : tail + 1;
         const prior = Atomics.compareExchange(words, TAIL, tail, next);
@@ -534,14 +531,16 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
         }
         this.#tailGuess = next;
         this.#write(cell, tail, payload);
-        Atomics.store(words, cell, next);
-        this.#wakeAfterPut(tail, next);
+        // Publishes, and learns whether a taker marked the cell meanwhile.
+        const marks = Atomics.exchange(words, cell, next);
+        if (marks !== tail) this.#wakeMarked(marks);
         if (++this.#sinceDrain >= DRAIN_EVERY) this.#serviceNeeds();
         return DONE;
       }
       // Behind: the cell still holds the item of the previous lap (full), unless the tail moved.
       const now = Atomics.load(words, TAIL);
       if (turn < 0 && now === tail) {
+        if (mark && !this.#mark(cell, word, PUTTER_WAITS)) continue;
         this.#serviceNeeds();
         return WAIT;
       }
@@ -550,38 +549,34 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
   }
 
   /**
-   * Wakes whom a put at `position` may concern, and only them: the takers when the item is at
-   * the head (they may sleep on an empty queue: later items find them awake or are taken by
-   * the taker of this one, which passes the wake on), and the putters when the next cell is
-   * free (this put took the room a woken putter was after). Each check reads after the store
-   * that published, and a waiter enlists before its last look: one of the two sees the other.
+   * Marks the cell whose sequence word was `word` with `bit` (what waits for it to change), so
+   * that the put or take that changes it wakes the waiters: true when marked (or already),
+   * false when the word has changed since it was read. A waiter enlists before it marks, so the
+   * exchange that changes the word after the mark sees the waiter in the wait queue; one that
+   * changed it before makes the mark fail, and the waiter looks again.
    */
-  #wakeAfterPut(position: number, next: number): void {
-    const words = this.#words;
-    if (Atomics.load(words, PARKED) === 0) return;
-    if (Atomics.load(words, TAKERS_WAITING) !== 0 && Atomics.load(words, HEAD) === position) this.#takers.wakeAll();
-    if (
-      Atomics.load(words, this.#puttersWaiting) !== 0 &&
-      this.#slots === this.#capacity &&
-      Atomics.load(words, this.#cellOf(next)) === next
-    ) {
-      this.#putters.wakeAll();
-    }
+  #mark(cell: number, word: number, bit: number): boolean {
+    if ((word & bit) !== 0) return true;
+    return Atomics.compareExchange(this.#words, cell, word, word | bit) === word;
   }
 
-  /** The same for a take at `position`: putters when its cell is the one the tail waits for, takers when the next item is in. */
-  #wakeAfterTake(position: number, next: number): void {
-    const words = this.#words;
-    if (Atomics.load(words, PARKED) === 0) return;
-    if (Atomics.load(words, this.#puttersWaiting) !== 0) {
-      // A capacity of 1 counts: a put waits for the head to move, not for this cell.
-      const freed = this.#plus(position, this.#slots);
-      if (this.#slots !== this.#capacity || (Atomics.load(words, TAIL) & POSITION) === freed) this.#putters.wakeAll();
-    }
-    if (Atomics.load(words, TAKERS_WAITING) !== 0) {
-      const after = next + 1 === this.#modulus ? 0 : next + 1;
-      if (Atomics.load(words, this.#cellOf(next)) === after) this.#takers.wakeAll();
-    }
+  /**
+   * A capacity of 1 (two cells): a put waits for the item at `head` to be taken, so it marks that
+   * item's cell, while it is not yet freed (claimed by its putter or published); false when it
+   * has been freed since (the head has moved: look again).
+   */
+  #markUntaken(head: number): boolean {
+    const cell = this.#cellOf(head);
+    const word = Atomics.load(this.#words, cell);
+    const seq = word & POSITION;
+    if (seq !== head && seq !== this.#plus(head, 1)) return false;
+    return this.#mark(cell, word, PUTTER_WAITS);
+  }
+
+  /** Wakes whom the marks a put or take found on the cell it wrote say wait for it. */
+  #wakeMarked(marks: number): void {
+    if ((marks & TAKER_WAITS) !== 0) this.#takers.wakeAll();
+    if ((marks & PUTTER_WAITS) !== 0) this.#putters.wakeAll();
   }
 
   #write(cell: number, position: number, payload: Payload): void {
@@ -593,17 +588,22 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     }
   }
 
-  /** One attempt to take: DONE (the item in `taken`), WAIT (empty), or SHUT (closed and drained). */
-  #poll(taken: Taken): number {
+  /**
+   * One attempt to take: DONE (the item in `taken`), WAIT (empty), or SHUT (closed and drained).
+   * `mark` as for {@link #offer}.
+   */
+  #poll(taken: Taken, mark: boolean): number {
     const words = this.#words;
     let head = this.#headGuess;
     for (;;) {
       const cell = this.#cellOf(head);
       const next = head + 1 === this.#modulus ? 0 : head + 1;
-      const seq = Atomics.load(words, cell);
+      const word = Atomics.load(words, cell);
+      const seq = word & POSITION;
       const turn = seq === next ? 0 : this.#wrap(seq - next);
       if (turn === 0) {
-        // A side-path item is claimed only once its value is here.
+        // A side-path item is claimed only once its value is here (the channel wakes the takers
+        // when a value they asked for is posted).
         if (words[cell + 1] === SIDE && !this.#link.has(head)) {
           const now = Atomics.load(words, HEAD);
           if (now === head) return WAIT;
@@ -617,8 +617,9 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
         }
         this.#headGuess = next;
         this.#read(cell, head, taken);
-        Atomics.store(words, cell, this.#plus(head, this.#slots));
-        this.#wakeAfterTake(head, next);
+        // Frees the cell for the next lap, and learns whether a putter marked it meanwhile.
+        const marks = Atomics.exchange(words, cell, this.#plus(head, this.#slots));
+        if (marks !== next) this.#wakeMarked(marks);
         if (++this.#sinceDrain >= DRAIN_EVERY) this.#serviceNeeds();
         taken.outcome = DONE;
         return DONE;
@@ -631,11 +632,12 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
       }
       if (turn < 0) {
         // Empty, or claimed by a putter that has not published yet (it wakes the takers when it
-        // does). Closed and empty ends it.
+        // does, if marked). Closed and empty ends it.
         if (Atomics.load(words, CLOSED_FLAG) !== 0 && (Atomics.load(words, TAIL) & POSITION) === head) {
           taken.outcome = SHUT;
           return SHUT;
         }
+        if (mark && !this.#mark(cell, word, TAKER_WAITS)) continue;
         this.#serviceNeeds();
         return WAIT;
       }
@@ -760,25 +762,6 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
  */
 function enteredInterrupted(): boolean {
   return interruptionRequested() && state.criticalDepth === 0;
-}
-
-/**
- * `queue`'s parking, also counting its waits in the queue's {@link PARKED} word: before the
- * queue's own count, as a waiter enlists before its last look (a waker that changed the state
- * and then read 0 there is seen by that look), and after it on the way out.
- */
-function counted(queue: WaitQueue, words: Int32Array): Parking {
-  return {
-    spot: queue.spot,
-    enlist() {
-      Atomics.add(words, PARKED, 1);
-      queue.enlist();
-    },
-    delist() {
-      queue.delist();
-      Atomics.sub(words, PARKED, 1);
-    },
-  };
 }
 
 /** Each thread's link to a queue's channel is closed when the queue is collected there. */
