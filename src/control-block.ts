@@ -714,14 +714,12 @@ export function setSlotName(block: ControlBlock, ref: SlotRef, name: string): vo
 }
 
 /**
- * Records that the slot's own thread has seen its flag set (a check returned true, a wait woke
- * interrupted): the current interrupt's sequence number, for {@link readSlotReport}.
+ * The index of the slot's `seen` word, where its own thread records that it has seen its flag set
+ * (a check returned true, a wait woke interrupted): the current interrupt's `interruptSeq`, for
+ * {@link readSlotReport}.
  */
-export function markInterruptSeen(block: ControlBlock, ref: SlotRef): void {
-  const { atomics, words } = block;
-  const seq = atomics.load(words, field(ref.slot, 'interruptSeq'));
-  // Written once per interrupt: a loop polling its set flag during cleanup writes nothing.
-  if (atomics.load(words, field(ref.slot, 'seen')) !== seq) atomics.store(words, field(ref.slot, 'seen'), seq);
+export function seenIndex(slot: number): number {
+  return field(slot, 'seen');
 }
 
 /**

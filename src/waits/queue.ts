@@ -26,7 +26,7 @@ import { interruptedError, interruptionRequested } from '../current.js';
 import { assertCanBlock } from '../runtime/node.js';
 import { state } from '../thread-state.js';
 import { validateCount, validateTimeout } from './arguments.js';
-import { waitUntil, waitUntilAsync } from './park.js';
+import { parkUntil, waitUntilAsync } from './park.js';
 import { ChannelLink, type LinkHost } from './queue-channel.js';
 import {
   Cells,
@@ -329,7 +329,12 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     }
     if (outcome === WAIT) {
       this.#putOutcome = WAIT;
-      if (!waitUntil(this.#puttersParking, this.#putAttempt, timeout)) return false;
+      // Thrown here, not in the wait: one frame less to unwind (see parkUntil).
+      const parked = parkUntil(this.#puttersParking, this.#putAttempt, timeout);
+      if (parked !== true) {
+        if (parked === false) return false;
+        throw parked;
+      }
       outcome = this.#putOutcome;
     }
     if (outcome === SHUT) throw closedError('put');
@@ -405,7 +410,14 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
       pause(round);
       outcome = this.#poll(taken);
     }
-    if (outcome === WAIT && !waitUntil(this.#takersParking, this.#takeAttempt, timeout)) return undefined;
+    if (outcome === WAIT) {
+      // Thrown here, not in the wait: one frame less to unwind (see parkUntil).
+      const parked = parkUntil(this.#takersParking, this.#takeAttempt, timeout);
+      if (parked !== true) {
+        if (parked === false) return undefined;
+        throw parked;
+      }
+    }
     return this.#finish(taken);
   }
 
