@@ -452,14 +452,14 @@ export function requestInterrupt(
     return 'already-set';
   }
   if (caller !== undefined) atomics.store(words, field(caller, 'pending'), ref.slot + 1);
-  const token = tokenOf(block, caller);
   const claimed =
     reason !== undefined &&
-    claimReasonArea(block, ref.slot, token, caller === undefined ? ROOT_CLAIM_WAIT_MS : CLAIM_WAIT_MS);
+    claimReasonArea(block, ref.slot, tokenOf(block, caller), caller === undefined ? ROOT_CLAIM_WAIT_MS : CLAIM_WAIT_MS);
   try {
     let written = false;
-    for (;;) {
-      const word = atomics.load(words, index);
+    // Everything before the notify is between interrupt() and the thread's wake-up: without a
+    // reason (nothing was written or waited for since), the first look is the one above.
+    for (let word = reason === undefined ? first : atomics.load(words, index); ; word = atomics.load(words, index)) {
       if ((word & ~BITS) !== live) return 'gone';
       if ((word & REQUESTED) !== 0) {
         wakeTarget(block, ref.slot, false);
