@@ -452,14 +452,14 @@ export function requestInterrupt(
     return 'already-set';
   }
   if (caller !== undefined) atomics.store(words, field(caller, 'pending'), ref.slot + 1);
-  const token = tokenOf(block, caller);
   const claimed =
     reason !== undefined &&
-    claimReasonArea(block, ref.slot, token, caller === undefined ? ROOT_CLAIM_WAIT_MS : CLAIM_WAIT_MS);
+    claimReasonArea(block, ref.slot, tokenOf(block, caller), caller === undefined ? ROOT_CLAIM_WAIT_MS : CLAIM_WAIT_MS);
   try {
     let written = false;
-    for (;;) {
-      const word = atomics.load(words, index);
+    // Everything before the notify is between interrupt() and the thread's wake-up: without a
+    // reason (nothing was written or waited for since), the first look is the one above.
+    for (let word = reason === undefined ? first : atomics.load(words, index); ; word = atomics.load(words, index)) {
       if ((word & ~BITS) !== live) return 'gone';
       if ((word & REQUESTED) !== 0) {
         wakeTarget(block, ref.slot, false);
@@ -714,14 +714,12 @@ export function setSlotName(block: ControlBlock, ref: SlotRef, name: string): vo
 }
 
 /**
- * Records that the slot's own thread has seen its flag set (a check returned true, a wait woke
- * interrupted): the current interrupt's sequence number, for {@link readSlotReport}.
+ * The index of the slot's `seen` word, where its own thread records that it has seen its flag set
+ * (a check returned true, a wait woke interrupted): the current interrupt's `interruptSeq`, for
+ * {@link readSlotReport}.
  */
-export function markInterruptSeen(block: ControlBlock, ref: SlotRef): void {
-  const { atomics, words } = block;
-  const seq = atomics.load(words, field(ref.slot, 'interruptSeq'));
-  // Written once per interrupt: a loop polling its set flag during cleanup writes nothing.
-  if (atomics.load(words, field(ref.slot, 'seen')) !== seq) atomics.store(words, field(ref.slot, 'seen'), seq);
+export function seenIndex(slot: number): number {
+  return field(slot, 'seen');
 }
 
 /**

@@ -510,7 +510,8 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
    *   (`ERR_INTERRUPT_REASON_TOO_LARGE`) for a reason that cannot reach the thread.
    */
   interrupt(reason?: unknown): void {
-    const bytes = encodeReason(reason);
+    // No reason (most interrupts): no call before the wake-up, which this runs ahead of.
+    const bytes = reason === undefined ? undefined : encodeReason(reason);
     if (this.#state === 'new') {
       this.#earlyInterrupt ??= { reason: bytes };
     } else if (this.#state === 'running' && this.#registry !== undefined && this.#slot !== undefined) {

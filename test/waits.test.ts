@@ -44,6 +44,9 @@ describe('the error an interrupted wait throws', () => {
       'acquire',
     ],
     ['Event.wait()', () => ({ primitive: new Event(), words: 2 }), 'wait'],
+    ['Semaphore.acquire()', () => ({ primitive: new Semaphore(0), words: 2 }), 'acquire'],
+    // Thrown once the lock is back, after the wait returned it (no rethrow on the way).
+    ['Condition.wait()', () => ({ primitive: new Condition(), words: CONDITION_WORDS }), 'wait'],
     ['Queue.take()', () => ({ primitive: new Queue({ capacity: 2 }), words: 48 }), 'take'],
   ];
   for (const [name, make, method] of cases) {

@@ -14,10 +14,11 @@
  * cannot run while it blocks). All threads of other groups share one record.
  */
 import { codedError, invalidArgType } from '../coded-errors.js';
+import type { ThreadInterruptedError } from '../errors.js';
 import { ensureRegistry } from '../registry.js';
 import { validateCount, validateTimeout } from './arguments.js';
 import { Lock } from './lock.js';
-import { waitUntil, waitUntilAsync } from './park.js';
+import { parkUntil, waitUntilAsync } from './park.js';
 import {
   DESCRIBE,
   memoryFor,
@@ -99,19 +100,20 @@ export class Condition implements SharedObject {
     // Interrupted on entry: thrown with the lock held, as it is on any other way out.
     const me = this.#enter();
     this.lock.release();
-    let notified = false;
+    // Undefined when the wait threw; the interrupt is returned, and thrown once the lock is back:
+    // no catch and rethrow on the way (see parkUntil).
+    let outcome: boolean | ThreadInterruptedError | undefined;
     try {
-      notified = waitUntil(this.#queue, () => this.#take(me, true), timeout);
-      if (!notified) notified = this.#leave(me);
-    } catch (error) {
-      // Interrupted: it must not swallow a notification meant for a waiter that stays.
-      if (this.#leave(me)) this.notify(1);
-      throw error;
+      outcome = parkUntil(this.#queue, () => this.#take(me, true), timeout);
+      if (outcome === false) outcome = this.#leave(me);
     } finally {
+      // Interrupted (or failed): it must not swallow a notification meant for a waiter that stays.
+      if (outcome !== true && outcome !== false && this.#leave(me)) this.notify(1);
       this.#queue.delist();
       this.lock.reacquire();
     }
-    return notified;
+    if (outcome === true || outcome === false) return outcome;
+    throw outcome;
   }
 
   /**

@@ -3,7 +3,7 @@
  * points.
  */
 import { validateTimeout } from './arguments.js';
-import { waitUntil, waitUntilAsync } from './park.js';
+import { parkUntil, waitUntilAsync } from './park.js';
 import {
   DESCRIBE,
   memoryFor,
@@ -93,7 +93,10 @@ export class Event implements SharedObject {
    * ```
    */
   wait(timeoutMs?: number): boolean {
-    return waitUntil(this.#queue, this.#setSince(), validateTimeout(timeoutMs));
+    // Thrown here, not in the wait: one frame less to unwind (see parkUntil).
+    const outcome = parkUntil(this.#queue, this.#setSince(), validateTimeout(timeoutMs));
+    if (outcome === true || outcome === false) return outcome;
+    throw outcome;
   }
 
   /**

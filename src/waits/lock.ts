@@ -7,7 +7,7 @@ import { interruptionRequested } from '../current.js';
 import { assertCanBlock } from '../runtime/node.js';
 import { state } from '../thread-state.js';
 import { validateTimeout } from './arguments.js';
-import { waitUntil, waitUntilAsync } from './park.js';
+import { parkUntil, waitUntil, waitUntilAsync } from './park.js';
 import {
   DESCRIBE,
   memoryFor,
@@ -100,7 +100,10 @@ export class Lock implements SharedObject {
     // The uncontended path: a plain read of the flag (an interrupt on entry still throws, below).
     if (!interruptionRequested() && this.#attempt()) return true;
     if (Atomics.load(this.#words, HOLDER) === self) throw alreadyHeld();
-    return waitUntil(this.#queue, this.#attempt, timeout);
+    // Thrown here, not in the wait: one frame less to unwind (see parkUntil).
+    const outcome = parkUntil(this.#queue, this.#attempt, timeout);
+    if (outcome === true || outcome === false) return outcome;
+    throw outcome;
   }
 
   /**

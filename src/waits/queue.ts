@@ -28,7 +28,7 @@ import { interruptedError, interruptionRequested } from '../current.js';
 import { assertCanBlock } from '../runtime/node.js';
 import { state } from '../thread-state.js';
 import { validateCount, validateTimeout } from './arguments.js';
-import { waitUntil, waitUntilAsync } from './park.js';
+import { parkUntil, waitUntilAsync } from './park.js';
 import { ChannelLink, type LinkHost } from './queue-channel.js';
 import {
   Cells,
@@ -318,7 +318,12 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
     }
     if (outcome === WAIT) {
       this.#putOutcome = WAIT;
-      if (!waitUntil(this.#putters, this.#putAttempt, timeout)) return false;
+      // Thrown here, not in the wait: one frame less to unwind (see parkUntil).
+      const parked = parkUntil(this.#putters, this.#putAttempt, timeout);
+      if (parked !== true) {
+        if (parked === false) return false;
+        throw parked;
+      }
       outcome = this.#putOutcome;
     }
     if (outcome === SHUT) throw closedError('put');
@@ -394,7 +399,14 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
       pause(round);
       outcome = this.#poll(taken, false);
     }
-    if (outcome === WAIT && !waitUntil(this.#takers, this.#takeAttempt, timeout)) return undefined;
+    if (outcome === WAIT) {
+      // Thrown here, not in the wait: one frame less to unwind (see parkUntil).
+      const parked = parkUntil(this.#takers, this.#takeAttempt, timeout);
+      if (parked !== true) {
+        if (parked === false) return undefined;
+        throw parked;
+      }
+    }
     return this.#finish(taken);
   }
 

@@ -3,7 +3,7 @@
  */
 import { codedError, invalidArgType } from '../coded-errors.js';
 import { validateCount, validateTimeout } from './arguments.js';
-import { waitUntil, waitUntilAsync } from './park.js';
+import { parkUntil, waitUntilAsync } from './park.js';
 import {
   DESCRIBE,
   memoryFor,
@@ -107,7 +107,10 @@ export class Semaphore implements SharedObject {
    */
   acquire(n = 1, timeoutMs?: number): boolean {
     const count = this.#validateN(n);
-    return waitUntil(this.#queue, () => this.#take(count), validateTimeout(timeoutMs));
+    // Thrown here, not in the wait: one frame less to unwind (see parkUntil).
+    const outcome = parkUntil(this.#queue, () => this.#take(count), validateTimeout(timeoutMs));
+    if (outcome === true || outcome === false) return outcome;
+    throw outcome;
   }
 
   /**
