@@ -19,8 +19,8 @@
  */
 
 import { codedError } from './coded-errors.js';
-import { markBusy, markFinished } from './control-block.js';
-import { clearInterrupt, resetForNextTask } from './current.js';
+import { clearInterruptFlag, markBusy, markFinished } from './control-block.js';
+import { resetForNextTask } from './current.js';
 import { describeError, thrownText } from './error-transfer.js';
 import type { MessagePort } from './runtime/node.js';
 import { receiveNow } from './runtime/node-pool.js';
@@ -201,7 +201,8 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
     if (behind) {
       // Cleared first, the pool's word read after: the pool sets its word before it interrupts,
       // so a cancel either shows here or sets the flag again after this clear (never unheard).
-      clearInterrupt();
+      // The flag alone: resetForNextTask() above dropped the reason read and the signal.
+      clearInterruptFlag(state.block, state.self);
       if (Atomics.load(words, POOL_CANCELLED) === 1) {
         post(id, false, codedError(Error, 'ERR_POOL_CLOSED', 'The pool was closed with { cancel: true }.'));
         return true;
