@@ -129,9 +129,8 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
   };
 
   const post = (id: number, returned: boolean, value: unknown): void => {
-    const ms = performance.now() - startedAt;
-    resetForNextTask();
     if (Atomics.load(words, CANCELLED_TASK) === id) {
+      resetForNextTask();
       // The pool has settled this task's promise already. When the next task is here, it starts
       // without this outcome: posting it would wake the pool's thread, which on a busy machine
       // takes the CPU from this worker just as the next task starts. The next task's outcome
@@ -139,6 +138,7 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
       if (peek() !== undefined && waiting[0] !== CLOSE_WORKER) return;
       pollNext = true;
     }
+    const ms = performance.now() - startedAt;
     try {
       port.postMessage([id, returned, returned ? value : describeError(value), ms] as TaskOutcome);
     } catch (cause) {
@@ -150,6 +150,10 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
         cause,
       );
       port.postMessage([id, false, describeError(error), ms] satisfies TaskOutcome);
+    } finally {
+      // After the outcome is on its way: the pool's thread wakes the sooner. Nothing of this
+      // thread runs in between, and the pool reads none of it.
+      resetForNextTask();
     }
   };
 
