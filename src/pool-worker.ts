@@ -117,6 +117,9 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
   let replaced = false;
   // The last task was cancelled and nothing was waiting: see POLL_AFTER_CANCEL_MS.
   let pollNext = false;
+  // The thread's state is reset since the last task ended, and no code ran since (no turn of the
+  // event loop, where what a task left behind may run): the next task need not reset it again.
+  let reset = false;
 
   /** The next message, taken now if one is queued on the port, into `waiting`. */
   const peek = (): TaskMessage | typeof CLOSE_WORKER | undefined => {
@@ -135,7 +138,10 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
       // without this outcome: posting it would wake the pool's thread, which on a busy machine
       // takes the CPU from this worker just as the next task starts. The next task's outcome
       // (or, for a replacement, RUNNING_TASK) tells the pool that this one ended.
-      if (peek() !== undefined && waiting[0] !== CLOSE_WORKER) return;
+      if (peek() !== undefined && waiting[0] !== CLOSE_WORKER) {
+        reset = true;
+        return;
+      }
       pollNext = true;
     }
     const ms = performance.now() - startedAt;
@@ -154,6 +160,7 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
       // After the outcome is on its way: the pool's thread wakes the sooner. Nothing of this
       // thread runs in between, and the pool reads none of it.
       resetForNextTask();
+      reset = true;
     }
   };
 
@@ -186,7 +193,8 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
 
   /** Starts a task; false when it goes on asynchronously (or never, once replaced). */
   const begin = (message: TaskMessage): boolean => {
-    const [id, exportName, task, behind] = message;
+    // Indexed rather than destructured: unoptimized code destructures an array through its iterator.
+    const id = message[0];
     if (Atomics.compareExchange(words, RUNNING_TASK, current, id) !== current) {
       // The pool is replacing this worker (its cancelled task ignored the interrupt until now).
       replaced = true;
@@ -200,9 +208,11 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
       idle = false;
       markBusy(state.block, state.self);
     }
-    resetForNextTask();
+    // Reset already when the last task's end led here without a turn of the event loop.
+    if (!reset) resetForNextTask();
+    reset = false;
     startedAt = performance.now();
-    if (behind) {
+    if (message[3]) {
       // Cleared first, the pool's word read after: the pool sets its word before it interrupts,
       // so a cancel either shows here or sets the flag again after this clear (never unheard).
       // The flag alone: resetForNextTask() above dropped the reason read and the signal.
@@ -212,7 +222,8 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
         return true;
       }
     }
-    const target = targetOf(exportName ?? start.exportName);
+    const task = message[2];
+    const target = targetOf(message[1] ?? start.exportName);
     if (typeof target === 'function') return run(id, target, task);
     target.then(
       (loaded) => {
@@ -267,11 +278,13 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
     if (waiting.length > 0) setTimeout(resume, 0);
   };
   const resume = (): void => {
+    reset = false;
     if (!running) next();
   };
 
   port.on('message', (message: TaskMessage | typeof CLOSE_WORKER) => {
     waiting.push(message);
+    reset = false;
     if (!running) next();
   });
   goIdle();

@@ -636,7 +636,10 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   #onOutcome(w: PoolWorker, message: unknown): void {
     // The bootstrap's own reports (a crash) are not task outcomes: the 'error' event has it.
     if (!Array.isArray(message)) return;
-    const [id, returned, payload, ms] = message as unknown as TaskOutcome;
+    // Indexed rather than destructured: unoptimized code (the way from a cancel is run rarely)
+    // destructures an array through its iterator.
+    const outcome = message as unknown as TaskOutcome;
+    const id = outcome[0];
     if (w.jobs[0]?.id !== id) {
       // Cancelled tasks before it ended without an outcome of their own (src/pool-worker.ts).
       const at = w.jobs.findIndex((job) => job.id === id);
@@ -645,10 +648,12 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     const job = w.jobs.shift()!;
     const name = job.exportName ?? this.#exportName;
     const known = this.#taskMs.get(name);
+    const ms = outcome[3];
     this.#taskMs.set(name, known === undefined ? ms : known * 0.8 + ms * 0.2);
     w.estimateMs -= job.estimateMs;
     this.#endGrace(w);
-    this.#settle(job, returned, returned ? payload : rebuildError(payload as TransferredError), false);
+    if (outcome[1]) this.#settle(job, true, outcome[2], false);
+    else this.#settle(job, false, rebuildError(outcome[2] as TransferredError), false);
     if (w.leaving) return;
     if (w.jobs.length === 0) this.#free(w);
     else if (this.#queued > 0) this.#topUp(w);

@@ -103,6 +103,15 @@ describe('ThreadPool', () => {
     });
   });
 
+  it('a task starts with no critical section that code its last task left behind opened after it ended', async () => {
+    await using pool = new ThreadPool(tasks, { size: 1 });
+    const sync = syncArray();
+    assert.equal(await within(pool.run({ sync }, { export: 'criticalSectionLater' })), 'returned');
+    await waitFor(sync, 0, 1); // the timer the task left has entered a critical section
+    const state = (await within(pool.run(0, { export: 'inspect' }))) as Record<string, unknown>;
+    assert.equal(state.deferred, false, 'a critical section left open: checkInterrupt() did not throw');
+  });
+
   it('rejects a cancelled task at once, and runs the next task only after its async finally, with no state left from it', async () => {
     await using pool = new ThreadPool(tasks, { size: 1 });
     const sync = syncArray();
