@@ -19,8 +19,8 @@
  */
 
 import { codedError } from './coded-errors.js';
-import { markBusy, markFinished } from './control-block.js';
-import { clearInterrupt, resetForNextTask } from './current.js';
+import { clearInterruptFlag, markBusy, markFinished } from './control-block.js';
+import { resetForNextTask } from './current.js';
 import { describeError, thrownText } from './error-transfer.js';
 import type { MessagePort } from './runtime/node.js';
 import { receiveNow } from './runtime/node-pool.js';
@@ -117,6 +117,9 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
   let replaced = false;
   // The last task was cancelled and nothing was waiting: see POLL_AFTER_CANCEL_MS.
   let pollNext = false;
+  // The thread's state is reset since the last task ended, and no code ran since (no turn of the
+  // event loop, where what a task left behind may run): the next task need not reset it again.
+  let reset = false;
 
   /** The next message, taken now if one is queued on the port, into `waiting`. */
   const peek = (): TaskMessage | typeof CLOSE_WORKER | undefined => {
@@ -129,16 +132,19 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
   };
 
   const post = (id: number, returned: boolean, value: unknown): void => {
-    const ms = performance.now() - startedAt;
-    resetForNextTask();
     if (Atomics.load(words, CANCELLED_TASK) === id) {
+      resetForNextTask();
       // The pool has settled this task's promise already. When the next task is here, it starts
       // without this outcome: posting it would wake the pool's thread, which on a busy machine
       // takes the CPU from this worker just as the next task starts. The next task's outcome
       // (or, for a replacement, RUNNING_TASK) tells the pool that this one ended.
-      if (peek() !== undefined && waiting[0] !== CLOSE_WORKER) return;
+      if (peek() !== undefined && waiting[0] !== CLOSE_WORKER) {
+        reset = true;
+        return;
+      }
       pollNext = true;
     }
+    const ms = performance.now() - startedAt;
     try {
       port.postMessage([id, returned, returned ? value : describeError(value), ms] as TaskOutcome);
     } catch (cause) {
@@ -150,6 +156,11 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
         cause,
       );
       port.postMessage([id, false, describeError(error), ms] satisfies TaskOutcome);
+    } finally {
+      // After the outcome is on its way: the pool's thread wakes the sooner. Nothing of this
+      // thread runs in between, and the pool reads none of it.
+      resetForNextTask();
+      reset = true;
     }
   };
 
@@ -182,7 +193,8 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
 
   /** Starts a task; false when it goes on asynchronously (or never, once replaced). */
   const begin = (message: TaskMessage): boolean => {
-    const [id, exportName, task, behind] = message;
+    // Indexed rather than destructured: unoptimized code destructures an array through its iterator.
+    const id = message[0];
     if (Atomics.compareExchange(words, RUNNING_TASK, current, id) !== current) {
       // The pool is replacing this worker (its cancelled task ignored the interrupt until now).
       replaced = true;
@@ -196,18 +208,22 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
       idle = false;
       markBusy(state.block, state.self);
     }
-    resetForNextTask();
+    // Reset already when the last task's end led here without a turn of the event loop.
+    if (!reset) resetForNextTask();
+    reset = false;
     startedAt = performance.now();
-    if (behind) {
+    if (message[3]) {
       // Cleared first, the pool's word read after: the pool sets its word before it interrupts,
       // so a cancel either shows here or sets the flag again after this clear (never unheard).
-      clearInterrupt();
+      // The flag alone: resetForNextTask() above dropped the reason read and the signal.
+      clearInterruptFlag(state.block, state.self);
       if (Atomics.load(words, POOL_CANCELLED) === 1) {
         post(id, false, codedError(Error, 'ERR_POOL_CLOSED', 'The pool was closed with { cancel: true }.'));
         return true;
       }
     }
-    const target = targetOf(exportName ?? start.exportName);
+    const task = message[2];
+    const target = targetOf(message[1] ?? start.exportName);
     if (typeof target === 'function') return run(id, target, task);
     target.then(
       (loaded) => {
@@ -262,11 +278,13 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
     if (waiting.length > 0) setTimeout(resume, 0);
   };
   const resume = (): void => {
+    reset = false;
     if (!running) next();
   };
 
   port.on('message', (message: TaskMessage | typeof CLOSE_WORKER) => {
     waiting.push(message);
+    reset = false;
     if (!running) next();
   });
   goIdle();

@@ -101,12 +101,16 @@ interface PoolWorker {
   /** Referenced: it keeps the pool's thread alive. */
   held: boolean;
   crash: { readonly error: unknown } | undefined;
-  graceTimer: ReturnType<typeof setTimeout> | undefined;
   /** Its entry in `runningThreads`, for a shutdown. */
   running: (RunningThread & { readonly markExited: () => void }) | undefined;
-  /** When its running task was cancelled (performance.now()), while the grace period runs. */
+  /**
+   * When its running task was cancelled (performance.now()), while the grace period runs: the
+   * pool's watchdog replaces it once that is `cancelGraceMs` ago.
+   */
   interruptedAt: number | undefined;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set while a promise reaction is on its way to release it (see {@link ThreadPool.#free}). */
+  releasing: boolean;
 }
 
 /**
@@ -195,6 +199,14 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   #replaced = 0;
   /** How long a task of each export takes, in ms (a moving average of what workers measured). */
   readonly #taskMs = new Map<string, number>();
+  /**
+   * The grace periods' one timer, armed for the earliest end of a grace period that runs (see
+   * {@link ThreadPool.#interrupt}), else undefined. Unreferenced: a worker whose cancelled task
+   * runs on is referenced, and keeps the thread alive until it fires.
+   */
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** Set while a promise reaction is on its way to arm the watchdog. */
+  #arming = false;
   #closing = false;
   #closed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
@@ -290,7 +302,11 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
         estimateMs: 0,
       };
       if (signal !== undefined) {
-        job.onAbort = () => this.#cancel(job, signal.reason);
+        job.onAbort = () => {
+          // Removed by the signal as it called it: #settle need not look for it (3-5 us there).
+          job.onAbort = undefined;
+          this.#cancel(job, signal.reason);
+        };
         signal.addEventListener('abort', job.onAbort, { once: true });
       }
       this.#queue.push(job);
@@ -592,9 +608,9 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       replaced: false,
       held: false,
       crash: undefined,
-      graceTimer: undefined,
       interruptedAt: undefined,
       idleTimer: undefined,
+      releasing: false,
       running: undefined,
     };
     // A shutdown terminates the workers it finds stuck, as it does threads.
@@ -620,7 +636,10 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
   #onOutcome(w: PoolWorker, message: unknown): void {
     // The bootstrap's own reports (a crash) are not task outcomes: the 'error' event has it.
     if (!Array.isArray(message)) return;
-    const [id, returned, payload, ms] = message as unknown as TaskOutcome;
+    // Indexed rather than destructured: unoptimized code (the way from a cancel is run rarely)
+    // destructures an array through its iterator.
+    const outcome = message as unknown as TaskOutcome;
+    const id = outcome[0];
     if (w.jobs[0]?.id !== id) {
       // Cancelled tasks before it ended without an outcome of their own (src/pool-worker.ts).
       const at = w.jobs.findIndex((job) => job.id === id);
@@ -629,10 +648,12 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     const job = w.jobs.shift()!;
     const name = job.exportName ?? this.#exportName;
     const known = this.#taskMs.get(name);
+    const ms = outcome[3];
     this.#taskMs.set(name, known === undefined ? ms : known * 0.8 + ms * 0.2);
     w.estimateMs -= job.estimateMs;
     this.#endGrace(w);
-    this.#settle(job, returned, returned ? payload : rebuildError(payload as TransferredError), false);
+    if (outcome[1]) this.#settle(job, true, outcome[2], false);
+    else this.#settle(job, false, rebuildError(outcome[2] as TransferredError), false);
     if (w.leaving) return;
     if (w.jobs.length === 0) this.#free(w);
     else if (this.#queued > 0) this.#topUp(w);
@@ -657,11 +678,13 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     return running;
   }
 
-  /** Ends a worker's grace period once none of its cancelled tasks is left running. */
+  /**
+   * Ends a worker's grace period once none of its cancelled tasks is left running. The watchdog
+   * stays armed (clearing a timer there costs 5-10 us on the way from a task's end to its
+   * result); it finds nothing to do when it fires, and is not armed again.
+   */
   #endGrace(w: PoolWorker): void {
     if (w.interruptedAt === undefined || w.jobs.some((rest) => rest.settled)) return;
-    if (w.graceTimer !== undefined) clearTimeout(w.graceTimer);
-    w.graceTimer = undefined;
     w.interruptedAt = undefined;
   }
 
@@ -686,9 +709,21 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       this.#retire(w);
       return;
     }
-    this.#hold(w, false);
     this.#idle.push(w);
-    if (this.#idleMs !== Number.POSITIVE_INFINITY) {
+    // Unreferenced (and its idle timer armed) after the reactions to the task's result, which
+    // this runs before: the caller's code that awaits it runs 5-10 us sooner, and a caller that
+    // then runs the next task finds the worker still referenced (no unref and ref again).
+    if (w.releasing) return;
+    w.releasing = true;
+    void settledPromise.then(() => this.#release(w));
+  }
+
+  /** An idle worker no longer keeps the pool's thread alive; it retires after `idleTimeoutMs`. */
+  #release(w: PoolWorker): void {
+    w.releasing = false;
+    if (w.jobs.length > 0 || w.leaving) return;
+    this.#hold(w, false);
+    if (this.#idleMs !== Number.POSITIVE_INFINITY && w.idleTimer === undefined) {
       w.idleTimer = setTimeout(() => {
         w.idleTimer = undefined;
         const at = this.#idle.indexOf(w);
@@ -715,7 +750,6 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     for (const message of w.channel.takeAll()) this.#onOutcome(w, message);
     this.#catchUp(w);
     w.channel.close();
-    if (w.graceTimer !== undefined) clearTimeout(w.graceTimer);
     if (w.idleTimer !== undefined) clearTimeout(w.idleTimer);
     releaseSlot(this.#registry!, w.slot);
     if (w.running !== undefined) {
@@ -790,19 +824,48 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     requestInterrupt(this.#registry!, w.slot, reasonBytes(reason), callerIn(this.#registry!));
     if (w.interruptedAt !== undefined) return;
     w.interruptedAt = performance.now();
-    // Armed once the caller's synchronous code is done (abort() returned, the next run() has sent
-    // its task): a timer costs 15-25 us, between a cancel and the task the worker takes next. A
-    // promise reaction rather than queueMicrotask(), which makes an async resource (2-4 us there).
+    // One timer for every grace period: a cancel finds it mostly armed already (it fires after
+    // cancelGraceMs, and again while cancelled tasks run), and sets none. Else it is armed once
+    // the caller's synchronous code is done (abort() returned, the next run() has sent its task):
+    // a timer costs 15-25 us, between a cancel and the task the worker takes next. A promise
+    // reaction rather than queueMicrotask(), which makes an async resource (2-4 us there).
+    if (this.#watchdog !== undefined || this.#arming) return;
+    this.#arming = true;
     void settledPromise.then(() => {
-      if (w.interruptedAt !== undefined && w.graceTimer === undefined && !w.leaving) {
-        w.graceTimer = setTimeout(() => this.#replace(w), this.#graceMs);
-      }
+      this.#arming = false;
+      if (this.#watchdog === undefined) this.#armWatchdog();
     });
   }
 
-  /** Terminates a worker whose cancelled task ignored its interrupt for the grace period. */
-  #replace(w: PoolWorker): void {
-    w.graceTimer = undefined;
+  /** Arms the watchdog for the earliest end of a grace period that runs, if any runs. */
+  #armWatchdog(): void {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const w of this.#workers) {
+      if (w.interruptedAt !== undefined && !w.leaving && w.interruptedAt < earliest) earliest = w.interruptedAt;
+    }
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    // A timer may fire up to a millisecond early by this clock (libuv counts in whole ms): the
+    // watchdog then finds the period not over yet, and comes back.
+    const left = Math.max(1, Math.ceil(earliest + this.#graceMs - performance.now()));
+    this.#watchdog = setTimeout(() => {
+      this.#watchdog = undefined;
+      const replaced: WorkerReplacedEvent[] = [];
+      for (const w of [...this.#workers]) {
+        const event = w.interruptedAt === undefined ? undefined : this.#replace(w);
+        if (event !== undefined) replaced.push(event);
+      }
+      if (this.#watchdog === undefined) this.#armWatchdog();
+      // Last: a listener that throws leaves the other workers' grace periods watched.
+      for (const event of replaced) this.emit('workerReplaced', event);
+    }, left);
+    this.#watchdog.unref();
+  }
+
+  /**
+   * Terminates a worker whose cancelled task ignored its interrupt for the grace period; returns
+   * what the pool's `'workerReplaced'` event says of it, for the caller to emit.
+   */
+  #replace(w: PoolWorker): WorkerReplacedEvent | undefined {
     // Timers run before the port's messages: an outcome waiting there (the cancelled task did
     // end in time, and the task behind it may have started) decides first.
     for (const message of w.channel.takeAll()) this.#onOutcome(w, message);
@@ -810,20 +873,14 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     const job = w.jobs.find((pending) => pending.settled);
     if (job === undefined || w.leaving) {
       w.interruptedAt = undefined;
-      return;
+      return undefined;
     }
-    // A timer may fire up to a millisecond early by this clock (libuv counts in whole ms).
     const waited = performance.now() - w.interruptedAt!;
-    if (waited < this.#graceMs) {
-      w.graceTimer = setTimeout(() => this.#replace(w), Math.max(1, Math.ceil(this.#graceMs - waited)));
-      return;
-    }
+    // Not over yet: the watchdog comes back for it.
+    if (waited < this.#graceMs) return undefined;
     // Claimed: from now on the worker starts no other task, so none runs twice (here and, requeued,
     // elsewhere). If it started one since #catchUp read its word, it went past the cancelled task.
-    if (Atomics.compareExchange(w.words, RUNNING_TASK, running, REPLACING) !== running) {
-      this.#replace(w);
-      return;
-    }
+    if (Atomics.compareExchange(w.words, RUNNING_TASK, running, REPLACING) !== running) return this.#replace(w);
     w.leaving = true;
     w.replaced = true;
     this.#replaced++;
@@ -832,19 +889,16 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     this.#terminating.add(w);
     void w.worker.terminate();
     this.#requeue(w.jobs.splice(0));
-    const event: WorkerReplacedEvent = {
-      threadId: w.threadId,
-      export: job.exportName ?? this.#exportName,
-      task: job.task,
-      ignoredMs: waited,
-    };
     this.#pump();
-    this.emit('workerReplaced', event);
+    return { threadId: w.threadId, export: job.exportName ?? this.#exportName, task: job.task, ignoredMs: waited };
   }
 
   #checkClosed(): void {
-    if (this.#workers.size === 0 && this.#terminating.size === 0)
+    if (this.#workers.size === 0 && this.#terminating.size === 0) {
       poolsWithWorkers.delete(this as ThreadPool<PoolTarget>);
+      if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+      this.#watchdog = undefined;
+    }
     if (this.#closing && this.#workers.size === 0 && this.#terminating.size === 0 && this.#queued === 0) {
       this.#resolveClosed?.();
     }

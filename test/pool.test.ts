@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { interruptAllThreads, ThreadPool, type WorkerReplacedEvent } from 'graceful-threads';
 import { liveThreadCount, syncArray, waitFor, within } from './helpers.ts';
 
@@ -101,6 +103,15 @@ describe('ThreadPool', () => {
     });
   });
 
+  it('a task starts with no critical section that code its last task left behind opened after it ended', async () => {
+    await using pool = new ThreadPool(tasks, { size: 1 });
+    const sync = syncArray();
+    assert.equal(await within(pool.run({ sync }, { export: 'criticalSectionLater' })), 'returned');
+    await waitFor(sync, 0, 1); // the timer the task left has entered a critical section
+    const state = (await within(pool.run(0, { export: 'inspect' }))) as Record<string, unknown>;
+    assert.equal(state.deferred, false, 'a critical section left open: checkInterrupt() did not throw');
+  });
+
   it('rejects a cancelled task at once, and runs the next task only after its async finally, with no state left from it', async () => {
     await using pool = new ThreadPool(tasks, { size: 1 });
     const sync = syncArray();
@@ -142,6 +153,64 @@ describe('ThreadPool', () => {
     assert.ok(event.threadId > 0);
     assert.equal(await within(next), 2);
     assert.deepEqual(pool.stats, { size: 1, busy: 0, queued: 0, completed: 2, cancelled: 1, replaced: 1 });
+  });
+
+  it('replaces each worker whose task ignores its interrupt once its own grace period is over, cancelled at different times', async () => {
+    const graceMs = 300;
+    await using pool = new ThreadPool(tasks, { size: 2, cancelGraceMs: graceMs });
+    const events: WorkerReplacedEvent[] = [];
+    pool.on('workerReplaced', (event: WorkerReplacedEvent) => events.push(event));
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // A ends on its interrupt: its cancel arms the pool's grace timer, which then finds A ended.
+    const a = { sync: syncArray() };
+    const aborts = [new AbortController(), new AbortController(), new AbortController()];
+    const aRun = outcome(pool.run(a, { export: 'spinUntilInterrupted', signal: aborts[0]!.signal }));
+    const b = { sync: syncArray() };
+    const bRun = outcome(pool.run(b, { export: 'ignoreInterrupt', signal: aborts[1]!.signal }));
+    await waitFor(a.sync, 0, 1);
+    await waitFor(b.sync, 0, 1);
+    aborts[0]!.abort('a');
+    await waitFor(a.sync, 1, 1);
+    // C takes A's worker; B and C ignore their interrupts, cancelled 100 ms and 200 ms after A.
+    const c = { sync: syncArray() };
+    const cRun = outcome(pool.run(c, { export: 'ignoreInterrupt', signal: aborts[2]!.signal }));
+    await waitFor(c.sync, 0, 1);
+    await pause(100);
+    aborts[1]!.abort('b');
+    await pause(100);
+    aborts[2]!.abort('c');
+    const rejected = await within(Promise.all([aRun, bRun, cRun]));
+    assert.deepEqual(
+      rejected.map((settled) => settled.ok),
+      [false, false, false],
+    );
+    await within(
+      (async () => {
+        while (events.length < 2) await once(pool, 'workerReplaced');
+      })(),
+    );
+    // Fired for A's cancel, the timer would have replaced B 100 ms early; not armed again after
+    // replacing B, it would never have replaced C.
+    assert.deepEqual(
+      events.map((event) => event.task),
+      [b, c],
+    );
+    for (const event of events) assert.ok(event.ignoredMs >= graceMs, `ignored for ${event.ignoredMs} ms`);
+    for (const task of [b, c]) Atomics.store(task.sync, 1, 1); // the terminated tasks' spin ends anyway
+    assert.equal(await within(pool.run(1)), 2);
+    assert.equal(pool.stats.replaced, 2);
+  });
+
+  it('a grace period that ended keeps no timer holding the process', async () => {
+    // A program that cancels a task (which ends at once), runs the next and never closes its pool:
+    // with cancelGraceMs 600 s, a grace timer still referenced would keep it running 10 minutes.
+    const program = new URL('./fixtures/pool-cancel-main.mjs', import.meta.url);
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [fileURLToPath(program)], { timeout: 60_000 }, (error, out, err) =>
+        error === null ? resolve(out) : reject(Object.assign(error, { stderr: err })),
+      );
+    });
+    assert.equal(stdout.trim(), 'cancelled: stop; next: 2');
   });
 
   it('a cancelled task that ends after the next task was sent: the next starts at once and is not taken for it by the grace timer', async () => {
