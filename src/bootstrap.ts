@@ -32,7 +32,7 @@ import {
   onFatalError,
   onThreadEnd,
   outputInFlight,
-  outputWasUsed,
+  outputWasWritten,
   watchOutput,
 } from './runtime/node.js';
 import { claimStartData, type StartData, state } from './thread-state.js';
@@ -110,7 +110,7 @@ function runThread(start: StartData): void {
       exitCode,
       failed ||
         (!outcomePosted && start.pool === undefined) ||
-        outputWasUsed() ||
+        outputWasWritten() ||
         (fatal !== undefined && exitCode !== 0),
     );
   }));
@@ -134,7 +134,7 @@ function runThread(start: StartData): void {
     state.warmExitPath = undefined;
     markEndedOnInterrupt(state.block, NEVER_LIVE);
     markFinished(state.block, NEVER_LIVE, outputInFlight() ? 'output-in-flight' : 'finished');
-    markEnded(state.block, NEVER_LIVE, 0, outputWasUsed());
+    markEnded(state.block, NEVER_LIVE, 0, outputWasWritten());
     parkIndex(undefined);
     // What a thread asks on its way out of a shutdown the process exits after.
     if (!groupExiting(state.block)) hasLiveChildren(state.block, state.self);

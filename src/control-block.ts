@@ -97,7 +97,7 @@ const Field = {
    * way out of a shutdown, and woke its parent's event loop once per thread).
    */
   outcome: 12,
-  /** 1 when the slot's thread, as it ended, had used its stdout or stderr (see `markEnded`). */
+  /** 1 when the slot's thread, as it ended, had written to its stdout or stderr, or failed (see `markEnded`). */
   output: 13,
 } as const;
 
@@ -568,7 +568,7 @@ export function clearInterruptFlag(block: ControlBlock, ref: SlotRef): boolean {
 /**
  * Called by a thread as it ends (its last event, which a terminated thread does not reach):
  * records its exit code and wakes its parent, which may be blocked in `joinSync()`. `unread`:
- * it has used its stdout or stderr, or failed, and its parent may not have read its last output
+ * it has written to its stdout or stderr, or failed, and its parent may not have read its last output
  * or its failure yet (see {@link endedUnread}).
  */
 export function markEnded(block: ControlBlock, ref: SlotRef, exitCode: number, unread = false): void {
@@ -736,7 +736,7 @@ export function endedOnInterrupt(block: ControlBlock, ref: SlotRef): boolean {
 }
 
 /**
- * Whether a live slot's thread has ended after using its stdout or stderr, or after a failure
+ * Whether a live slot's thread has ended after writing to its stdout or stderr, or after a failure
  * (see {@link markEnded}): what it printed last, or its failure, may still wait in its parent's
  * event loop (a worker's output and end cross to its parent as messages).
  */

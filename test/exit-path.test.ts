@@ -18,6 +18,13 @@ describe("a thread's exit path", () => {
     assert.deepEqual(await within(thread.join()), ['function', 'undefined']);
   });
 
+  it("does not hold what Node runs in the thread's first event-loop turn: the target starts after that turn", async () => {
+    // Else a target that blocks from its first instruction left it (the module loader's own
+    // bookkeeping, Node 24 and 26) to run between its interrupt and its end.
+    const thread = new Thread(fixture, { export: 'afterFirstTurn' }).start();
+    assert.equal(await within(thread.join()), true);
+  });
+
   it('marks nothing as it compiles: the slot of a thread asleep after it is neither finished nor ended', async () => {
     const sync = syncArray();
     const thread = new Thread(fixture, { export: 'asleepAfterWarming', args: [sync] }).start();

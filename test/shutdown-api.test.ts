@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { configureShutdown, shutdown, Thread, ThreadPool } from 'graceful-threads';
+import { SHUTDOWN_SIGNALS, signalExitCode } from '../src/runtime/node-process.ts';
 import { liveThreadCount, syncArray, waitFor, within } from './helpers.ts';
 
 const targets = new URL('./fixtures/shutdown-targets.mjs', import.meta.url);
@@ -124,6 +125,17 @@ describe('shutdown()', () => {
     await assert.rejects(shutdown('now' as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
     const thread = new Thread(targets, { export: 'callShutdownInThread' }).start();
     assert.deepEqual(await within(thread.join()), ['ERR_SHUTDOWN_FROM_THREAD', 'ERR_SHUTDOWN_FROM_THREAD']);
+  });
+});
+
+describe("a signal's exit code", () => {
+  it("is 128 + the signal's number on this system, for every signal a shutdown takes (the common ones without node:os)", () => {
+    const numbers = constants.signals as Record<string, number | undefined>;
+    for (const signal of SHUTDOWN_SIGNALS) assert.equal(signalExitCode(signal), 128 + (numbers[signal] ?? 0), signal);
+    assert.deepEqual(
+      ['SIGINT', 'SIGTERM', 'SIGHUP'].map((signal) => signalExitCode(signal as 'SIGINT')),
+      [130, 143, 129],
+    );
   });
 });
 

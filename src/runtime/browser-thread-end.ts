@@ -70,7 +70,7 @@ export function exitThreadNow(): void {}
 export function watchOutput(): void {}
 
 /** A worker's output goes straight to the console: none waits for its parent. */
-export function outputWasUsed(): boolean {
+export function outputWasWritten(): boolean {
   return false;
 }
 

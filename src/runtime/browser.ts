@@ -29,7 +29,7 @@ export {
   onFatalError,
   onThreadEnd,
   outputInFlight,
-  outputWasUsed,
+  outputWasWritten,
   watchOutput,
 } from './browser-thread-end.js';
 export {

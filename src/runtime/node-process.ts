@@ -11,8 +11,18 @@ export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
 /** Why the process is exiting, as the exit listeners see it. */
 export type ExitCause = 'exit' | 'uncaughtException' | 'unhandledRejection' | 'natural';
 
+/**
+ * The signals numbered alike on every system Node runs on (POSIX's historical numbers; Windows
+ * has no SIGQUIT, whose listener never fires there).
+ */
+const FIXED_SIGNAL_NUMBERS: Partial<Record<ShutdownSignal, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+
 /** The conventional exit code of a process ended by `signal`: 128 + its number. */
 export function signalExitCode(signal: ShutdownSignal): number {
+  // Without node:os for the common ones: its first load in a process costs 0.15-0.35 ms (Node 20,
+  // 26), which a signal's shutdown paid between its threads' ends and the exit.
+  const fixed = FIXED_SIGNAL_NUMBERS[signal];
+  if (fixed !== undefined) return 128 + fixed;
   const numbers = process.getBuiltinModule('node:os').constants.signals as Record<string, number | undefined>;
   return 128 + (numbers[signal] ?? 0);
 }

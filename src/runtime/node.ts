@@ -61,9 +61,16 @@ export function threadEntry(from: string): URL {
   return new URL('./index.js', from);
 }
 
-/** Loads the module `href` (a thread's target). */
-export function loadModule(href: string): Promise<unknown> {
-  return import(href);
+/**
+ * Loads the module `href` (a thread's target), and resolves one turn of the event loop later: what
+ * Node still does in the thread's first turn (its module loader's own bookkeeping, Node 24 and
+ * 26) then runs before the target, not behind a target that blocks from its first instruction,
+ * between its interrupt and its end (that thread's end came 120-250 us later on Node 26).
+ */
+export async function loadModule(href: string): Promise<unknown> {
+  const namespace = await import(href);
+  await new Promise((resolve) => setImmediate(resolve));
+  return namespace;
 }
 
 /**
@@ -228,16 +235,19 @@ export function onFatalError(listener: (error: unknown) => void): void {
   });
 }
 
-/** Whether the thread has read `process.stdout` or `process.stderr` (see {@link watchOutput}). */
-let outputUsed = true;
+/** Whether the thread has written to `process.stdout` or `process.stderr` (see {@link watchOutput}). */
+let outputWritten = true;
 
 /**
- * Notes, from now on, whether the calling thread reads its `process.stdout` or `process.stderr`
- * (`console.log` does). Node makes a worker's stdio streams on the first read of either, and
- * {@link outputInFlight} need not make them to learn that nothing was written: 70-90 us on the
- * way out of a thread that never printed and ends before its event loop's last turn (which makes
- * them, for a message its parent sent as it started), measured on Node 26. Called first by a
- * thread this library started.
+ * Notes, from now on, whether the calling thread writes to its `process.stdout` or
+ * `process.stderr` (`console.log` does). Node makes a worker's stdio streams on the first read of
+ * either, and {@link outputInFlight} need not make them to learn that nothing was written: 70-90 us
+ * on the way out of a thread that never printed and ends before its event loop's last turn,
+ * measured on Node 26. A read alone is not a write: Node's own handler of the message its parent
+ * sends as it starts reading the thread's output reads both streams, in every thread, and a
+ * thread blocked from its start handles it only on its way out. A shutdown that counted that as
+ * output waited for every such thread's worker to be torn down (8 threads: 3-14 ms, Node 26).
+ * Called first by a thread this library started.
  */
 export function watchOutput(): void {
   let watched = 0;
@@ -248,21 +258,45 @@ export function watchOutput(): void {
     Object.defineProperty(process, name, {
       ...own,
       get() {
-        outputUsed = true;
         // Node's getter from now on (it returns the same stream each time).
         Object.defineProperty(process, name, own);
-        return get.call(this);
+        const stream: unknown = get.call(this);
+        if (!noteWrites(stream)) outputWritten = true;
+        return stream;
       },
     });
     watched++;
   }
-  // Where the streams are plain properties (or the watch failed), they are asked every time.
-  if (watched === 2) outputUsed = false;
+  // Where the streams are plain properties (or the watch failed), they count as written to.
+  if (watched === 2) outputWritten = false;
 }
 
-/** Whether the calling thread has used its stdout or stderr since {@link watchOutput} (true if unknown). */
-export function outputWasUsed(): boolean {
-  return outputUsed;
+/**
+ * Sets {@link outputWritten} on the first chunk `stream` takes. Every write of a Node `Writable`
+ * (`write()`, `end(chunk)`, a pipe) reaches its `_write` or `_writev`, whose default calls
+ * `_writev`. Returns false for a stream without them (not a Node stream: counted as written).
+ * Parenthesized, so V8 compiles it with the module: most threads first call it on their way out.
+ */
+// biome-ignore format: the parentheses are V8's eager-compilation hint
+const noteWrites = (function noteWrites(stream: unknown): boolean {
+  const writable = stream as Record<'_write' | '_writev', unknown> | null;
+  if (typeof writable !== 'object' || writable === null) return false;
+  let wrapped = 0;
+  for (const key of ['_write', '_writev'] as const) {
+    const original = writable[key];
+    if (typeof original !== 'function') continue;
+    writable[key] = function (this: unknown, ...args: unknown[]): unknown {
+      outputWritten = true;
+      return original.apply(this, args);
+    };
+    wrapped++;
+  }
+  return wrapped > 0;
+});
+
+/** Whether the calling thread has written to its stdout or stderr since {@link watchOutput} (true if unknown). */
+export function outputWasWritten(): boolean {
+  return outputWritten;
 }
 
 /**
@@ -273,5 +307,5 @@ export function outputWasUsed(): boolean {
 export const outputInFlight = (function outputInFlight(): boolean {
   // Parenthesized, so V8 compiles it with the module: every thread calls it on its way out, and
   // a function compiled on its first call costs 50-100 us there (measured on Node 26).
-  return outputUsed && (process.stdout.writableLength > 0 || process.stderr.writableLength > 0);
+  return outputWritten && (process.stdout.writableLength > 0 || process.stderr.writableLength > 0);
 });
