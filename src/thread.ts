@@ -461,11 +461,13 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
 
   #onExit(channel: ReportChannel, exitCode: number): void {
     const interrupted = this.#endedOnInterrupt();
-    // A thread that said it ended on an interrupt and exited with code 0 has nothing on the
-    // channel that counts: its outcome is the interrupt, and it posts a crash only with another
-    // exit code. Not read: 10-15 us less between the thread's exit and join() settling.
+    // A thread that said it ended on an interrupt and exited with code 0, with no 'error' event,
+    // has nothing on the channel that counts: its outcome is the interrupt, and it posts a crash
+    // only with another exit code. Not read: 10-15 us less between its exit and join() settling.
     const { outcome, crash } =
-      interrupted && exitCode === 0 ? INTERRUPTED_END : readReports(channel.takeAll(), interrupted);
+      interrupted && exitCode === 0 && this.#crash === undefined
+        ? INTERRUPTED_END
+        : readReports(channel.takeAll(), interrupted);
     channel.close();
     // The thread's own report of what it died of, when it could send one, is the faithful copy:
     // Deno's 'error' event gives a plain Error (no name, no cause), and a browser's worker
