@@ -6,8 +6,10 @@
 //     ends, and code awaiting its 'exit' event resumes.
 // Both are read where the awaiting code resumes, so both include what Node runs between.
 // Warm: ROUNDS of each, interleaved (ours, bare, bare, ours, …), one fresh thread per sample.
-// First: FRESH_PROCESSES child processes, each measuring the first join of ours and of the
-// bare worker in it, in alternating order. All times on process.hrtime.
+// First: FRESH_PROCESSES child processes of each, alternating, each measuring one join, the first
+// in it: a second join in the same process, even of the other kind, found Node's worker-exit and
+// stdio code compiled by the first (p50 0.8-0.9 ms less on Node 26), so the one measured second was
+// flattered. All times on process.hrtime.
 import { Worker } from 'node:worker_threads';
 import { Thread } from 'graceful-threads';
 import { delay, fmt, goal, isEntry, micros, now, printTable, runChild, spread, waitFor } from './lib.js';
@@ -63,9 +65,9 @@ export async function run() {
   }
   const first = { ours: [], bare: [] };
   for (let i = 0; i < FRESH_PROCESSES; i++) {
-    const result = await runChild(import.meta.url, [i % 2 === 0 ? 'ours,bare' : 'bare,ours']);
-    first.ours.push(result.ours);
-    first.bare.push(result.bare);
+    for (const kind of i % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours']) {
+      first[kind].push((await runChild(import.meta.url, [kind]))[kind]);
+    }
   }
   const verdicts = [];
   const pick = (s) => [s.cells[0], s.cells[1], s.cells[3]]; // p50, p90, max: too few samples for a p99
@@ -84,7 +86,7 @@ export async function run() {
       row('warm', `warm, interleaved (a fresh thread each, ${SETTLE_MS} ms after it slept)`, warm),
       row(
         'first in a fresh process',
-        `first join in a fresh process (${FRESH_PROCESSES} processes, order alternating)`,
+        `first join in a fresh process (${FRESH_PROCESSES} processes each, one join in each)`,
         first,
       ),
     ],

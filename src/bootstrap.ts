@@ -18,6 +18,7 @@ import {
   markFinished,
   NEVER_LIVE,
   parkIndex,
+  unpark,
 } from './control-block.js';
 import { endsThreadGracefully, isThreadInterruptedError } from './errors.js';
 import { heavy } from './lazy.js';
@@ -136,6 +137,8 @@ function runThread(start: StartData): void {
     markFinished(state.block, NEVER_LIVE, outputInFlight() ? 'output-in-flight' : 'finished');
     markEnded(state.block, NEVER_LIVE, 0, outputWasWritten());
     parkIndex(undefined);
+    // What markEnded calls for a live slot (it wakes the parent): on a word of its own, unshared.
+    unpark(Atomics, new Int32Array(1), 0);
     // What a thread asks on its way out of a shutdown the process exits after.
     if (!groupExiting(state.block)) hasLiveChildren(state.block, state.self);
   };

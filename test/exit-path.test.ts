@@ -68,11 +68,22 @@ describe("a thread's exit path", () => {
     }
   });
 
-  it("has the thread's 'exit' listeners and the error of its wake-up compiled with their module (parenthesized function expressions)", () => {
+  it("has the thread's 'exit' listeners, the error of its wake-up and what runs as its loop empties compiled with their module (parenthesized function expressions)", () => {
     // A parenthesized function expression is V8's eager-compilation hint on Node 20 too (a
-    // parenthesized arrow only on 24 and newer); the build must keep the parentheses.
+    // parenthesized arrow only on 24 and newer); the build must keep the parentheses. endThread:
+    // the bootstrap's last call; idleListener: the keep-alive's 'beforeExit' listener, which stays
+    // once closed; outputGetter: the stdout/stderr watch, which Node's own read of process.stdout
+    // runs as a thread that never printed ends.
     const entry = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
-    for (const name of ['last', 'threadEnded', 'interruptedError', 'interruptedErrorAfterWait']) {
+    for (const name of [
+      'last',
+      'threadEnded',
+      'interruptedError',
+      'interruptedErrorAfterWait',
+      'endThread',
+      'idleListener',
+      'outputGetter',
+    ]) {
       assert.match(
         entry,
         new RegExp(`\\(function ${name}\\d*\\(`),

@@ -49,6 +49,13 @@ describe('a target whose promise never settles', () => {
     assert.equal(await within(thread.join()), 'settled late');
     assert.equal(thread.state, 'finished');
   });
+
+  it('keeps the result of a target that returned when its loop empties again afterwards', async () => {
+    // The thread's 'beforeExit' listener stays once its target has settled: it must then say nothing.
+    const thread = start('returnsThenMoreWorkAtIdle');
+    assert.equal(await within(thread.join()), 'returned');
+    assert.equal(thread.state, 'finished');
+  });
 });
 
 describe('interruptionSignal() and the thread’s lifetime', () => {

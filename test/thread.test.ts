@@ -244,6 +244,15 @@ describe('Thread: errors crossing threads', () => {
     assert.equal(thread.state, 'failed');
   });
 
+  it('reports a crash after the target ended on its interrupt as a failure, with the crash’s class', async () => {
+    // The thread said in shared memory that its target ended on the interrupt; its exit then
+    // carries a crash report (join() reads the channel unless the exit was clean).
+    const thread = await startWaiting('interruptedThenCrashes');
+    thread.interrupt();
+    await assert.rejects(within(thread.join()), { name: 'RangeError', message: 'crashed after the interrupt' });
+    assert.equal(thread.state, 'failed');
+  });
+
   it('reports a crash after the target returned as a failure', async () => {
     const thread = new Thread(targets, { export: 'returnsThenCrashes' }).start();
     await assert.rejects(within(thread.join()), { message: 'a late crash' });
