@@ -8,7 +8,7 @@
 
 import type { MessagePort, Worker as NodeWorker, WorkerOptions } from 'node:worker_threads';
 import type { ReportChannel as Channel, KeepAlive, WorkerEvents } from './contract.js';
-import { uncaughtIsCaptured } from './node-process.js';
+import { calledByProcessExit, uncaughtIsCaptured } from './node-process.js';
 
 export type { KeepAlive, MessagePort, WorkerEvents, WorkerOptions };
 export type Worker = NodeWorker;
@@ -98,7 +98,8 @@ export function endThread(_exitCode: number): void {}
 /**
  * Creates an unreferenced {@link KeepAlive}. Until it is closed, `onIdle` runs each time the
  * thread's event loop has emptied (Node's `'beforeExit'`, which `process.exit()` skips): the
- * thread ends next unless something schedules more work.
+ * thread ends next unless something schedules more work. In a Deno worker, which emits no
+ * `'beforeExit'`, it runs once, from the `'exit'` of that natural end: nothing runs after it.
  */
 export function createKeepAlive(onIdle?: () => void): KeepAlive {
   // The timer is made on the first ref(). Most threads never make it, and one that ends on an
@@ -107,7 +108,23 @@ export function createKeepAlive(onIdle?: () => void): KeepAlive {
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
   const idle = onIdle === undefined ? undefined : () => onIdle();
+  // Deno emits no 'beforeExit' in a worker (docs/upstream/deno-worker-before-exit.mjs). It emits
+  // 'exit' when the worker's event loop has emptied, as when process.exit() is called (whose
+  // frame is on the stack) or an uncaught error ends it ('uncaughtExceptionMonitor' came first).
+  let fatal = false;
+  const naturalExit =
+    idle === undefined || denoVersion === undefined || isMainThread
+      ? undefined
+      : () => {
+          if (!fatal && !calledByProcessExit()) idle();
+        };
   if (idle !== undefined) process.on('beforeExit', idle);
+  if (naturalExit !== undefined) {
+    onFatalError(() => {
+      fatal = true;
+    });
+    process.on('exit', naturalExit);
+  }
   // Counted: two waiters may overlap, and the first to finish must not release the other.
   let refs = 0;
   return {
@@ -127,6 +144,7 @@ export function createKeepAlive(onIdle?: () => void): KeepAlive {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
       if (idle !== undefined) process.off('beforeExit', idle);
+      if (naturalExit !== undefined) process.off('exit', naturalExit);
     }),
   };
 }
