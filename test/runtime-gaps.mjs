@@ -7,7 +7,7 @@
 const bun = {
   elu: "the test's proof that a thread stays alive reads `worker.performance.eventLoopUtilization()`, a stub on Bun (oven-sh/bun#32609); checked by hand: the thread stays alive and ends on its interrupt",
   inspector:
-    "the stacks of stuck threads come from node:inspector's Session, which Bun does not implement (oven-sh/bun#2445); the shutdown itself runs",
+    "the stacks of stuck threads come from node:inspector's Session, which reaches workers through the NodeWorker domain: Bun 1.4.4's Session answers NodeWorker.enable with 'not supported on the main thread yet' (node:inspector: oven-sh/bun#2445, open); the shutdown itself runs",
   serializer:
     "Bun has no node:v8 Serializer (oven-sh/bun#12838: it throws ERR_NOT_IMPLEMENTED): reasons go through bun:jsc's structured clone, whose bytes are not V8's and which drops an error's `cause`, so a string reason loads the codec and a DOMException or a cycle through `cause` comes back otherwise",
   resource: "`resourceLimits` is not passed on to Bun's workers (oven-sh/bun#31411)",
