@@ -165,7 +165,7 @@ const exitSkippedOnFatalError = (globalThis as { Deno?: unknown }).Deno !== unde
  * 'beforeExit' listener calls it while the end looked natural. Its frame is on the stack:
  * `process.exit (node:...)` on Node and Deno, `exit (unknown)` on Bun.
  */
-function calledByProcessExit(): boolean {
+export function calledByProcessExit(): boolean {
   // Typed as always set, which it is not until a program sets it.
   const errors = Error as { stackTraceLimit: number; prepareStackTrace?: unknown };
   const { stackTraceLimit, prepareStackTrace } = errors;

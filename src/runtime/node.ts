@@ -8,7 +8,7 @@
 
 import type { MessagePort, Worker as NodeWorker, WorkerOptions } from 'node:worker_threads';
 import type { ReportChannel as Channel, KeepAlive, WorkerEvents } from './contract.js';
-import { uncaughtIsCaptured } from './node-process.js';
+import { calledByProcessExit, uncaughtIsCaptured } from './node-process.js';
 
 export type { KeepAlive, MessagePort, WorkerEvents, WorkerOptions };
 export type Worker = NodeWorker;
@@ -108,7 +108,8 @@ export const endThread = (function endThread(_exitCode: number): void {});
 /**
  * Creates an unreferenced {@link KeepAlive}. Until it is closed, `onIdle` runs each time the
  * thread's event loop has emptied (Node's `'beforeExit'`, which `process.exit()` skips): the
- * thread ends next unless something schedules more work.
+ * thread ends next unless something schedules more work. In a Deno worker, which emits no
+ * `'beforeExit'`, it runs once, from the `'exit'` of that natural end: nothing runs after it.
  */
 export function createKeepAlive(onIdle?: () => void): KeepAlive {
   // The timer is made on the first ref(). Most threads never make it, and one that ends on an
@@ -123,7 +124,24 @@ export function createKeepAlive(onIdle?: () => void): KeepAlive {
   const idle = onIdle === undefined ? undefined : (function idleListener(): void {
     if (!closed) onIdle();
   });
+  // Deno emits no 'beforeExit' in a worker (docs/upstream/deno-worker-before-exit.mjs). It emits
+  // 'exit' when the worker's event loop has emptied, as when process.exit() is called (whose
+  // frame is on the stack) or an uncaught error ends it ('uncaughtExceptionMonitor' came first).
+  // Left listening once closed, as idle is (idle then does nothing).
+  let fatal = false;
+  const naturalExit =
+    idle === undefined || denoVersion === undefined || isMainThread
+      ? undefined
+      : () => {
+          if (!fatal && !calledByProcessExit()) idle();
+        };
   if (idle !== undefined) process.on('beforeExit', idle);
+  if (naturalExit !== undefined) {
+    onFatalError(() => {
+      fatal = true;
+    });
+    process.on('exit', naturalExit);
+  }
   // Counted: two waiters may overlap, and the first to finish must not release the other.
   let refs = 0;
   return {
