@@ -9,7 +9,7 @@ export function asyncInterruptUnavailable(): string | undefined {
   // Bun and Deno run the Node build, but load modules their own way.
   const { versions } = process as { versions: Record<string, string | undefined> };
   if (versions.bun !== undefined || versions.deno !== undefined) {
-    return `The asyncInterrupt option instruments a thread's modules through Node.js's module hooks, which ${versions.bun !== undefined ? 'Bun' : 'Deno'} does not have. Poll with checkInterrupt() or interruptionRequested() instead, or run on Node.js.`;
+    return `The asyncInterrupt option instruments a thread's modules through Node.js's module hooks, which ${versions.bun !== undefined ? 'Bun does not have' : "Deno's do not reach a worker's modules as Node's do"}. Poll with checkInterrupt() or interruptionRequested() instead, or run on Node.js.`;
   }
   const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
   const missing = ['acorn', 'magic-string'].filter((name) => {
