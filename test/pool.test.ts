@@ -257,6 +257,31 @@ describe('ThreadPool', () => {
     assert.equal(await runProgram('pool-listener-throws-main.mjs'), 'replaced 2; events a,b; errors 1');
   });
 
+  it("cancelGraceMs: Infinity (or past a timer's range) never replaces, and arms no timer that fires every millisecond", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      for (const cancelGraceMs of [Number.POSITIVE_INFINITY, 2 ** 31]) {
+        await using pool = new ThreadPool(tasks, { size: 1, cancelGraceMs });
+        const sync = syncArray();
+        const controller = new AbortController();
+        const ignored = outcome(pool.run({ sync }, { export: 'ignoreUntilTold', signal: controller.signal }));
+        await waitFor(sync, 0, 1);
+        controller.abort('stop');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        Atomics.store(sync, 1, 1);
+        assert.deepEqual(await within(ignored), { ok: false, error: 'stop' });
+        assert.equal(await within(pool.run(1)), 2);
+        assert.equal(pool.stats.replaced, 0);
+      }
+      // A timer past 2^31 - 1 ms is set to 1 ms (TimeoutOverflowWarning): armed again and again.
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('close() and close({ cancel: true }) while a grace period runs: the worker is replaced, the queued task runs, close() resolves', async () => {
     for (const cancel of [false, true]) {
       const pool = new ThreadPool(tasks, { size: 1, cancelGraceMs: 200 });
