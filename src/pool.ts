@@ -127,6 +127,8 @@ const UNKNOWN_MS = 1e9;
 /** Task ids go from 1 to this and round again: they fit the workers' shared words. */
 const MAX_TASK_ID = 0x7fffffff;
 const settledPromise = Promise.resolve();
+/** The longest delay a Node timer takes (2^31 - 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 0x7fffffff;
 
 // A worker's entry is the package's own, as a thread's is (src/bootstrap.ts).
 const entryUrl = threadEntry(import.meta.url);
@@ -843,10 +845,12 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     for (const w of this.#workers) {
       if (w.interruptedAt !== undefined && !w.leaving && w.interruptedAt < earliest) earliest = w.interruptedAt;
     }
-    if (earliest === Number.POSITIVE_INFINITY) return;
+    // cancelGraceMs: Infinity never replaces a worker.
+    if (earliest === Number.POSITIVE_INFINITY || this.#graceMs === Number.POSITIVE_INFINITY) return;
     // A timer may fire up to a millisecond early by this clock (libuv counts in whole ms): the
-    // watchdog then finds the period not over yet, and comes back.
-    const left = Math.max(1, Math.ceil(earliest + this.#graceMs - performance.now()));
+    // watchdog then finds the period not over yet, and comes back. Past MAX_TIMER_MS, Node would
+    // set the timer to 1 ms (with a warning), again each time it came back: it comes back sooner.
+    const left = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(earliest + this.#graceMs - performance.now())));
     this.#watchdog = setTimeout(() => {
       this.#watchdog = undefined;
       const replaced: WorkerReplacedEvent[] = [];
@@ -855,8 +859,19 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
         if (event !== undefined) replaced.push(event);
       }
       if (this.#watchdog === undefined) this.#armWatchdog();
-      // Last: a listener that throws leaves the other workers' grace periods watched.
-      for (const event of replaced) this.emit('workerReplaced', event);
+      // Last: a listener that throws leaves the other workers' grace periods watched. In the
+      // order the tasks were cancelled (the longest ignored first), and each one announced: a
+      // listener's throw is rethrown on its own, as a timer per worker would have thrown it.
+      if (replaced.length > 1) replaced.sort((a, b) => b.ignoredMs - a.ignoredMs);
+      for (const event of replaced) {
+        try {
+          this.emit('workerReplaced', event);
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
     }, left);
     this.#watchdog.unref();
   }

@@ -34,6 +34,16 @@ async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
+/** Runs a program of test/fixtures to its end (bounded); its stdout, trimmed. */
+function runProgram(name: string): Promise<string> {
+  const program = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  return new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [program], { timeout: 60_000 }, (error, out, err) =>
+      error === null ? resolve(out.trim()) : reject(Object.assign(error, { stdout: out, stderr: err })),
+    );
+  });
+}
+
 describe('ThreadPool', () => {
   it('runs the export on tasks, names its workers after the pool, and types flow from the target', async () => {
     await using pool = new ThreadPool<AddOne>(tasks, { size: 2, name: 'adder' });
@@ -211,6 +221,88 @@ describe('ThreadPool', () => {
       );
     });
     assert.equal(stdout.trim(), 'cancelled: stop; next: 2');
+  });
+
+  it('a task sent behind another starts with none of the state that one left: flag, signal, critical section', async () => {
+    await using pool = new ThreadPool(tasks, { size: 1 });
+    // Both exports known to be short: the pool sends them several at once, and the worker starts
+    // each right after the last one's end, without a turn of its event loop.
+    await within(pool.run(undefined, { export: 'leaveState' }));
+    await within(pool.run(undefined, { export: 'inspect' }));
+    const runs = Array.from({ length: 100 }, (_, n) =>
+      pool.run(undefined, { export: n % 2 === 0 ? 'leaveState' : 'inspect' }),
+    );
+    const results = (await within(Promise.all(runs))) as Array<string | Record<string, unknown>>;
+    results.forEach((result, n) => {
+      if (n % 2 === 0) return;
+      const state = result as Record<string, unknown>;
+      assert.equal(state.interruptedAtStart, false, `task ${n}: flag left set`);
+      assert.equal(state.signalAbortedAtStart, false, `task ${n}: the last task's aborted signal`);
+      assert.equal(state.deferred, false, `task ${n}: a critical section left open`);
+    });
+  });
+
+  it('a program that closes its pool as soon as a result arrives runs on until close() resolves', async () => {
+    // The freed worker is unreferenced a microtask after the result: close() in the caller's
+    // continuation comes first, and must keep it referenced until it has exited.
+    assert.equal(await runProgram('pool-close-after-run-main.mjs'), 'closed 20');
+  });
+
+  it('a program that cancels a task ignoring its interrupt stays alive until its worker is replaced', async () => {
+    // The grace timer is unreferenced: the worker of the cancelled task must hold the program.
+    assert.equal(await runProgram('pool-ignored-main.mjs'), 'cancelled: stop\nreplaced after grace');
+  });
+
+  it('a workerReplaced listener that throws does not keep the other replacements of the same moment unannounced', async () => {
+    assert.equal(await runProgram('pool-listener-throws-main.mjs'), 'replaced 2; events a,b; errors 1');
+  });
+
+  it("cancelGraceMs: Infinity (or past a timer's range) never replaces, and arms no timer that fires every millisecond", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      for (const cancelGraceMs of [Number.POSITIVE_INFINITY, 2 ** 31]) {
+        await using pool = new ThreadPool(tasks, { size: 1, cancelGraceMs });
+        const sync = syncArray();
+        const controller = new AbortController();
+        const ignored = outcome(pool.run({ sync }, { export: 'ignoreUntilTold', signal: controller.signal }));
+        await waitFor(sync, 0, 1);
+        controller.abort('stop');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        Atomics.store(sync, 1, 1);
+        assert.deepEqual(await within(ignored), { ok: false, error: 'stop' });
+        assert.equal(await within(pool.run(1)), 2);
+        assert.equal(pool.stats.replaced, 0);
+      }
+      // A timer past 2^31 - 1 ms is set to 1 ms (TimeoutOverflowWarning): armed again and again.
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('close() and close({ cancel: true }) while a grace period runs: the worker is replaced, the queued task runs, close() resolves', async () => {
+    for (const cancel of [false, true]) {
+      const pool = new ThreadPool(tasks, { size: 1, cancelGraceMs: 200 });
+      const events: WorkerReplacedEvent[] = [];
+      pool.on('workerReplaced', (event: WorkerReplacedEvent) => events.push(event));
+      const sync = syncArray();
+      const controller = new AbortController();
+      const ignored = outcome(pool.run({ sync }, { export: 'ignoreInterrupt', signal: controller.signal }));
+      await waitFor(sync, 0, 1);
+      controller.abort('stop');
+      const queued = outcome(pool.run(41));
+      await within(pool.close({ cancel }));
+      assert.deepEqual(await ignored, { ok: false, error: 'stop' });
+      const next = await queued;
+      if (cancel) assert.equal((next as { error: { code: string } }).error.code, 'ERR_POOL_CLOSED');
+      else assert.deepEqual(next, { ok: true, value: 42 });
+      assert.equal(events.length, 1, `cancel: ${cancel}`);
+      assert.ok(events[0]!.ignoredMs >= 200);
+      assert.equal(pool.stats.size, 0);
+      Atomics.store(sync, 1, 1);
+    }
   });
 
   it('a cancelled task that ends after the next task was sent: the next starts at once and is not taken for it by the grace timer', async () => {
