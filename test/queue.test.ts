@@ -691,6 +691,43 @@ describe('Queue: a side-path item reaches a thread that gets the queue later', (
   });
 });
 
+describe('Queue: a taker waiting for a side-path value it lacks', () => {
+  it('is woken when another thread takes that item, by the put after it', async () => {
+    // The taker got the queue after the item was put, so it lacks the item's value: it asks for
+    // it and parks. This thread holds the value and takes the item itself before reading the
+    // request, then puts a number: the taker waits for that number's cell now, and only the take
+    // of the item it parked on can tell it so (bug: it parked without marking that cell, so the
+    // take woke nobody and the put of the next cell, unmarked, neither: it hangs).
+    const queue = new Queue<unknown>({ capacity: 4 });
+    const { buffer } = (queue as unknown as { [DESCRIBE](): { buffer: SharedArrayBuffer } })[DESCRIBE]();
+    const words = new Int32Array(buffer);
+    const pause = syncArray(1);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const needs = needsOf(queue);
+        const taker = start('takesAny', queue);
+        // Before the thread has its copy of the queue: it joins the channel after this post.
+        queue.put({ shared: new SharedArrayBuffer(8), round });
+        // Waits without an event-loop turn (that would answer the request) until the taker has
+        // asked and is enlisted to park.
+        const deadline = performance.now() + 20_000;
+        while (Atomics.load(words, 32) === needs || Atomics.load(words, TAKERS) === 0) {
+          assert.ok(performance.now() < deadline, 'the taker never asked and parked');
+          Atomics.wait(pause, 0, 0, 1);
+        }
+        const mine = queue.tryTake() as { shared: unknown; round: number };
+        assert.ok(mine.shared instanceof SharedArrayBuffer);
+        assert.equal(mine.round, round);
+        queue.put(round);
+        assert.equal(await within(taker.join(), 10_000, 'the taker'), round);
+      }
+    } finally {
+      // A taker left parked by a failure is woken by the close (and takes the number).
+      queue.close();
+    }
+  });
+});
+
 describe('Queue: items arrive as structuredClone gives them', () => {
   it('a built-in object with a plain prototype, and an array whose getter deletes a later element', () => {
     const queue = new Queue({ capacity: 4 });
