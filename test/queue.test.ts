@@ -691,6 +691,89 @@ describe('Queue: a side-path item reaches a thread that gets the queue later', (
   });
 });
 
+describe('Queue: the cell a wait marks changes between its read and its mark', () => {
+  // The windows the marks close are a few nanoseconds wide, which racing threads rarely hit (the
+  // race tests above pass with a mark written by Atomics.or, not compared against the word read):
+  // here the waiting thread pauses right after its read (its Atomics.load hooked), and this
+  // thread makes the change in the pause. A mark not compared parks it with nobody to wake it.
+
+  /** The word index of the first cell's sequence word (cell i holds i in a fresh queue). */
+  function firstCell(queue: Queue): { cell: number } {
+    const { buffer } = (queue as unknown as { [DESCRIBE](): { buffer: SharedArrayBuffer } })[DESCRIBE]();
+    const words = new Int32Array(buffer);
+    for (let k = 64; k + 12 < words.length; k += 16) {
+      if (words[k] === 0 && words[k + 4] === 1 && words[k + 8] === 2 && words[k + 12] === 3) return { cell: k };
+    }
+    throw new Error('no cell found');
+  }
+
+  it('a taker moving on to a cell it reads empty, published before it marks, takes that item', async () => {
+    // Its wait's first look marks the first cell (unread marks are safe there); the second cell
+    // it reads only after another taker took the first item, which woke it.
+    for (let round = 0; ; round++) {
+      const queue = new Queue<number>({ capacity: 4 });
+      const { cell } = firstCell(queue);
+      try {
+        const ctl = syncArray(2);
+        const thread = start('callsPausedAfterRead', queue, 'take', [], ctl, cell + 4, TAKERS);
+        await enlisted(queue, TAKERS);
+        // Wakes it and takes the item first (it needs tens of microseconds to wake): it moves on.
+        queue.put(1);
+        if (queue.tryTake() === 1) {
+          await waitFor(ctl, 0, 1);
+          queue.put(2); // publishes the cell it read empty: no mark there yet, nobody woken
+          Atomics.store(ctl, 1, 1);
+          Atomics.notify(ctl, 1);
+          assert.deepEqual(await within(thread.join(), 10_000, 'the taker'), { returned: 2, paused: true });
+          return;
+        }
+        // It took the first item itself: again.
+        assert.deepEqual(await within(thread.join()), { returned: 1, paused: false });
+        assert.ok(round < 20, 'the taker always took the first item');
+      } finally {
+        queue.close(); // wakes a taker left parked by a failure
+      }
+    }
+  });
+});
+
+describe('Queue: a taker waiting for a side-path value it lacks', () => {
+  it('is woken when another thread takes that item, by the put after it', async () => {
+    // The taker got the queue after the item was put, so it lacks the item's value: it asks for
+    // it and parks. This thread holds the value and takes the item itself before reading the
+    // request, then puts a number: the taker waits for that number's cell now, and only the take
+    // of the item it parked on can tell it so (bug: it parked without marking that cell, so the
+    // take woke nobody and the put of the next cell, unmarked, neither: it hangs).
+    const queue = new Queue<unknown>({ capacity: 4 });
+    const { buffer } = (queue as unknown as { [DESCRIBE](): { buffer: SharedArrayBuffer } })[DESCRIBE]();
+    const words = new Int32Array(buffer);
+    const pause = syncArray(1);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const needs = needsOf(queue);
+        const taker = start('takesAny', queue);
+        // Before the thread has its copy of the queue: it joins the channel after this post.
+        queue.put({ shared: new SharedArrayBuffer(8), round });
+        // Waits without an event-loop turn (that would answer the request) until the taker has
+        // asked and is enlisted to park.
+        const deadline = performance.now() + 20_000;
+        while (Atomics.load(words, 32) === needs || Atomics.load(words, TAKERS) === 0) {
+          assert.ok(performance.now() < deadline, 'the taker never asked and parked');
+          Atomics.wait(pause, 0, 0, 1);
+        }
+        const mine = queue.tryTake() as { shared: unknown; round: number };
+        assert.ok(mine.shared instanceof SharedArrayBuffer);
+        assert.equal(mine.round, round);
+        queue.put(round);
+        assert.equal(await within(taker.join(), 10_000, 'the taker'), round);
+      }
+    } finally {
+      // A taker left parked by a failure is woken by the close (and takes the number).
+      queue.close();
+    }
+  });
+});
+
 describe('Queue: items arrive as structuredClone gives them', () => {
   it('a built-in object with a plain prototype, and an array whose getter deletes a later element', () => {
     const queue = new Queue({ capacity: 4 });

@@ -615,12 +615,16 @@ export class Queue<T = unknown> implements SharedObject, Iterable<T>, AsyncItera
       const turn = seq === next ? 0 : this.#wrap(seq - next);
       if (turn === 0) {
         // A side-path item is claimed only once its value is here (the channel wakes the takers
-        // when a value they asked for is posted).
+        // when a value they asked for is posted). A thread that holds it may take it first: that
+        // take's exchange must wake this one, which then waits for the next cell, so it marks.
         if (words[cell + 1] === SIDE && !this.#link.has(head)) {
           const now = Atomics.load(words, HEAD);
-          if (now === head) return WAIT;
-          head = now;
-          continue;
+          if (now !== head) {
+            head = now;
+            continue;
+          }
+          if (mark && !this.#mark(cell, word, TAKER_WAITS)) continue;
+          return WAIT;
         }
         const prior = Atomics.compareExchange(words, HEAD, head, next);
         if (prior !== head) {
