@@ -20,6 +20,8 @@ interface Plan {
   secondCopy?: boolean | 'configures';
   sayExiting?: boolean;
   sayReported?: boolean;
+  corkStdout?: boolean;
+  idle?: boolean;
   configure?: Record<string, unknown>;
   ownHandler?: boolean | 'late-once';
   finally?: 'exit' | 'throw' | 'reject';
@@ -199,6 +201,17 @@ describe('shutdown on a signal', () => {
     const whole = lines.filter((line) => line === 'p'.repeat(1 << 20));
     assert.equal(whole.length, 2, `every byte printed (${r.stdout().length} bytes)`);
     assert.equal(r.stdout().match(/^printed /gm)?.length, 2, r.stdout().slice(-200));
+  });
+
+  it("exits with the signal's code when stdout holds bytes that can never leave (corked) and nothing else holds the process", async (t) => {
+    // The wait for stdout to drain must hold the process itself: else its event loop empties
+    // while it waits and Node ends the process naturally, with code 0.
+    const r = run({ threads: [{ export: 'syncCleanup' }], corkStdout: true, idle: true });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assertComplete(r.dir, 't0.bin', 's');
   });
 
   it('with two copies of the package, the settings made through either are the ones the shutdown uses', async (t) => {

@@ -48,6 +48,10 @@ describe("a thread's end, as read or not by its parent", () => {
     assert.equal(await unreadAtEnd('printsFirst'), true);
   });
 
+  it('is unread when the thread wrote only corked chunks (they reach the stream through _writev)', async () => {
+    assert.equal(await unreadAtEnd('printsCorked'), true);
+  });
+
   it("is unread when the thread wrote to its stderr from an 'exit' listener", async () => {
     assert.equal(await unreadAtEnd('printsFromExit'), true);
   });

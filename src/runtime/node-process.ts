@@ -193,9 +193,16 @@ export function calledByProcessExit(): boolean {
  */
 export function stdioDrained(stop: (done: () => void) => void): Promise<void> {
   const streams = [process.stdout, process.stderr];
-  // A stream whose reader went away (EPIPE) is destroyed: nothing in it will ever leave.
+  // A stream whose reader went away (EPIPE) is destroyed, and a corked one sends nothing until
+  // the program uncorks it: nothing in either will leave.
   const pending = (): NodeJS.WriteStream | undefined =>
-    streams.find((stream) => stream !== undefined && !stream.destroyed && (stream.writableLength ?? 0) > 0);
+    streams.find(
+      (stream) =>
+        stream !== undefined &&
+        !stream.destroyed &&
+        (stream.writableCorked ?? 0) === 0 &&
+        (stream.writableLength ?? 0) > 0,
+    );
   if (pending() === undefined) return Promise.resolve();
   return new Promise((resolve) => {
     let over = false;

@@ -68,11 +68,15 @@ function onSignal(signal: ShutdownSignal): void {
       // What the threads (and the program) printed may still wait for a slow reader of stdout:
       // exiting now would drop it. Waited for within what is left of the grace period; a second
       // signal stops the wait.
+      // The timer is referenced: the wait must hold the process, else a stream that never drains
+      // (one the program replaced) lets the event loop empty and Node exit with code 0.
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await stdioDrained((done) => {
         force.forceNow = done;
         const left = started + graceMs - performance.now();
-        if (left <= 2 ** 31 - 1) setTimeout(done, Math.max(0, left)).unref();
+        timer = left <= 2 ** 31 - 1 ? setTimeout(done, Math.max(0, left)) : setInterval(() => {}, 2 ** 31 - 1);
       });
+      clearTimeout(timer);
       exitProcess(signalExitCode(signal));
     },
     (error: unknown) => {
