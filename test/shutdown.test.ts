@@ -214,6 +214,26 @@ describe('shutdown on a signal', () => {
     assertComplete(r.dir, 't0.bin', 's');
   });
 
+  it('a reader of stdout that goes away while the shutdown waits for it to drain: still exit 130', async (t) => {
+    // The pending write then fails (EPIPE): an 'error' nobody listened to would end the process
+    // with code 1 and a stack in place of the signal's code.
+    const r = run({ threads: [{ export: 'printsMuch' }], sayReported: true });
+    await r.line('ready');
+    r.child.stdout!.pause();
+    r.child.kill('SIGINT');
+    await within(
+      new Promise<void>((resolve) => {
+        const look = () => (r.stderr().includes('reported\n') ? resolve() : r.child.stderr!.once('data', look));
+        look();
+      }),
+      60_000,
+      'the shutdown report',
+    );
+    r.child.stdout!.destroy();
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+  });
+
   it('with two copies of the package, the settings made through either are the ones the shutdown uses', async (t) => {
     const r = run({ threads: [{ export: 'syncCleanup' }], secondCopy: 'configures' });
     await r.line('ready');

@@ -220,10 +220,12 @@ export function stdioDrained(stop: (done: () => void) => void): Promise<void> {
         const next = (): void => {
           if (seen) return;
           seen = true;
-          stream.off('drain', next).off('close', next);
+          stream.off('drain', next).off('close', next).off('error', next);
           setImmediate(look);
         };
-        stream.once('drain', next).once('close', next);
+        // 'error': the reader went away (EPIPE) while this waited; seen here, it does not end the
+        // process as an uncaught error (exit 1) in place of the signal's code.
+        stream.once('drain', next).once('close', next).once('error', next);
       }
     };
     look();
