@@ -102,6 +102,18 @@ const everyKind: Plan['threads'] = [
   { export: 'syncCleanup' },
 ];
 
+/** Resolves once the program has said on stderr that its shutdown ended (plan.sayReported). */
+function reported(r: Run): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const look = () => (r.stderr().includes('reported\n') ? resolve() : r.child.stderr!.once('data', look));
+      look();
+    }),
+    60_000,
+    'the shutdown report',
+  );
+}
+
 function assertAllWritten(dir: string): void {
   assertComplete(dir, 't0.bin', 's');
   assertComplete(dir, 't1.bin', 'a');
@@ -186,14 +198,7 @@ describe('shutdown on a signal', () => {
     await r.line('ready');
     r.child.stdout!.pause();
     r.child.kill('SIGINT');
-    await within(
-      new Promise<void>((resolve) => {
-        const look = () => (r.stderr().includes('reported\n') ? resolve() : r.child.stderr!.once('data', look));
-        look();
-      }),
-      60_000,
-      'the shutdown report',
-    );
+    await reported(r);
     r.child.stdout!.resume();
     const { code } = await finished(r, t);
     assert.equal(code, 130, r.stderr());
@@ -221,14 +226,7 @@ describe('shutdown on a signal', () => {
     await r.line('ready');
     r.child.stdout!.pause();
     r.child.kill('SIGINT');
-    await within(
-      new Promise<void>((resolve) => {
-        const look = () => (r.stderr().includes('reported\n') ? resolve() : r.child.stderr!.once('data', look));
-        look();
-      }),
-      60_000,
-      'the shutdown report',
-    );
+    await reported(r);
     r.child.stdout!.destroy();
     const { code } = await finished(r, t);
     assert.equal(code, 130, r.stderr());
