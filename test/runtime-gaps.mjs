@@ -125,7 +125,6 @@ export const gaps = {
       'shutdown on a signal > a second SIGINT during the grace period forces at once': bun.inspector,
       'shutdown on a signal > a stuck thread is terminated after graceMs and reported: name, critical section, stack':
         bun.inspector,
-      'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': bun.inspector,
       "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": bun.inspector,
       'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': bun.inspector,
       'the lazily loaded half of the package > stays unloaded when the reason is a string, as a shutdown sends':
@@ -253,7 +252,6 @@ export const gaps = {
         deno.signals,
       'shutdown on a signal > a stuck thread is terminated after graceMs and reported: name, critical section, stack':
         deno.signals,
-      'shutdown on exit > a stuck thread on process.exit(): reported with its stack, exit code kept': deno.inspector,
       "shutdown() > terminates a pool's worker whose task ignores the interrupt, and closes the pool": deno.inspector,
       'shutdown() > terminates what ignores it after graceMs, saying where it was stuck and why': deno.inspector,
       'the demo > Ctrl-C with no handler in the demo: every thread prints its line, then exit 130': deno.signals,

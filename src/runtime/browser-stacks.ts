@@ -11,7 +11,3 @@ export const IDLE_STACK = '(idle: no JavaScript running; waiting in its event lo
 export async function captureStacks(_threadIds: readonly number[], _budgetMs: number): Promise<Stacks> {
   return new Map();
 }
-
-export function captureStacksSync(_threadIds: readonly number[], _budgetMs: number): Stacks {
-  return new Map();
-}

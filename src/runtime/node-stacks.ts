@@ -7,9 +7,8 @@
  * then resumes and detaches. A thread idle in its event loop runs no JavaScript to pause: it
  * has no stack to show, which is said as such.
  *
- * Bounded in time either way. Works while the calling thread awaits (`captureStacks`) and while
- * it blocks (`captureStacksSync`, for the process's `'exit'` listeners): V8 delivers the
- * inspector's messages to a thread blocked in `Atomics.wait`.
+ * Bounded in time. Only while the calling thread awaits: in the process's `'exit'` event, where
+ * it would have to block, Node crashed at the exit after such a capture (see src/shutdown).
  */
 
 /** Stacks by Node thread id; a thread missing from the map could not be reached in time. */
@@ -240,25 +239,6 @@ export async function captureStacks(threadIds: readonly number[], budgetMs: numb
       const now = performance.now();
       if (capture.done(now) || now >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  } finally {
-    capture.finish();
-  }
-  return capture.stacks;
-}
-
-/** {@link captureStacks} for a thread that cannot await (the process's `'exit'` listeners). */
-export function captureStacksSync(threadIds: readonly number[], budgetMs: number): Stacks {
-  const capture = openSession(threadIds);
-  if (capture === undefined) return new Map();
-  const deadline = performance.now() + budgetMs;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  try {
-    for (;;) {
-      const now = performance.now();
-      if (capture.done(now) || now >= deadline) break;
-      // The inspector's messages are delivered while blocked here.
-      Atomics.wait(pause, 0, 0, 2);
     }
   } finally {
     capture.finish();
