@@ -23,7 +23,7 @@ if (!['number', 'object'].includes(kind) || builds.length === 0 || builds.some((
 }
 const n = kind === 'number' ? 200_000 : 100_000;
 const expectedSum = (n * (n - 1)) / 2;
-const targetUrl = new URL('./workers/queue-ab.js', import.meta.url);
+const targetUrl = new URL('./workers/queue-roles.js', import.meta.url);
 const bareUrl = new URL('./workers/queue-bare.js', import.meta.url);
 
 function joined(worker) {
@@ -52,7 +52,7 @@ for (const build of builds) {
     new Thread(targetUrl, { export: 'producer', args: [control.buffer, queue, kind, n, ROUNDS] }).start().join(),
     new Thread(targetUrl, {
       export: 'consumer',
-      args: [control.buffer, ends.buffer, sums.buffer, queue, kind, n, ROUNDS],
+      args: [control.buffer, ends.buffer, sums.buffer, 0, queue, kind, n, ROUNDS],
     })
       .start()
       .join(),

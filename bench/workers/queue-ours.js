@@ -1,59 +1,12 @@
-// Thread targets for bench/queue.js: producers and consumers of a graceful-threads Queue.
-// control (Int32Array): [0] the round the main thread has started (threads wait for it), [1] the
-// consumers that finished the round, [2] the threads ready. ends: a BigInt64Array of when each
-// consumer finished each round (now(), the clock every thread shares).
+// Thread targets for bench/queue.js: the roles of ./queue-roles.js, each producer first checking
+// that its queue arrived as a graceful-threads Queue.
 import { Queue } from 'graceful-threads';
-import { now } from '../clock.js';
-import { idOf, itemOf } from './queue-items.js';
+import { producer as produce } from './queue-roles.js';
 
-function ready(control) {
-  Atomics.add(control, 2, 1);
-  Atomics.notify(control, 2);
-}
-
-function awaitRound(control, round) {
-  while (Atomics.load(control, 0) < round + 1) Atomics.wait(control, 0, round, 1000);
-}
+export { consumer, waitingConsumer } from './queue-roles.js';
 
 /** Puts `n` items a round, for `rounds` rounds. */
 export function producer(controlBuffer, queue, kind, n, rounds) {
-  const control = new Int32Array(controlBuffer);
   if (!(queue instanceof Queue)) throw new TypeError('not a queue');
-  ready(control);
-  for (let round = 0; round < rounds; round++) {
-    awaitRound(control, round);
-    for (let i = 0; i < n; i++) queue.put(itemOf(kind, i));
-  }
-}
-
-/** Takes `n` items a round, reading each (the sum of their ids), and records when it has. */
-export function consumer(controlBuffer, endsBuffer, sumsBuffer, slot, queue, kind, n, rounds) {
-  const control = new Int32Array(controlBuffer);
-  const ends = new BigInt64Array(endsBuffer);
-  const sums = new Float64Array(sumsBuffer);
-  ready(control);
-  for (let round = 0; round < rounds; round++) {
-    awaitRound(control, round);
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += idOf(kind, queue.take());
-    ends[slot * rounds + round] = now();
-    sums[slot * rounds + round] = sum;
-    Atomics.add(control, 1, 1);
-    Atomics.notify(control, 1);
-  }
-}
-
-/** Latency: takes `rounds` items, recording when each take returned; control[3] = 1 while waiting. */
-export function waitingConsumer(controlBuffer, endsBuffer, queue, rounds) {
-  const control = new Int32Array(controlBuffer);
-  const ends = new BigInt64Array(endsBuffer);
-  for (let round = 0; round < rounds; round++) {
-    Atomics.store(control, 3, 1);
-    Atomics.notify(control, 3);
-    queue.take();
-    ends[round] = now();
-    Atomics.store(control, 3, 2);
-    Atomics.notify(control, 3);
-    Atomics.wait(control, 3, 2); // the main thread reads the time, then lets it go on
-  }
+  produce(controlBuffer, queue, kind, n, rounds);
 }
