@@ -11,8 +11,7 @@
 // code awaiting the worker's 'exit' resumes, both on process.hrtime.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { delay, fmt, isEntry, micros, now, printTable, runChild, spread, waitFor } from './lib.js';
+import { delay, fmt, isEntry, joinBareWorker, micros, now, printTable, runChild, spread, waitFor } from './lib.js';
 
 const SETTLE_MS = 20;
 
@@ -32,23 +31,7 @@ async function child(root, firstKind, warmPairs) {
     if (thread.state !== 'interrupted') throw new Error(`ab-join: the thread ended ${thread.state}`);
     return micros(start, end) / 1e3;
   };
-  const bare = async () => {
-    const control = new Int32Array(new SharedArrayBuffer(16));
-    const worker = new Worker(new URL('bench/workers/bare.js', root), {
-      workerData: { mode: 'waitThenExit', control: control.buffer },
-    });
-    const exited = new Promise((resolve, reject) => {
-      worker.once('exit', resolve);
-      worker.once('error', reject);
-    });
-    await waitFor(control, 0, 1);
-    await delay(SETTLE_MS);
-    const start = now();
-    Atomics.store(control, 1, 1);
-    Atomics.notify(control, 1);
-    const end = await exited.then(() => now());
-    return micros(start, end) / 1e3;
-  };
+  const bare = () => joinBareWorker(new URL('bench/workers/bare.js', root), SETTLE_MS);
   const measure = { ours, bare };
   const result = { first: { [firstKind]: await measure[firstKind]() }, warm: { ours: [], bare: [] } };
   for (let pair = 0; pair < warmPairs; pair++) {

@@ -10,9 +10,20 @@
 // in it: a second join in the same process, even of the other kind, found Node's worker-exit and
 // stdio code compiled by the first (p50 0.8-0.9 ms less on Node 26), so the one measured second was
 // flattered. All times on process.hrtime.
-import { Worker } from 'node:worker_threads';
 import { Thread } from 'graceful-threads';
-import { delay, fmt, goal, isEntry, micros, now, printTable, runChild, spread, waitFor } from './lib.js';
+import {
+  delay,
+  fmt,
+  goal,
+  isEntry,
+  joinBareWorker,
+  micros,
+  now,
+  printTable,
+  runChild,
+  spread,
+  waitFor,
+} from './lib.js';
 
 const ROUNDS = 50;
 const FRESH_PROCESSES = 20;
@@ -36,25 +47,7 @@ async function joinOurs() {
 }
 
 /** ms from Atomics.notify to the bare worker's 'exit'. */
-async function joinBare() {
-  const controlBuffer = new SharedArrayBuffer(16);
-  const control = new Int32Array(controlBuffer);
-  const worker = new Worker(bareUrl, { workerData: { mode: 'waitThenExit', control: controlBuffer } });
-  const exited = new Promise((resolve, reject) => {
-    worker.once('exit', resolve);
-    worker.once('error', reject);
-  });
-  await waitFor(control, 0, 1);
-  await delay(SETTLE_MS);
-  const start = now();
-  Atomics.store(control, 1, 1);
-  Atomics.notify(control, 1);
-  // Read where code awaiting 'exit' resumes, as ours is read where code awaiting join() resumes:
-  // after what Node queues at a worker's exit (its stdio streams' ends run first), 0.07-0.1 ms
-  // later than inside the listener, 0.3-0.5 ms the first time.
-  const end = await exited.then(() => now());
-  return micros(start, end) / 1e3;
-}
+const joinBare = () => joinBareWorker(bareUrl, SETTLE_MS);
 
 const measure = { ours: joinOurs, bare: joinBare };
 

@@ -1,13 +1,14 @@
 // Shared benchmark helpers: the clock, statistics, tables, goals, waiting on shared memory and
-// fresh child processes. Plain Node APIs only.
+// fresh child processes, the bare-worker join floor. Plain Node APIs only.
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { now } from './clock.js';
 
 /** Nanoseconds as a bigint, on the clock every thread of the process shares (./clock.js). */
-export { now } from './clock.js';
-export { delay };
+export { delay, now };
 
 /** Microseconds between two `now()` readings. */
 export const micros = (from, to) => Number(to - from) / 1e3;
@@ -124,4 +125,28 @@ export function spread(values, digits = 1) {
     max: Math.max(...values),
     cells: [0.5, 0.9, 0.99].map((q) => fmt(quantile(values, q), digits)).concat(fmt(Math.max(...values), digits)),
   };
+}
+
+/**
+ * ms from Atomics.notify to the 'exit' of a bare worker (bench/workers/bare.js at `bareUrl`) that
+ * waits, `settleMs` after it said it does (the floor of bench/join-latency.js and bench/ab-join.js).
+ */
+export async function joinBareWorker(bareUrl, settleMs) {
+  const controlBuffer = new SharedArrayBuffer(16);
+  const control = new Int32Array(controlBuffer);
+  const worker = new Worker(bareUrl, { workerData: { mode: 'waitThenExit', control: controlBuffer } });
+  const exited = new Promise((resolve, reject) => {
+    worker.once('exit', resolve);
+    worker.once('error', reject);
+  });
+  await waitFor(control, 0, 1);
+  await delay(settleMs);
+  const start = now();
+  Atomics.store(control, 1, 1);
+  Atomics.notify(control, 1);
+  // Read where code awaiting 'exit' resumes, as ours is read where code awaiting join() resumes:
+  // after what Node queues at a worker's exit (its stdio streams' ends run first), 0.07-0.1 ms
+  // later than inside the listener, 0.3-0.5 ms the first time.
+  const end = await exited.then(() => now());
+  return micros(start, end) / 1e3;
 }
