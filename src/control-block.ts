@@ -761,7 +761,7 @@ export function setCriticalDepth(block: ControlBlock, ref: SlotRef, depth: numbe
   block.words[field(ref.slot, 'criticalDepth')] = depth;
 }
 
-/** The index of the slot's `interruptSeq` word (asynchronous interruption throws once per interrupt). */
+/** The index of the slot's `interruptSeq` word (the thread notes the interrupt it has seen: see `seen`). */
 export function interruptSeqIndex(slot: number): number {
   return field(slot, 'interruptSeq');
 }

@@ -176,6 +176,7 @@ export function interruptPending(): boolean {
 export function clearInterrupt(): boolean {
   const wasSet = rare().clearInterruptFlag(state.block, state.self);
   state.reasonCache = undefined;
+  state.asyncThrown = false;
   // An aborted signal cannot be reset; the next interruptionSignal() call makes a fresh one.
   if (state.signalController?.signal.aborted === true) state.signalController = undefined;
   return wasSet;
@@ -194,6 +195,7 @@ export function resetForNextTask(): void {
     setCriticalDepth(state.block, state.self, 0);
   }
   state.reasonCache = undefined;
+  state.asyncThrown = false;
   if (state.signalController !== undefined) {
     state.signalController = undefined;
     // Its watcher may wait on the flag word: wake it, so that it sees it is retired and ends.

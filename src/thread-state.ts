@@ -70,6 +70,12 @@ export interface OwnState {
    */
   abortDispatching?: number;
   /**
+   * True once the asynchronous interrupt's checks have thrown for the interrupt now set; the
+   * thread's own clears (clearInterrupt(), a pool task's reset) make it false again. Optional:
+   * another copy may predate it.
+   */
+  asyncThrown?: boolean;
+  /**
    * Set by the bootstrap of a thread this library started: compiles what the thread runs on its
    * way out without doing it, for `warmInterruptPath()` (src/current.ts) to call before it first
    * blocks. Optional: another copy may predate it.

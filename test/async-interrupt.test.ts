@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { allowInterruption, enterAllowInterruption, Thread, ThreadPool } from 'graceful-threads';
+import { interruptSeqIndex } from '../src/control-block.ts';
 import { syncArray, waitFor, within } from './helpers.ts';
 
 const loops = new URL('./fixtures/async-interrupt/loops.mjs', import.meta.url);
@@ -135,7 +136,7 @@ describe('asyncInterrupt: an interrupt lands in code that never polls', () => {
     }
   });
 
-  it('a pool task cancelled in a loop that never polls stops, and its worker runs the next task', async () => {
+  it('a pool task cancelled in a loop that never polls stops, and its worker runs the next task, which a cancel stops too', async () => {
     await using pool = new ThreadPool(loops, { size: 1, asyncInterrupt: true, cancelGraceMs: 120_000 });
     const sync = syncArray();
     const controller = new AbortController();
@@ -151,10 +152,39 @@ describe('asyncInterrupt: an interrupt lands in code that never polls', () => {
     ]);
     assert.equal(pool.stats.replaced, 0);
     assert.equal(Atomics.load(sync, 1), 1);
+    // The same worker's next cancelled task is stopped too: the first task's throw is not remembered.
+    const again = syncArray();
+    const second = new AbortController();
+    const next = pool.run(again, { export: 'forLoop', signal: second.signal });
+    next.catch(() => {});
+    await Promise.race([waitFor(again, 0, 1), next]);
+    second.abort();
+    assert.deepEqual(Object.keys((await within(pool.run(undefined, { export: 'probe' }))) as object).length, 3);
+    assert.equal(pool.stats.replaced, 0);
+    assert.equal(Atomics.load(again, 1), 1);
   });
 });
 
 describe('asyncInterrupt: what the thread sees', () => {
+  it('throws once per interrupt, even when a racing interrupter bumps its sequence number late; again after clearInterrupt()', async () => {
+    const sync = syncArray();
+    const seq = [interruptSeqIndex(0), interruptSeqIndex(1) - interruptSeqIndex(0)];
+    const thread = new Thread(loops, { export: 'lateSequenceBump', args: [sync, seq], asyncInterrupt: true }).start();
+    try {
+      await reachedOrEnded(thread, sync);
+      thread.interrupt('first');
+      await waitFor(sync, 2, 1);
+      thread.interrupt('second');
+      assert.deepEqual(await within(thread.join(), 20_000, 'the thread'), [
+        'ThreadInterruptedError',
+        'no second throw',
+        'ThreadInterruptedError',
+      ]);
+    } finally {
+      if (thread.state === 'running') await thread.terminate();
+    }
+  });
+
   it('a thread without the option loads no transform: no globals, its source as written, no parser', async () => {
     const result = (await within(new Thread(loops, { export: 'probe' }).start().join())) as {
       globals: boolean;

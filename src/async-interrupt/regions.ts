@@ -6,7 +6,7 @@
  */
 
 import { invalidArgType } from '../coded-errors.js';
-import { flagIndex, interruptSeqIndex } from '../control-block.js';
+import { flagIndex } from '../control-block.js';
 import { interruptedError } from '../current.js';
 import { isThenable } from '../thenable.js';
 import { state } from '../thread-state.js';
@@ -25,10 +25,6 @@ const holder = globalThis as typeof globalThis & { [KEY]?: AsyncState };
 const own: AsyncState = holder[KEY] ?? { regionsOnly: false, regionDepth: 0 };
 if (holder[KEY] === undefined) Object.defineProperty(holder, KEY, { value: own });
 
-// The interrupt (its sequence number) the inserted checks have thrown already.
-const seqIndex = interruptSeqIndex(state.self.slot);
-let thrownSeq = -1;
-
 /**
  * @internal The inserted checks call it once they have seen the flag set: throws the
  * interruption unless a critical section is open (or, in 'regions' mode, no region is), and
@@ -41,9 +37,10 @@ export function asyncInterruptTrap(): void {
   if (state.criticalDepth !== 0 || (own.regionsOnly && own.regionDepth === 0)) return;
   // In the abort listeners of interruptionSignal(): it lands at the first check after them.
   if ((state.abortDispatching ?? 0) !== 0) return;
-  const seq = Atomics.load(state.block.words, seqIndex);
-  if (seq === thrownSeq) return;
-  thrownSeq = seq;
+  // Once per interrupt, told by the thread's own clears rather than by the interrupt's sequence
+  // number: an interrupter that lost the race to set the flag has bumped that number too.
+  if (state.asyncThrown === true) return;
+  state.asyncThrown = true;
   throw interruptedError();
 }
 
