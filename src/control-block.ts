@@ -227,7 +227,10 @@ export function nextObjectId(block: ControlBlock): number {
   return block.atomics.add(block.words, Header.objectCounter, 1) + 1;
 }
 
-/** The index in `words` of a slot's flag word: what `Atomics.wait` sleeps on. */
+/**
+ * The index in `words` of a slot's flag word, which the interruption signal's watcher awaits
+ * (`sleep()` and the waits block on the park word: see `parkIndex`).
+ */
 export function flagIndex(slot: number): number {
   return HEADER_WORDS + slot * SLOT_WORDS;
 }
