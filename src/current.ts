@@ -225,7 +225,9 @@ export const interruptedErrorAfterWait = (function interruptedErrorAfterWait(
   ahead: ThreadInterruptedError | undefined,
 ): ThreadInterruptedError {
   if (ahead === undefined) return interruptedError();
-  noteSeen();
+  // noteSeen(), inline: one call fewer between the wake-up and the throw.
+  const seq = Atomics.load(words, seqWord);
+  if (Atomics.load(words, seenWord) !== seq) Atomics.store(words, seenWord, seq);
   // A shutdown's interrupt has a reason ('SIGINT'...): the error built ahead takes it, rather than
   // a new one capturing its stack on the way out of every thread.
   return (Atomics.load(words, index) & HAS_REASON) === 0 ? ahead : giveReason(ahead, currentReason());

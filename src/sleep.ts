@@ -1,9 +1,10 @@
 /**
- * Interruptible sleep: the first interruption points. The synchronous form blocks on the
- * thread's own flag word with `Atomics.wait`, so an interrupt's `Atomics.notify` wakes it at once.
+ * Interruptible sleep: the first interruption points. The synchronous form blocks with
+ * `Atomics.wait` on the thread's own park word, which an interrupt bumps and notifies after it
+ * sets the flag, so it wakes at once.
  */
 
-import { FLAG_WAIT_SLICE_MS, flagIndex, REQUESTED } from './control-block.js';
+import { FLAG_WAIT_SLICE_MS, flagIndex, parkIndex, REQUESTED } from './control-block.js';
 import { interruptedErrorAfterWait, warmInterruptPath } from './current.js';
 import { ThreadInterruptedError } from './errors.js';
 import { rare } from './lazy-rare.js';
@@ -12,6 +13,10 @@ import { state } from './thread-state.js';
 
 const words = state.block.words;
 const index = flagIndex(state.self.slot);
+// The park word, as the waits of src/waits/ use, not the flag word: an interrupt's last step is the
+// notify of the park word (see wakeTarget in src/control-block.ts), and a thread woken by an
+// earlier one of its steps waited for the steps after it (15-25 us more to run again).
+const park = parkIndex(state.self.slot);
 
 /** @internal Throws the error the sleeps throw for a bad `ms` (NaN fails `ms >= 0` too). */
 export function validateDelay(ms: unknown): asserts ms is number {
@@ -43,8 +48,11 @@ export function sleep(ms: number): void {
   const deadline = now() + ms;
   let ahead: ThreadInterruptedError | undefined;
   for (;;) {
-    const word = Atomics.load(words, index);
-    if ((word & REQUESTED) !== 0 && state.criticalDepth === 0) throw interruptedErrorAfterWait(ahead);
+    // Read before the flag: an interrupt after that look changes it, and the wait returns.
+    const seen = Atomics.load(words, park);
+    if ((Atomics.load(words, index) & REQUESTED) !== 0 && state.criticalDepth === 0) {
+      throw interruptedErrorAfterWait(ahead);
+    }
     const left = deadline - now();
     if (left <= 0) return;
     warmInterruptPath();
@@ -53,7 +61,8 @@ export function sleep(ms: number): void {
     // the stack is the one it would have after the wake, this wait's. Nothing formats it. Not for
     // a nap of a millisecond or less, whose cost it would be a good part of.
     if (left > 1) ahead ??= new ThreadInterruptedError();
-    // Returns early when the word changes: an interrupt, or its reason becoming readable.
-    Atomics.wait(words, index, word, Math.min(left, FLAG_WAIT_SLICE_MS));
+    // Returns early when the word changes: an interrupt (its reason published with the flag), or a
+    // wake-up meant for a wait of this thread (a child ending...), after which it looks again.
+    Atomics.wait(words, park, seen, Math.min(left, FLAG_WAIT_SLICE_MS));
   }
 }

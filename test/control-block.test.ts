@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { AtomicOps } from '../src/control-block.ts';
 import {
   allocateSlot,
   clearInterruptFlag,
@@ -16,6 +17,8 @@ import {
   markEndedOnInterrupt,
   markFinished,
   NEVER_LIVE,
+  openControlBlock,
+  parkIndex,
   REASON_BYTES,
   readReason,
   releaseSlot,
@@ -192,5 +195,45 @@ describe('control block', () => {
     assert.ok(stored && stored !== 'unchanged');
     assert.equal(stored.bytes, undefined);
     assert.equal(slotWords(block, target.slot).reasonClaim, 99, 'the stalled writer still holds it');
+  });
+
+  it("an interrupt's last step is the notify of the park word (where sleep() and the waits block), after the flag's", () => {
+    const shared = createControlBlock(2);
+    const target = allocateSlot(shared, undefined)!;
+    const interrupter = allocateSlot(shared, undefined)!;
+    const ops: string[] = [];
+    const record = (op: string, index: number): void => {
+      const name =
+        index === flagIndex(target.slot) ? 'flag' : index === parkIndex(target.slot) ? 'park' : String(index);
+      ops.push(`${op} ${name}`);
+    };
+    const recording: AtomicOps = {
+      load: (words, index) => Atomics.load(words, index),
+      store: (words, index, value) => Atomics.store(words, index, value),
+      add: (words, index, value) => {
+        record('add', index);
+        return Atomics.add(words, index, value);
+      },
+      compareExchange: (words, index, expected, replacement) => {
+        record('cas', index);
+        return Atomics.compareExchange(words, index, expected, replacement);
+      },
+      notify: (words, index, count) => {
+        record('notify', index);
+        return Atomics.notify(words, index, count);
+      },
+      wait: (words, index, value, timeout) => Atomics.wait(words, index, value, timeout),
+    };
+    const block = openControlBlock(shared.memory, recording);
+    for (const caller of [undefined, interrupter.slot]) {
+      ops.length = 0;
+      assert.equal(requestInterrupt(block, target, undefined, caller), 'set');
+      // A thread woken by an earlier step waits for the ones after it (15-25 us more on Node).
+      assert.deepEqual(ops.slice(-4), ['cas flag', 'notify flag', 'add park', 'notify park']);
+      ops.length = 0;
+      assert.equal(requestInterrupt(block, target, undefined, caller), 'already-set');
+      assert.deepEqual(ops, ['notify flag', 'notify park'], 'a repeat wakes again, the park word last');
+      clearInterruptFlag(block, target);
+    }
   });
 });

@@ -38,7 +38,7 @@ describe(`protocol interleavings (seed ${seed})`, () => {
       const alone = rand() < 0.5;
       const victim = rand() < 0.6 ? (alone ? 1 : 1 + Math.floor(rand() * 2)) : -1;
       const killAt = Math.floor(rand() * 12);
-      // Asleep in sleep() (on its flag word) or waiting for a lock (on its park word).
+      // Blocked on its flag word (as the interruption signal's watcher waits) or on its park word (sleep() and the waits).
       const roles = [
         { role: rand() < 0.5 ? 'sleeper' : 'parker', params: { target } },
         { role: 'interrupter', params: { target, caller: first!.slot, reason: 1 }, slot: first!.slot },

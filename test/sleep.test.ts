@@ -9,7 +9,7 @@ import {
   Thread,
   ThreadInterruptedError,
 } from 'graceful-threads';
-import { flagIndex, liveSlots, REQUESTED } from '../src/control-block.ts';
+import { flagIndex, liveSlots, parkIndex, REQUESTED } from '../src/control-block.ts';
 import { state } from '../src/thread-state.ts';
 import { startWaiting, targets, within } from './helpers.ts';
 
@@ -60,6 +60,38 @@ describe('sleep()', () => {
     const start = performance.now();
     sleep(20);
     assert.ok(performance.now() - start >= 19, 'slept at least the time asked');
+  });
+
+  it("blocks on the thread's park word, whose notify is an interrupt's last step (see wakeTarget)", () => {
+    const waitedOn: number[] = [];
+    const wait = Atomics.wait;
+    (Atomics as { wait: unknown }).wait = (words: Int32Array, index: number, value: number, timeout?: number) => {
+      if (words === state.block.words) waitedOn.push(index);
+      return wait(words, index, value, timeout);
+    };
+    try {
+      sleep(5);
+    } finally {
+      Atomics.wait = wait;
+    }
+    assert.ok(waitedOn.length > 0, 'it blocked');
+    assert.deepEqual(new Set(waitedOn), new Set([parkIndex(state.self.slot)]), 'on its park word, not its flag word');
+  });
+
+  it('sleeps its full time through wake-ups meant for the waits of its thread', async () => {
+    const thread = await startWaiting('sleepFor', 300);
+    const [target] = [...liveSlots(state.registry!)];
+    assert.ok(target !== undefined);
+    // What a lock released, an item put or a child ending do to the park word of a thread they wake.
+    const park = parkIndex(target.slot);
+    for (let i = 0; i < 5; i++) {
+      Atomics.add(state.registry!.words, park, 1);
+      Atomics.notify(state.registry!.words, park);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const result = (await within(thread.join())) as { slept: number };
+    assert.equal(thread.state, 'finished', 'not interrupted');
+    assert.ok(result.slept >= 299, `slept ${result.slept} ms of 300`);
   });
 
   it('inside a critical section sleeps its full time', async () => {
