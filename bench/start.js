@@ -1,9 +1,12 @@
 // Goal: new Thread(…).start() → the target's first instruction within 1.1× a bare ESM
 // new Worker(url) → its module's first instruction, both read on process.hrtime (the clock all
 // threads share; performance.now() has a time origin per thread).
-//   ours: workers/start-ours.js, whose default export reads the clock first;
-//   the floor: workers/start-bare.js, whose module reads the clock first.
-// Neither imports anything else, so the difference is what the library loads and does.
+//   ours: workers/start-ours-named.js, whose default export reads the clock first; it imports
+//     'graceful-threads' by name, as a target that calls checkInterrupt does, so Node's package
+//     resolver runs in the thread (a bare worker importing no package does not: that is ours to pay);
+//   the floor: workers/start-bare.js, whose module reads the clock first (it imports
+//     node:worker_threads for its workerData, which ours receives as arguments).
+// So the difference is what the library loads and does, and what importing it costs a target.
 // Warm: ROUNDS of each, interleaved (ours, bare, bare, ours, …), each thread ended before the
 // next starts. First: FRESH_PROCESSES child processes, each starting one of each, in
 // alternating order.
@@ -15,7 +18,7 @@ const ROUNDS = 30;
 const FRESH_PROCESSES = 20;
 const GOAL_RATIO = 1.1;
 const PAUSE_MS = 10; // between samples, so the previous thread's teardown is over
-const oursUrl = new URL('./workers/start-ours.js', import.meta.url);
+const oursUrl = new URL('./workers/start-ours-named.js', import.meta.url);
 const bareUrl = new URL('./workers/start-bare.js', import.meta.url);
 
 /** ms from new Thread() to the target's first instruction. */
