@@ -403,7 +403,7 @@ describe('shutdown on exit', () => {
     assert.throws(() => readFileSync(join(r.dir, 't0.bin')), { code: 'ENOENT' });
   });
 
-  it('a stuck thread on process.exit(): reported (without its stack), exit code kept', async (t) => {
+  it('a stuck thread on process.exit(): reported with its stack, exit code kept', async (t) => {
     const r = run({
       threads: [{ export: 'ignoreInterrupt', name: 'ignorer' }, { export: 'syncCleanup' }],
       configure: { graceMs: 300 },
@@ -414,7 +414,13 @@ describe('shutdown on exit', () => {
     assertComplete(r.dir, 't1.bin', 's');
     assert.match(r.stderr(), /shutdown on process\.exit\(\)/);
     assert.match(r.stderr(), /"ignorer" \(thread \d+\): .*not in a critical section; had seen its flag set/);
-    // Taking it there crashed Node at the exit (SIGSEGV) in 1 of 4 to 1 of 10 runs.
-    assert.match(r.stderr(), /stack not available in the process's exit/);
+    if (process.versions.bun === undefined && (globalThis as { Deno?: unknown }).Deno === undefined) {
+      // From Node's diagnostic report: the inspector, which a signal's shutdown uses, crashed Node
+      // at this exit (SIGSEGV) in 1 of 4 to 1 of 10 runs.
+      assert.match(r.stderr(), /"ignorer".*\n {4}at ignoreInterrupt \(file:.*shutdown-targets\.mjs:\d+:\d+\)/);
+    } else {
+      // Bun's and Deno's process.report has no workers' stacks.
+      assert.match(r.stderr(), /stack not available: the process's diagnostic report/);
+    }
   });
 });

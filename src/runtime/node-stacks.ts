@@ -8,7 +8,8 @@
  * has no stack to show, which is said as such.
  *
  * Bounded in time. Only while the calling thread awaits: in the process's `'exit'` event, where
- * it would have to block, Node crashed at the exit after such a capture (see src/shutdown).
+ * it would have to block, Node crashed at the exit after such a capture (see src/shutdown); there
+ * ./node-report-stacks.ts takes them.
  */
 
 /** Stacks by Node thread id; a thread missing from the map could not be reached in time. */

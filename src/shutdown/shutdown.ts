@@ -32,6 +32,7 @@ import {
 import { closeAllPools } from '../pool.js';
 import { encodeReason } from '../reason.js';
 import { createKeepAlive, monotonicMs } from '../runtime/node.js';
+import { reportStacks } from '../runtime/node-report-stacks.js';
 import { captureStacks } from '../runtime/node-stacks.js';
 import { callerIn, state } from '../thread-state.js';
 import { validateTimeout } from '../waits/arguments.js';
@@ -66,9 +67,9 @@ export interface TerminatedThreadRecord extends EndedThreadRecord {
   /** It had seen its flag set since the interrupt: it looked, and did not stop. */
   readonly checkedSinceInterrupt: boolean;
   /**
-   * Where it was stuck: its JavaScript stack, taken through Node's inspector (as lines
-   * `    at fn (url:line:column)`), a note that it was idle in its event loop, or a note that it
-   * could not be taken.
+   * Where it was stuck: its JavaScript stack, taken through Node's inspector (in the process's
+   * `'exit'` event, from Node's diagnostic report), as lines `    at fn (url:line:column)`; a note
+   * that it was idle in its event loop, or a note that it could not be taken.
    */
   readonly stack: string;
 }
@@ -100,12 +101,11 @@ function waitSliceMs(): number {
 }
 const NO_STACK = '(stack not available: the inspector did not reach the thread in time)';
 /**
- * In the process's `'exit'` event no stack is taken: Node crashed (SIGSEGV) in 1 of 4 to 1 of 10
- * exits after the inspector had paused a worker there (Node 20, 24, 26; not on a signal, where the
- * stuck workers are terminated and awaited before the exit).
+ * In the process's `'exit'` event the stacks come from Node's diagnostic report, not the
+ * inspector: Node crashed (SIGSEGV) in 1 of 4 to 1 of 10 exits after the inspector had paused a
+ * worker there (Node 20, 24, 26).
  */
-const NO_STACK_AT_EXIT =
-  "(stack not available in the process's exit: taking it there crashed Node in some exits; a shutdown on a signal or shutdown() takes it)";
+const NO_STACK_AT_EXIT = "(stack not available: the process's diagnostic report did not include the thread)";
 
 /**
  * Shutdowns in progress in this thread (one, but for a `shutdown()` that a signal or an exit
@@ -471,8 +471,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * @internal The same, blocking, for the process's `'exit'` listeners, which cannot await: the
- * threads' event loops run on while the main thread blocks. Terminating is left to the process's
- * exit, which ends every thread.
+ * threads' event loops run on while the main thread blocks. The stuck threads' stacks come from
+ * Node's diagnostic report (synchronous). Terminating is left to the process's exit, which ends
+ * every thread.
  */
 export function runShutdownSync(
   registry: ControlBlock,
@@ -497,5 +498,7 @@ export function runShutdownSync(
     setEndTarget(registry, 0);
   }
   if (run.settled) return run.report([]);
-  return run.report(forcedRecords(run, run.stuck(), new Map(), NO_STACK_AT_EXIT));
+  const stuck = run.stuck();
+  const stacks = reportStacks(stuck.map((watched) => watched.threadId).filter((id) => id >= 0));
+  return run.report(forcedRecords(run, stuck, stacks, NO_STACK_AT_EXIT));
 }
