@@ -142,6 +142,8 @@ const poolsWithWorkers = new Set<ThreadPool<PoolTarget>>();
  * tasks until its pool closes it. Resolves once their workers have exited.
  */
 export function closeAllPools(options?: PoolCloseOptions): Promise<void> {
+  // No pool (most programs): no promises to make on a signal, ahead of the threads' interrupt.
+  if (poolsWithWorkers.size === 0) return Promise.resolve();
   return Promise.all([...poolsWithWorkers].map((pool) => pool.close(options))).then(() => {});
 }
 

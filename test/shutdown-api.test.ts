@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { configureShutdown, shutdown, Thread, ThreadPool } from 'graceful-threads';
+import { END_COUNTER_INDEX, isInterruptRequested, liveSlots } from '../src/control-block.ts';
 import { SHUTDOWN_SIGNALS, signalExitCode } from '../src/runtime/node-process.ts';
+import { rehearseShutdown } from '../src/shutdown/shutdown.ts';
+import { state } from '../src/thread-state.ts';
 import { liveThreadCount, syncArray, waitFor, within } from './helpers.ts';
 
 const targets = new URL('./fixtures/shutdown-targets.mjs', import.meta.url);
@@ -61,6 +64,26 @@ describe('shutdown()', () => {
     );
     assert.equal(thread.state, 'interrupted');
     assert.equal(readFileSync(join(dir, 'u')).length, 4 << 20, 'the write its cleanup did not await was done');
+  });
+
+  it("rehearsal (what a signal's shutdown runs, compiled ahead of it) interrupts, counts and keeps nothing of the program's", async () => {
+    const sync = syncArray();
+    const thread = start('returnReason', sync, 'rehearsed');
+    await waitFor(sync, 0, 1);
+    const registry = state.registry!;
+    const slots = [...liveSlots(registry)];
+    const ends = Atomics.load(registry.words, END_COUNTER_INDEX);
+    rehearseShutdown();
+    assert.deepEqual([...liveSlots(registry)], slots);
+    for (const slot of slots) assert.equal(isInterruptRequested(registry, slot), false);
+    assert.equal(Atomics.load(registry.words, END_COUNTER_INDEX), ends, 'no end counted');
+    assert.equal(thread.state, 'running');
+    const report = await within(shutdown({ reason: 'after the rehearsal' }));
+    assert.deepEqual(
+      report.ended.map((record) => record.name),
+      ['rehearsed'],
+    );
+    assert.equal(await thread.join(), 'after the rehearsal');
   });
 
   it("delivers its reason to each thread's ThreadInterruptedError", async () => {

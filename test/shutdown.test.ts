@@ -22,6 +22,7 @@ interface Plan {
   sayReported?: boolean;
   corkStdout?: boolean;
   idle?: boolean;
+  countPerformanceReads?: boolean;
   configure?: Record<string, unknown>;
   ownHandler?: boolean | 'late-once';
   finally?: 'exit' | 'throw' | 'reject';
@@ -143,6 +144,21 @@ describe('shutdown on a signal', () => {
       }
     });
   }
+
+  it("does not read the global performance between the signal and the exit (its first read loads Node's perf_hooks)", async (t) => {
+    const r = run({
+      threads: [{ export: 'syncCleanup' }, { export: 'asyncCleanup' }],
+      idle: true,
+      countPerformanceReads: true,
+    });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assertComplete(r.dir, 't0.bin', 's');
+    assertComplete(r.dir, 't1.bin', 'a');
+    assert.ok(r.stdout().includes('performance read 0 times\n'), r.stdout());
+  });
 
   it('with two copies of the package starting threads, one shutdown runs: every cleanup completes, then exit 130', async (t) => {
     const r = run({ threads: [{ export: 'syncCleanup' }], secondCopy: true });

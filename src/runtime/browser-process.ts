@@ -30,6 +30,9 @@ export function stdioDrained(_stop: (done: () => void) => void): Promise<void> {
   return Promise.resolve();
 }
 
+/** No signal reaches a page: there is no shutdown path to prepare. */
+export function soon(_task: () => void): void {}
+
 export function exitProcess(_code: number): never {
   throw unsupportedInBrowser('Exiting the process', 'Close the page or end the threads with shutdown().');
 }

@@ -232,6 +232,14 @@ export function stdioDrained(stop: (done: () => void) => void): Promise<void> {
   });
 }
 
+/**
+ * Runs `task` once the event loop next turns (after what the caller's tick and the pending I/O
+ * run), without keeping the process alive for it.
+ */
+export function soon(task: () => void): void {
+  setImmediate(task).unref?.();
+}
+
 /** Exits the process with `code`. */
 export function exitProcess(code: number): never {
   process.exit(code);

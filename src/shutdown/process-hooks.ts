@@ -8,6 +8,7 @@
  */
 import type { ControlBlock } from '../control-block.js';
 import { encodeReason } from '../reason.js';
+import { monotonicMs } from '../runtime/node.js';
 import {
   type ExitCause,
   exitProcess,
@@ -16,13 +17,14 @@ import {
   othersListen,
   type ShutdownSignal,
   signalExitCode,
+  soon,
   stdioDrained,
   stopListeningToSignal,
   writeStderr,
 } from '../runtime/node-process.js';
 import { onConfigChange, shutdownConfig } from './config.js';
 import { reportText } from './report-text.js';
-import { type ForceSwitch, runShutdown, runShutdownSync, type ShutdownReport } from './shutdown.js';
+import { type ForceSwitch, rehearseShutdown, runShutdown, runShutdownSync, type ShutdownReport } from './shutdown.js';
 
 const HOOKS_INSTALLED = Symbol.for('graceful-threads.shutdown-hooks.v1');
 let registry: ControlBlock | undefined;
@@ -61,7 +63,9 @@ function onSignal(signal: ShutdownSignal): void {
   const forceNow = (): void => {
     forced = true;
   };
-  const started = performance.now();
+  // Not performance.now(): the first use of `performance` in a thread loads Node's perf_hooks
+  // modules (1-3 ms on Node 26), which would fall between the signal and the interrupts.
+  const started = monotonicMs();
   void runShutdown(registry, encodeReason(signal), graceMs, force, true, forceNow).then(
     async (report) => {
       deliver(report, signal, graceMs, forced);
@@ -73,7 +77,7 @@ function onSignal(signal: ShutdownSignal): void {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await stdioDrained((done) => {
         force.forceNow = done;
-        const left = started + graceMs - performance.now();
+        const left = started + graceMs - monotonicMs();
         timer = left <= 2 ** 31 - 1 ? setTimeout(done, Math.max(0, left)) : setInterval(() => {}, 2 ** 31 - 1);
       });
       clearTimeout(timer);
@@ -131,4 +135,13 @@ export function installShutdownHooks(block: ControlBlock): void {
   applySignals();
   onConfigChange(applySignals);
   onProcessExit(onExit);
+  // Once the caller's tick is over (it may be starting more threads): what a signal runs here,
+  // compiled ahead of the signal.
+  soon(() => {
+    try {
+      rehearseShutdown();
+    } catch {
+      // Only ever a head start: the signal runs the same code.
+    }
+  });
 }

@@ -13,14 +13,17 @@
 
 import { codedError, invalidArgType } from '../coded-errors.js';
 import {
+  allocateSlot,
   type ControlBlock,
   copySlotIdentity,
+  createControlBlock,
   END_COUNTER_INDEX,
   endedExitCode,
   endedUnread,
   identityName,
   isLive,
   liveSlots,
+  markEnded,
   markGroupExiting,
   readSlotReport,
   requestInterrupt,
@@ -432,6 +435,32 @@ export async function runShutdown(
     await Promise.all([...runningThreads].map((thread) => thread.exited));
   }
   return run.report(terminated);
+}
+
+/**
+ * @internal Runs once what a signal's shutdown runs in this thread between the signal and the
+ * threads' interrupts, and between their ends and the exit (a Run's scans, the interrupt with a
+ * reason, the bookkeeping of an end, the report), on a control block of its own whose one slot no
+ * thread holds: nothing is interrupted, counted or kept alive. V8 compiles a function on its first
+ * call; left to the signal, those compilations fall on its way (0.3-0.7 ms on Node 24 and 26).
+ * Parenthesizing them instead would compile them in every thread that loads this file, and as it
+ * loads.
+ */
+export function rehearseShutdown(): void {
+  const block = createControlBlock(1);
+  const ref = allocateSlot(block, undefined);
+  if (ref === undefined) return;
+  // As on a signal: a reason, and not hurried (the process exits next).
+  const run = new Run(block, encodeReason('SIGINT'), false, false);
+  run.counter();
+  run.scan();
+  run.wakeWhenAllEnded();
+  markEnded(block, ref, 0);
+  run.counter();
+  run.scan();
+  if (run.settled) run.unreadSlots();
+  run.report([]);
+  setEndTarget(block, 0);
 }
 
 /** Resolves once every end has come, the deadline has passed, or the shutdown is forced. */
