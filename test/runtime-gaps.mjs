@@ -188,6 +188,8 @@ export const gaps = {
         deno.signals,
       'shutdown on a signal > so does a process.prependOnceListener() added after the threads started, gone when the library looks':
         deno.signals,
+      "shutdown on a signal > does not read the global performance between the signal and the exit (its first read loads Node's perf_hooks)":
+        deno.signals,
       'APIs given interruptionSignal() in an interrupted thread > a thread that lets the rejection of events.once escape ends as interrupted':
         deno.abort,
       'APIs given interruptionSignal() in an interrupted thread > events.once rejects with an AbortError whose cause is the ThreadInterruptedError':
