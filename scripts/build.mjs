@@ -301,8 +301,8 @@ function dropComments(code) {
 const browserRuntime = {
   name: 'browser-runtime',
   setup(build) {
-    build.onResolve({ filter: /(^|\/)runtime\/node(-[a-z]+)?\.js$/ }, (args) => {
-      const path = resolve(args.resolveDir, args.path).replace(/node(-[a-z]+)?\.js$/, 'browser$1.ts');
+    build.onResolve({ filter: /(^|\/)runtime\/node((-[a-z]+)*)\.js$/ }, (args) => {
+      const path = resolve(args.resolveDir, args.path).replace(/node((-[a-z]+)*)\.js$/, 'browser$1.ts');
       return path.startsWith(join(root, 'src', 'runtime')) ? { path } : undefined;
     });
   },

@@ -122,7 +122,8 @@ const CLAIM_WAIT_MS = 100;
 const ROOT_CLAIM_WAIT_MS = 20;
 
 /**
- * How long a thread blocks on its flag word before looking again. A notify is never needed for
+ * How long a thread blocks (on its park word: sleep() and the waits) before looking at its flag
+ * again. A notify is never needed for
  * correctness past this: an interrupter that died between setting the flag and waking the
  * thread, whose parent is the sleeping thread itself, is made up for within it.
  */

@@ -195,7 +195,6 @@ export function resetForNextTask(): void {
     setCriticalDepth(state.block, state.self, 0);
   }
   state.reasonCache = undefined;
-  state.asyncThrown = false;
   if (state.signalController !== undefined) {
     state.signalController = undefined;
     // Its watcher may wait on the flag word: wake it, so that it sees it is retired and ends.

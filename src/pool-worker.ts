@@ -222,6 +222,11 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
         return true;
       }
     }
+    // The flag is clear from here (the pool clears it before it sends a task, this thread above
+    // for a task sent behind others): asyncInterrupt's checks may throw again. Not at the last
+    // task's end: its flag stays set while the worker is idle, and what that task left behind (a
+    // timer) must not get a second throw for its interrupt.
+    state.asyncThrown = false;
     const task = message[2];
     const target = targetOf(message[1] ?? start.exportName);
     if (typeof target === 'function') return run(id, target, task);

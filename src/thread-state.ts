@@ -70,8 +70,8 @@ export interface OwnState {
    */
   abortDispatching?: number;
   /**
-   * True once the asynchronous interrupt's checks have thrown for the interrupt now set; the
-   * thread's own clears (clearInterrupt(), a pool task's reset) make it false again. Optional:
+   * True once the asynchronous interrupt's checks have thrown for the interrupt now set; false
+   * again once the flag is cleared (clearInterrupt(), a pool task's start). Optional:
    * another copy may predate it.
    */
   asyncThrown?: boolean;

@@ -163,6 +163,21 @@ describe('asyncInterrupt: an interrupt lands in code that never polls', () => {
     assert.equal(pool.stats.replaced, 0);
     assert.equal(Atomics.load(again, 1), 1);
   });
+
+  it("a cancelled pool task's leftover timer runs to its end on the idle worker: one throw per interrupt", async () => {
+    await using pool = new ThreadPool(loops, { size: 1, asyncInterrupt: true, cancelGraceMs: 120_000 });
+    const sync = syncArray();
+    const controller = new AbortController();
+    const task = pool.run(sync, { export: 'leavesTimer', signal: controller.signal });
+    task.catch(() => {});
+    await Promise.race([waitFor(sync, 0, 1), task]);
+    controller.abort();
+    // Nothing else is sent: the worker stays idle with its flag set while the timer runs.
+    await waitFor(sync, 3, 1);
+    assert.equal(pool.stats.replaced, 0);
+    assert.equal(Object.keys((await within(pool.run(undefined, { export: 'probe' }))) as object).length, 3);
+    assert.equal(pool.stats.replaced, 0);
+  });
 });
 
 describe('asyncInterrupt: what the thread sees', () => {

@@ -81,4 +81,24 @@ describe('reportStacks()', () => {
     assert.deepEqual([...reportStacks([busyId]).keys()], [busyId]);
     assert.deepEqual({ excludeNetwork: report.excludeNetwork, excludeEnv: report.excludeEnv }, before);
   });
+
+  it("throws nothing (it runs in the process's 'exit') when a report setting cannot be changed or the report fails", () => {
+    const report = process.report as { excludeNetwork?: boolean; getReport: () => unknown };
+    const own = Object.getOwnPropertyDescriptor(report, 'excludeNetwork');
+    const getReport = report.getReport;
+    try {
+      Object.defineProperty(report, 'excludeNetwork', { value: false, writable: false, configurable: true });
+      assert.deepEqual([...reportStacks([1]).keys()], []);
+      Object.defineProperty(report, 'excludeNetwork', { value: false, writable: true, configurable: true });
+      report.getReport = () => {
+        throw new Error('no report');
+      };
+      assert.deepEqual([...reportStacks([1]).keys()], []);
+      assert.equal(report.excludeNetwork, false);
+    } finally {
+      report.getReport = getReport;
+      if (own === undefined) delete (report as { excludeNetwork?: boolean }).excludeNetwork;
+      else Object.defineProperty(report, 'excludeNetwork', own);
+    }
+  });
 });

@@ -24,7 +24,10 @@ interface ReportApi {
   excludeEnv?: boolean;
 }
 
-/** Parts of the report of no use here, left out while it is taken (where the Node has the switch). */
+/**
+ * Parts of the report of no use here, left out while it is taken (where the Node has the switch).
+ * They trim the calling thread's own part only: each worker writes its part with its own settings.
+ */
 const EXCLUDED = ['excludeNetwork', 'excludeEnv'] as const;
 
 /**
@@ -47,7 +50,9 @@ function collect(reports: readonly ThreadReport[] | undefined, wanted: ReadonlyS
     const threadId = report.header?.threadId;
     const stack = report.javascriptStack?.stack;
     if (threadId !== undefined && wanted.has(threadId) && stack !== undefined) {
-      // A thread idle in its event loop answers between two callbacks: no JavaScript on its stack.
+      // A thread idle in its event loop answers between two callbacks: no JavaScript on its stack,
+      // which Node writes as it writes a stack it could not read ('No stack.', 'Unavailable.').
+      // A thread still running after the grace period with no JavaScript on its stack is idle.
       const idle = report.javascriptStack?.message === 'No stack.' || stack.length === 0;
       stacks.set(threadId, idle ? IDLE_STACK : formatStack(stack));
     }
@@ -63,15 +68,26 @@ export function reportStacks(threadIds: readonly number[]): Stacks {
   const stacks: Stacks = new Map();
   const api = threadIds.length === 0 ? undefined : nodeReport();
   if (api === undefined) return stacks;
-  // The network interfaces are the report's slowest part; the environment is copied per thread.
-  const turnedOn = EXCLUDED.filter((key) => api[key] === false);
+  // Runs in the process's 'exit' listener: nothing may throw out of it, or the shutdown's report
+  // is lost. A report that cannot be made leaves the stacks not available.
+  const turnedOn: (typeof EXCLUDED)[number][] = [];
   try {
-    for (const key of turnedOn) api[key] = true;
+    for (const key of EXCLUDED) {
+      if (api[key] !== false) continue;
+      api[key] = true;
+      turnedOn.push(key);
+    }
     collect(api.getReport().workers, new Set(threadIds), stacks);
   } catch {
-    // A report that could not be made leaves the stacks not available.
+    // Not available: said so per thread by the caller.
   } finally {
-    for (const key of turnedOn) api[key] = false;
+    for (const key of turnedOn) {
+      try {
+        api[key] = false;
+      } catch {
+        // Left as the report's own setter made it.
+      }
+    }
   }
   return stacks;
 }
