@@ -9,9 +9,19 @@
 // does, one first join (ours or the bare floor, alternating) and then WARM (default 6)
 // interleaved pairs of ours and bare. Ours is read where code awaiting join() resumes, bare where
 // code awaiting the worker's 'exit' resumes, both on process.hrtime.
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { delay, fmt, isEntry, joinBareWorker, micros, now, printTable, runChild, spread, waitFor } from './lib.js';
+import {
+  buildsFromArgs,
+  delay,
+  fmt,
+  isEntry,
+  joinBareWorker,
+  micros,
+  now,
+  printTable,
+  runChild,
+  spread,
+  waitFor,
+} from './lib.js';
 
 const SETTLE_MS = 20;
 
@@ -88,12 +98,7 @@ if (isEntry(import.meta.url)) {
     console.log(JSON.stringify(await child(root, firstKind, Number(warmPairs))));
   } else {
     const args = process.argv.slice(2);
-    const builds = args
-      .filter((arg) => arg.includes('='))
-      .map((arg) => {
-        const [label, path] = arg.split('=');
-        return { label, root: pathToFileURL(`${resolve(path)}/`).href };
-      });
+    const builds = buildsFromArgs(args);
     const [processes = 30, warmPairs = 6] = args.filter((arg) => !arg.includes('=')).map(Number);
     if (builds.length < 1) {
       console.error('usage: node bench/ab-join.js LABEL=ROOT [LABEL=ROOT ...] [PROCESSES] [WARM]');

@@ -16,10 +16,8 @@
 // workers (terminate() each, then exit), which separates what a thread of the package costs to
 // tear down from what the shutdown does. GT_CHILD_ARGS: Node options for the children.
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { fmt, isEntry, micros, now, printTable, rotate, spread, waitAtLeast } from './lib.js';
+import { buildsFromArgs, fmt, isEntry, micros, now, printTable, rotate, spread, waitAtLeast } from './lib.js';
 
 /** One child process: ms from SIGINT to its exit, and the stamps it printed (ms after the kill). */
 function signalToExit(root, kind, count) {
@@ -162,12 +160,7 @@ if (isEntry(import.meta.url)) {
     await child(process.argv[3], process.argv[4], Number(process.argv[5]));
   } else {
     const args = process.argv.slice(2);
-    const builds = args
-      .filter((arg) => arg.includes('='))
-      .map((arg) => {
-        const [label, root] = arg.split('=');
-        return { label, root: pathToFileURL(`${resolve(root)}/`).href };
-      });
+    const builds = buildsFromArgs(args);
     const numbers = args.filter((arg) => !arg.includes('='));
     const rounds = Number(numbers[0] ?? 15);
     const counts = (numbers[1] ?? '8,64').split(',').map(Number);

@@ -10,10 +10,8 @@
 // comma-separated, default sleep,lock,condition,queue) and the floor (Atomics.notify → a bare
 // Worker in Atomics.wait) once, in an order that rotates, each 1-11 ms after it blocked; as
 // bench/waits.js does, timed with process.hrtime on both sides.
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { delay, fmt, isEntry, micros, now, printTable, rotate, spread, waitFor } from './lib.js';
+import { buildsFromArgs, fmt, isEntry, printTable, rotate, spread, wakeOnce } from './lib.js';
 
 const FLOOR = 'floor';
 
@@ -58,18 +56,6 @@ async function startCase(root, kind, rounds) {
   };
 }
 
-async function wakeOnce(c, round) {
-  await waitFor(c.control, 0, 1);
-  await delay(1 + Math.random() * 10);
-  const start = now();
-  c.wake();
-  await waitFor(c.control, 0, 2);
-  const latency = micros(start, c.times[round]);
-  Atomics.store(c.control, 0, 0);
-  Atomics.notify(c.control, 0);
-  return latency;
-}
-
 async function main(builds, rounds, kinds) {
   const cases = new Map([[FLOOR, startFloor(builds[0].root, rounds)]]);
   for (const { label, root } of builds) {
@@ -97,12 +83,7 @@ async function main(builds, rounds, kinds) {
 
 if (isEntry(import.meta.url)) {
   const args = process.argv.slice(2);
-  const builds = args
-    .filter((arg) => arg.includes('='))
-    .map((arg) => {
-      const [label, path] = arg.split('=');
-      return { label, root: pathToFileURL(`${resolve(path)}/`).href };
-    });
+  const builds = buildsFromArgs(args);
   const rest = args.filter((arg) => !arg.includes('='));
   const rounds = Number(rest.find((arg) => /^\d+$/.test(arg)) ?? 200);
   const kinds = (rest.find((arg) => !/^\d+$/.test(arg)) ?? 'sleep,lock,condition,queue').split(',');

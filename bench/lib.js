@@ -2,6 +2,7 @@
 // fresh child processes, the bare-worker join floor. Plain Node APIs only.
 import { execFile } from 'node:child_process';
 import os from 'node:os';
+import { resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -149,4 +150,31 @@ export async function joinBareWorker(bareUrl, settleMs) {
   // later than inside the listener, 0.3-0.5 ms the first time.
   const end = await exited.then(() => now());
   return micros(start, end) / 1e3;
+}
+
+/**
+ * One interrupt of a thread blocked in a wait (bench/workers/waits.js's protocol: control[0] 1 =
+ * about to block, 2 = running again; times[round] its now() on waking): µs from the interrupt to
+ * the thread running again. Interrupts 1-11 ms after it blocked.
+ */
+export async function wakeOnce(c, round) {
+  await waitFor(c.control, 0, 1);
+  await delay(1 + Math.random() * 10);
+  const start = now();
+  c.wake();
+  await waitFor(c.control, 0, 2);
+  const latency = micros(start, c.times[round]);
+  Atomics.store(c.control, 0, 0);
+  Atomics.notify(c.control, 0);
+  return latency;
+}
+
+/** The A/B benches' `LABEL=PATH` arguments: each build's label and its root as a file URL. */
+export function buildsFromArgs(args) {
+  return args
+    .filter((arg) => arg.includes('='))
+    .map((arg) => {
+      const [label, path] = arg.split('=');
+      return { label, root: pathToFileURL(`${resolve(path)}/`).href };
+    });
 }

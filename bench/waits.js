@@ -6,7 +6,7 @@
 //      Atomics.store pair on a shared word, timed in one loop each, rounds interleaved.
 import { Worker } from 'node:worker_threads';
 import { Condition, Lock, Queue, Thread } from 'graceful-threads';
-import { delay, fmt, goal, micros, now, printTable, quantile, rotate, spread, waitFor } from './lib.js';
+import { fmt, goal, now, printTable, quantile, rotate, spread, wakeOnce } from './lib.js';
 
 const ROUNDS = 200;
 const oursUrl = new URL('./workers/waits.js', import.meta.url);
@@ -57,18 +57,6 @@ function startCase(name, rounds) {
     done: () => thread.join(),
     release: () => (kind === 'lock' ? primitive.release() : undefined),
   };
-}
-
-async function wakeOnce(c, round) {
-  await waitFor(c.control, 0, 1);
-  await delay(1 + Math.random() * 10);
-  const start = now();
-  c.wake();
-  await waitFor(c.control, 0, 2);
-  const latency = micros(start, c.times[round]);
-  Atomics.store(c.control, 0, 0);
-  Atomics.notify(c.control, 0);
-  return latency;
 }
 
 async function wakeLatencies() {
