@@ -37,8 +37,8 @@ export function asyncInterruptTrap(): void {
   if (state.criticalDepth !== 0 || (own.regionsOnly && own.regionDepth === 0)) return;
   // In the abort listeners of interruptionSignal(): it lands at the first check after them.
   if ((state.abortDispatching ?? 0) !== 0) return;
-  // Once per interrupt, told by the thread's own clears rather than by the interrupt's sequence
-  // number: an interrupter that lost the race to set the flag has bumped that number too.
+  // Once per interrupt: until the flag is cleared (clearInterrupt(), a pool task's start), not per
+  // sequence number, which an interrupter that lost the race to set the flag has bumped too.
   if (state.asyncThrown === true) return;
   state.asyncThrown = true;
   throw interruptedError();

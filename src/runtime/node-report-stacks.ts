@@ -31,8 +31,8 @@ interface ReportApi {
 const EXCLUDED = ['excludeNetwork', 'excludeEnv'] as const;
 
 /**
- * Whether the report has workers' stacks: Node's does. Bun's and Deno's `process.report` give
- * none (a stub without workers).
+ * The report, where it has workers' stacks: Node's does. Bun's and Deno's `process.report` are
+ * not relied on for them (not checked against either; see test/runtime-gaps.mjs).
  */
 function nodeReport(): ReportApi | undefined {
   if (process.versions.bun !== undefined || (globalThis as { Deno?: unknown }).Deno !== undefined) return undefined;
