@@ -10,28 +10,9 @@
 // comma-separated, default sleep,lock,condition,queue) and the floor (Atomics.notify → a bare
 // Worker in Atomics.wait) once, in an order that rotates, each 1-11 ms after it blocked; as
 // bench/waits.js does, timed with process.hrtime on both sides.
-import { Worker } from 'node:worker_threads';
-import { buildsFromArgs, fmt, isEntry, printTable, rotate, spread, wakeOnce } from './lib.js';
+import { buildsFromArgs, fmt, isEntry, printTable, rotate, spread, startFutexFloor, wakeOnce } from './lib.js';
 
 const FLOOR = 'floor';
-
-function startFloor(root, rounds) {
-  const controlBuffer = new SharedArrayBuffer(16);
-  const timesBuffer = new SharedArrayBuffer(8 * rounds);
-  const control = new Int32Array(controlBuffer);
-  const worker = new Worker(new URL('bench/workers/bare.js', root), {
-    workerData: { mode: 'futex', control: controlBuffer, times: timesBuffer, rounds },
-  });
-  const exited = new Promise((resolve, reject) => {
-    worker.once('exit', resolve);
-    worker.once('error', reject);
-  });
-  const wake = () => {
-    Atomics.store(control, 1, 1);
-    Atomics.notify(control, 1);
-  };
-  return { control, times: new BigInt64Array(timesBuffer), wake, done: () => exited, release() {} };
-}
 
 async function startCase(root, kind, rounds) {
   const { Condition, Lock, Queue, Thread } = await import(new URL('dist/index.js', root).href);
@@ -57,7 +38,7 @@ async function startCase(root, kind, rounds) {
 }
 
 async function main(builds, rounds, kinds) {
-  const cases = new Map([[FLOOR, startFloor(builds[0].root, rounds)]]);
+  const cases = new Map([[FLOOR, startFutexFloor(new URL('bench/workers/bare.js', builds[0].root), rounds)]]);
   for (const { label, root } of builds) {
     for (const kind of kinds) cases.set(`${kind} ${label}`, await startCase(root, kind, rounds));
   }

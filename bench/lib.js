@@ -178,3 +178,25 @@ export function buildsFromArgs(args) {
       return { label, root: pathToFileURL(`${resolve(path)}/`).href };
     });
 }
+
+/**
+ * The floor of the wait benches, as a case for {@link wakeOnce}: a bare Worker (`bareUrl`,
+ * bench/workers/bare.js) blocked in `Atomics.wait`, woken by an `Atomics.notify`.
+ */
+export function startFutexFloor(bareUrl, rounds) {
+  const controlBuffer = new SharedArrayBuffer(16);
+  const timesBuffer = new SharedArrayBuffer(8 * rounds);
+  const control = new Int32Array(controlBuffer);
+  const worker = new Worker(bareUrl, {
+    workerData: { mode: 'futex', control: controlBuffer, times: timesBuffer, rounds },
+  });
+  const exited = new Promise((resolve, reject) => {
+    worker.once('exit', resolve);
+    worker.once('error', reject);
+  });
+  const wake = () => {
+    Atomics.store(control, 1, 1);
+    Atomics.notify(control, 1);
+  };
+  return { control, times: new BigInt64Array(timesBuffer), wake, done: () => exited, release() {} };
+}

@@ -4,9 +4,8 @@
 //      Woken round by round in a rotating order, 1-11 ms after each blocked; process.hrtime.
 //   2. an uncontended Lock acquire() + release(), beside a bare Atomics.compareExchange +
 //      Atomics.store pair on a shared word, timed in one loop each, rounds interleaved.
-import { Worker } from 'node:worker_threads';
 import { Condition, Lock, Queue, Thread } from 'graceful-threads';
-import { fmt, goal, now, printTable, quantile, rotate, spread, wakeOnce } from './lib.js';
+import { fmt, goal, now, printTable, quantile, rotate, spread, startFutexFloor, wakeOnce } from './lib.js';
 
 const ROUNDS = 200;
 const oursUrl = new URL('./workers/waits.js', import.meta.url);
@@ -21,24 +20,11 @@ const CASES = {
 };
 
 function startCase(name, rounds) {
+  if (name === FLOOR) return startFutexFloor(bareUrl, rounds);
   const controlBuffer = new SharedArrayBuffer(16);
   const timesBuffer = new SharedArrayBuffer(8 * rounds);
   const control = new Int32Array(controlBuffer);
   const times = new BigInt64Array(timesBuffer);
-  if (name === FLOOR) {
-    const worker = new Worker(bareUrl, {
-      workerData: { mode: 'futex', control: controlBuffer, times: timesBuffer, rounds },
-    });
-    const exited = new Promise((resolve, reject) => {
-      worker.once('exit', resolve);
-      worker.once('error', reject);
-    });
-    const wake = () => {
-      Atomics.store(control, 1, 1);
-      Atomics.notify(control, 1);
-    };
-    return { control, times, wake, done: () => exited, release() {} };
-  }
   const kind = CASES[name];
   const primitive = {
     lock: () => new Lock(),
