@@ -553,7 +553,8 @@ export interface StoredReason {
  */
 // Parenthesized: see currentReason in src/current.ts.
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-export const readReason = (function readReason(
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const readReason = (function (
   block: ControlBlock,
   ref: SlotRef,
   knownSeq?: number,

@@ -208,7 +208,8 @@ export function resetForNextTask(): void {
 // expression: Node 20's V8 compiles a parenthesized arrow function on its first call all the
 // same), and an interrupt without a reason (the flag word says so) calls nothing else to read one.
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-export const interruptedError = (function interruptedError(): ThreadInterruptedError {
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const interruptedError = (function (): ThreadInterruptedError {
   noteSeen();
   return new ThreadInterruptedError((Atomics.load(words, index) & HAS_REASON) === 0 ? undefined : currentReason());
 });
@@ -220,7 +221,8 @@ export const interruptedError = (function interruptedError(): ThreadInterruptedE
  */
 // Parenthesized as interruptedError is: compiled with the module, not on a thread's first wake.
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-export const interruptedErrorAfterWait = (function interruptedErrorAfterWait(
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const interruptedErrorAfterWait = (function (
   ahead: ThreadInterruptedError | undefined,
 ): ThreadInterruptedError {
   if (ahead === undefined) return interruptedError();
@@ -257,7 +259,8 @@ export function warmInterruptPath(): void {
 // Parenthesized, as the reader and decoder it calls: V8 compiles them with the module, rather than
 // on the way out of a thread interrupted with a reason (50-100 us each there, measured on Node 26).
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-const currentReason = (function currentReason(): unknown {
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+const currentReason = (function (): unknown {
   const stored = readReason(state.block, state.self, state.reasonCache?.seq);
   if (stored === undefined) return undefined;
   if (stored === 'unchanged') return state.reasonCache?.value;

@@ -111,7 +111,8 @@ const NO_REASON = 'The thread was interrupted';
 
 // Parenthesized: see currentReason in src/current.ts.
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-const describeReason = (function describeReason(reason: unknown): string {
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+const describeReason = (function (reason: unknown): string {
   if (reason === undefined) return NO_REASON;
   if (typeof reason === 'string') return `The thread was interrupted: ${reason}`;
   if (reason instanceof Error) return `The thread was interrupted: ${reason.message}`;

@@ -86,7 +86,10 @@ describe("a thread's exit path", () => {
     ]) {
       assert.match(
         entry,
-        new RegExp(`\\(function ${name}\\d*\\(`),
+        // Named, or anonymous and named by its const (no esbuild-renamed copy of the name to intern).
+        new RegExp(
+          `\\(function ${name}\\d*\\(|(?:var|const) ${name} = (?:/\\* @__PURE__ \\*/ )?__name\\(\\(function\\(`,
+        ),
         `${name} is not a parenthesized function expression`,
       );
     }

@@ -95,7 +95,8 @@ export function assertCanJoinSync(): void {}
  * `process.exit()` is not known to end only the worker: there it does nothing.
  */
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-export const exitThreadNow = (function exitThreadNow(): void {
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const exitThreadNow = (function (): void {
   if (bunVersion === undefined && denoVersion === undefined && !isMainThread) process.exit();
 });
 
@@ -103,7 +104,8 @@ export const exitThreadNow = (function exitThreadNow(): void {
 // Parenthesized, so V8 compiles it with the module: every thread calls it on its way out, where
 // compiling even this empty function cost 30-45 us (measured on Node 24 and 26).
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-export const endThread = (function endThread(_exitCode: number): void {});
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const endThread = (function (_exitCode: number): void {});
 
 /**
  * Creates an unreferenced {@link KeepAlive}. Until it is closed, `onIdle` runs each time the
@@ -233,7 +235,8 @@ export function onThreadEnd(listener: (exitCode: number) => void): void {
   // Parenthesized, so that V8 compiles it with onThreadEnd, as the thread starts, rather than on
   // its first call, between an interrupt and join() settling.
   // biome-ignore format: the parentheses are V8's eager-compilation hint (a function expression's is on Node 20 too)
-  const last = (function last(exitCode: number): void {
+  // biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+  const last = (function (exitCode: number): void {
     listener(exitCode);
   });
   process.on('exit', last);
@@ -308,7 +311,8 @@ export function watchOutput(): void {
  * Parenthesized, so V8 compiles it with the module: most threads first call it on their way out.
  */
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-const noteWrites = (function noteWrites(stream: unknown): boolean {
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+const noteWrites = (function (stream: unknown): boolean {
   const writable = stream as Record<'_write' | '_writev', unknown> | null;
   if (typeof writable !== 'object' || writable === null) return false;
   let wrapped = 0;
@@ -334,7 +338,8 @@ export function outputWasWritten(): boolean {
  * output goes to its parent, and the thread cannot exit until the parent has read it.
  */
 // biome-ignore format: the parentheses are V8's eager-compilation hint
-export const outputInFlight = (function outputInFlight(): boolean {
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const outputInFlight = (function (): boolean {
   // Parenthesized, so V8 compiles it with the module: every thread calls it on its way out, and
   // a function compiled on its first call costs 50-100 us there (measured on Node 26).
   return outputWritten && (process.stdout.writableLength > 0 || process.stderr.writableLength > 0);
