@@ -466,7 +466,8 @@ export function rehearseShutdown(): void {
   setEndTarget(block, 0);
   // And the sequence itself, on that block with its one slot ended: nothing to interrupt, wait
   // for or close (not the program's pools), and it settles at once, without awaiting anything.
-  void runShutdown(block, encodeReason('SIGINT'), 0, { forceNow: undefined }, true, undefined, true);
+  // Its promise caught: a failure here must not become the program's unhandled rejection.
+  runShutdown(block, encodeReason('SIGINT'), 0, { forceNow: undefined }, true, undefined, true).catch(() => {});
   waitSliceMs(); // which that settled sequence does not reach
 }
 
