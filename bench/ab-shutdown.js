@@ -11,7 +11,8 @@
 // 'exit' on the parent's process.hrtime. Each child prints, in its 'exit' event, a line
 // `stamps {...}` of process.hrtime readings (the same clock in every process on Linux): its
 // signal listener and exit call (the baseline's), its 'exit' event, and what a build instrumented
-// by hand adds to globalThis.__st; shown as ms after the kill, p50 per build.
+// by hand adds to globalThis.__st; shown as ms after the kill, p50 per build. And the main
+// thread's CPU time from "ready" to its 'exit' event, in ms (Node 23.9+: process.threadCpuUsage).
 // GT_OURS_TERMINATE=1 adds a case: the first build's threads, stopped as the baseline stops its
 // workers (terminate() each, then exit), which separates what a thread of the package costs to
 // tear down from what the shutdown does. GT_CHILD_ARGS: Node options for the children.
@@ -58,7 +59,12 @@ function signalToExit(root, kind, count) {
           stamps[name] = micros(killedAt, BigInt(ns)) / 1e3;
         }
       }
-      resolvePromise({ ms: micros(killedAt, end) / 1e3, stamps });
+      const cpuLine = out.split('\n').find((l) => l.startsWith('cpu '));
+      resolvePromise({
+        ms: micros(killedAt, end) / 1e3,
+        stamps,
+        cpu: cpuLine === undefined ? undefined : Number(cpuLine.slice(4)),
+      });
     });
   });
 }
@@ -95,8 +101,15 @@ async function child(root, kind, count) {
     });
   }
   await waitAtLeast(counter, 0, count, 120_000);
+  // The main thread's CPU time from here (it then only waits) to its 'exit' event: what the
+  // signal's path costs this thread, which wall times on a loaded machine hide (Node 23.9+).
+  const cpuAtReady = process.threadCpuUsage?.();
   process.on('exit', () => {
     stamps.exitEvent = process.hrtime.bigint();
+    if (cpuAtReady !== undefined) {
+      const { user, system } = process.threadCpuUsage(cpuAtReady);
+      process.stdout.write(`cpu ${(user + system) / 1e3}\n`);
+    }
     const text = JSON.stringify(stamps, (_key, value) => (typeof value === 'bigint' ? String(value) : value));
     process.stdout.write(`stamps ${text}\n`);
   });
@@ -111,13 +124,14 @@ async function main(builds, rounds, counts) {
       : []),
     { label: 'terminate-each', root: builds[0].root, kind: 'bare' },
   ];
-  const samples = new Map(cases.map((c) => [c, new Map(counts.map((n) => [n, { ms: [], stamps: {} }]))]));
+  const samples = new Map(cases.map((c) => [c, new Map(counts.map((n) => [n, { ms: [], cpu: [], stamps: {} }]))]));
   for (let round = 0; round < rounds; round++) {
     for (const count of counts) {
       for (const c of rotate(cases, round % cases.length)) {
-        const { ms, stamps } = await signalToExit(c.root, c.kind, count);
+        const { ms, cpu, stamps } = await signalToExit(c.root, c.kind, count);
         const into = samples.get(c).get(count);
         into.ms.push(ms);
+        if (cpu !== undefined) into.cpu.push(cpu);
         for (const [name, value] of Object.entries(stamps)) {
           into.stamps[name] ??= [];
           into.stamps[name].push(value);
@@ -131,11 +145,20 @@ async function main(builds, rounds, counts) {
     const base = spread(samples.get(cases.at(-1)).get(count).ms, 2);
     const rows = cases.map((c) => {
       const s = spread(samples.get(c).get(count).ms, 2);
-      return [c.label, rounds, s.cells[0], s.cells[1], `${fmt(s.p50 / base.p50, 3)}×`, `${fmt(s.p90 / base.p90, 3)}×`];
+      const cpu = samples.get(c).get(count).cpu;
+      return [
+        c.label,
+        rounds,
+        s.cells[0],
+        s.cells[1],
+        `${fmt(s.p50 / base.p50, 3)}×`,
+        `${fmt(s.p90 / base.p90, 3)}×`,
+        cpu.length === 0 ? '' : fmt(spread(cpu).p50, 2),
+      ];
     });
     printTable(
       `SIGINT → exit, ${count} idle threads, ms (${process.version})`,
-      ['build', 'n', 'p50', 'p90', 'p50 / baseline', 'p90 / baseline'],
+      ['build', 'n', 'p50', 'p90', 'p50 / baseline', 'p90 / baseline', 'main thread CPU p50'],
       rows,
     );
     const names = [...new Set(cases.flatMap((c) => Object.keys(samples.get(c).get(count).stamps)))];

@@ -66,9 +66,12 @@ describe('shutdown()', () => {
     assert.equal(readFileSync(join(dir, 'u')).length, 4 << 20, 'the write its cleanup did not await was done');
   });
 
-  it("rehearsal (what a signal's shutdown runs, compiled ahead of it) interrupts, counts and keeps nothing of the program's", async () => {
+  it("rehearsal (what a signal's shutdown runs, compiled ahead of it) interrupts, counts, closes and keeps nothing of the program's", async () => {
     const sync = syncArray();
     const thread = start('returnReason', sync, 'rehearsed');
+    // A pool with a worker: the rehearsal runs the shutdown's sequence, which closes the pools.
+    const pool = new ThreadPool(targets, { size: 1, name: 'rehearsed-pool' });
+    assert.equal(await within(pool.run(1, { export: 'quick' })), 1);
     await waitFor(sync, 0, 1);
     const registry = state.registry!;
     const slots = [...liveSlots(registry)];
@@ -78,6 +81,8 @@ describe('shutdown()', () => {
     for (const slot of slots) assert.equal(isInterruptRequested(registry, slot), false);
     assert.equal(Atomics.load(registry.words, END_COUNTER_INDEX), ends, 'no end counted');
     assert.equal(thread.state, 'running');
+    assert.equal(await within(pool.run(2, { export: 'quick' })), 2, 'the pool is still open');
+    await within(pool.close());
     const report = await within(shutdown({ reason: 'after the rehearsal' }));
     assert.deepEqual(
       report.ended.map((record) => record.name),

@@ -222,6 +222,8 @@ describe('shutdown on a signal', () => {
     const whole = lines.filter((line) => line === 'p'.repeat(1 << 20));
     assert.equal(whole.length, 2, `every byte printed (${r.stdout().length} bytes)`);
     assert.equal(r.stdout().match(/^printed /gm)?.length, 2, r.stdout().slice(-200));
+    // Once: the rehearsal of the signal's path (as the first thread starts) delivers no report.
+    assert.equal(r.stderr().match(/^reported$/gm)?.length, 1, r.stderr());
   });
 
   it("exits with the signal's code when stdout holds bytes that can never leave (corked) and nothing else holds the process", async (t) => {
