@@ -110,7 +110,8 @@ export class Condition implements SharedObject {
     // no catch and rethrow on the way (see parkUntil).
     let outcome: boolean | ThreadInterruptedError | undefined;
     try {
-      outcome = parkUntil(this.#queue, () => this.#take(me, true), timeout);
+      // Enlisted by #enter(), delisted below.
+      outcome = parkUntil(this.#queue, () => this.#take(me, true), timeout, true, true);
       if (outcome === false) outcome = this.#leave(me);
     } finally {
       // Interrupted (or failed): it must not swallow a notification meant for a waiter that stays.
