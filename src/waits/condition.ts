@@ -17,7 +17,7 @@ import { codedError, invalidArgType } from '../coded-errors.js';
 import type { ThreadInterruptedError } from '../errors.js';
 import { ensureRegistry } from '../registry.js';
 import { validateCount, validateTimeout } from './arguments.js';
-import { Lock, lockWord } from './lock.js';
+import { Lock } from './lock.js';
 import { parkUntil, waitUntilAsync } from './park.js';
 import {
   DESCRIBE,
@@ -68,15 +68,12 @@ export class Condition implements SharedObject {
   #cursor = 0;
   /** The lock the waiters hold. */
   readonly lock: Lock;
-  /** Its word, to take it back with one compare-and-swap. */
-  readonly #lockWord: ReturnType<typeof lockWord>;
 
   /** @param lock the lock its waiters hold; a new one when left out. */
   constructor(lock?: Lock) {
     if (lock !== undefined && !(lock instanceof Lock)) throw invalidArgType('lock', 'a Lock', lock);
     this.lock = withLock ?? lock ?? new Lock();
     withLock = undefined;
-    this.#lockWord = lockWord(this.lock);
     this.#memory = memoryFor(this, KIND, () => {
       const capacity = ensureRegistry().capacity;
       return SharedMemory.allocate(KIND, recordsFor(capacity), 1);
@@ -110,17 +107,13 @@ export class Condition implements SharedObject {
     // no catch and rethrow on the way (see parkUntil).
     let outcome: boolean | ThreadInterruptedError | undefined;
     try {
-      // Enlisted by #enter(), delisted below.
-      outcome = parkUntil(this.#queue, () => this.#take(me, true), timeout, true, true);
+      outcome = parkUntil(this.#queue, () => this.#take(me, true), timeout);
       if (outcome === false) outcome = this.#leave(me);
     } finally {
       // Interrupted (or failed): it must not swallow a notification meant for a waiter that stays.
       if (outcome !== true && outcome !== false && this.#leave(me)) this.notify(1);
       this.#queue.delist();
-      // The lock back: one compare-and-swap when it is free, as it mostly is, inline (fewer calls
-      // between an interrupt's wake-up and the throw); reacquire() waits for it when it is not.
-      const held = this.#lockWord;
-      if (Atomics.compareExchange(held.words, held.index, 0, held.self) !== 0) this.lock.reacquire();
+      this.lock.reacquire();
     }
     if (outcome === true || outcome === false) return outcome;
     throw outcome;
@@ -307,10 +300,7 @@ export class Condition implements SharedObject {
    * been notified meanwhile (so one of the notifications is this one's), takes one. True then.
    */
   #leave(me: object): boolean {
-    const mine = this.#mine;
-    // forget(mine, me), its first case inline: a blocking wait is its thread's newest.
-    if (mine[mine.length - 1] === me) mine.pop();
-    else if (!forget(mine, me)) return false; // it took one
+    if (!forget(this.#mine, me)) return false; // it took one
     const words = this.#words;
     const record = this.#record;
     for (let seen = Atomics.load(words, record); ; ) {

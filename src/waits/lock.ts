@@ -27,12 +27,6 @@ const KIND = 'Lock';
 const self = state.threadId + 1;
 
 /**
- * @internal A lock's word and the value that takes it for the calling thread: what a condition's
- * wait compares and swaps to take its lock back with no call on the way (see Condition.wait).
- */
-export let lockWord: (lock: Lock) => { readonly words: Int32Array; readonly index: number; readonly self: number };
-
-/**
  * A lock that threads take in turn: one holder at a time, held by a thread (not by an async
  * function), not reentrant. Waiting for it is an interruption point: an interrupt wakes the
  * waiting thread at once and `acquire()` throws {@link ThreadInterruptedError} without the
@@ -212,7 +206,6 @@ export class Lock implements SharedObject {
 
   static {
     registerKind(KIND, () => new Lock());
-    lockWord = (lock) => ({ words: lock.#words, index: HOLDER, self });
   }
 }
 

@@ -47,16 +47,12 @@ export function waitUntil(queue: Parking, attempt: Attempt, timeoutMs: number, i
  * to its catch: in a thread just woken (its caches cold), V8 took 25-35 us to throw from a callee
  * to its caller (a throw caught in its own frame: 13-16 us), and with this loop's frame and
  * `finally` between the throw and the caller's catch, 5-10 us more (Node 20 and 26).
- *
- * @param enlisted true when the caller has enlisted the thread in `queue` already and delists it
- *   itself (a condition's wait, enlisted before it counts itself): one call fewer on the way out.
  */
 export function parkUntil(
   queue: Parking,
   attempt: Attempt,
   timeoutMs: number,
   interruptible = true,
-  enlisted = false,
 ): boolean | ThreadInterruptedError {
   if (interruptible && interruptPending()) return interruptedError();
   // Before the first attempt: a wait that may block fails where blocking is forbidden (a page's
@@ -72,7 +68,7 @@ export function parkUntil(
   let outcome: boolean | undefined;
   // The flag word as last read: on an interrupt, whether it carries a reason.
   let flag = 0;
-  if (!enlisted) queue.enlist();
+  queue.enlist();
   try {
     for (;;) {
       // Read before the last look: a wake-up after it changes the word, and the wait returns.
@@ -101,7 +97,7 @@ export function parkUntil(
     }
   } finally {
     // Also when attempt() throws; the interrupt itself leaves the loop without a throw.
-    if (!enlisted) queue.delist();
+    queue.delist();
   }
   if (outcome !== undefined) return outcome;
   // The error built ahead, as interruptedErrorAfterWait() gives it without a reason, inline: each
