@@ -5,6 +5,7 @@ import { type AsyncInterruptOption, assertTransformInstalled, asyncInterruptStar
 import { codedError, describeValue, invalidArgType } from './coded-errors.js';
 import {
   allocateSlot,
+  type Caller,
   type ControlBlock,
   createControlBlock,
   endedExitCode,
@@ -210,6 +211,11 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
   #worker: Worker | undefined;
   #registry: ControlBlock | undefined;
   #slot: SlotRef | undefined;
+  /**
+   * The calling thread as `interrupt()`'s caller in #registry (callerIn): a Thread is used by the
+   * thread that made it only, so it is looked up once, not between interrupt() and the wake-up.
+   */
+  #caller: Caller;
   /** An interrupt requested before start: `reason` bytes, delivered when the thread starts. */
   #earlyInterrupt: { readonly reason: Uint8Array | undefined } | undefined;
   #interruptedAtEnd = false;
@@ -321,7 +327,8 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     // A signal that aborted since the constructor counts as an interrupt before start.
     if (this.#options.signal?.aborted === true) this.#interruptFromSignal(this.#options.signal.reason);
     const registry = ensureRegistry();
-    const slot = allocateSlot(registry, callerIn(registry));
+    const caller = callerIn(registry);
+    const slot = allocateSlot(registry, caller);
     if (slot === undefined) {
       throw codedError(
         RangeError,
@@ -331,7 +338,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     }
     // Set before the worker exists, so the thread sees it from its first instruction.
     if (this.#earlyInterrupt !== undefined) {
-      requestInterrupt(registry, slot, this.#earlyInterrupt.reason, callerIn(registry));
+      requestInterrupt(registry, slot, this.#earlyInterrupt.reason, caller);
     }
     const channel = openReportChannel();
     let worker: Worker;
@@ -354,6 +361,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     this.#channel = channel;
     this.#registry = registry;
     this.#slot = slot;
+    this.#caller = caller;
     this.#threadId = worker.threadId;
     this.#state = 'running';
     setNativeThreadId(registry, slot, worker.threadId);
@@ -523,7 +531,7 @@ export class Thread<Target extends ThreadTarget = (...args: unknown[]) => unknow
     if (this.#state === 'new') {
       this.#earlyInterrupt ??= { reason: bytes };
     } else if (this.#state === 'running' && this.#registry !== undefined && this.#slot !== undefined) {
-      requestInterrupt(this.#registry, this.#slot, bytes, callerIn(this.#registry));
+      requestInterrupt(this.#registry, this.#slot, bytes, this.#caller);
     }
   }
 

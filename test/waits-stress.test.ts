@@ -2,7 +2,7 @@
 // and slots reused by new threads while stale queue entries remain.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Barrier, Condition, Lock, Thread } from 'graceful-threads';
+import { Barrier, Condition, Event, Lock, Thread } from 'graceful-threads';
 import { enlisted, syncArray, waitFor, within } from './helpers.ts';
 
 const fixture = new URL('./fixtures/waits.mjs', import.meta.url);
@@ -28,6 +28,26 @@ describe('waits under stress', () => {
     lock.release();
     assert.deepEqual(await within(waiter.join()), { returned: true });
     assert.equal(lock.tryAcquire(), false);
+  });
+
+  it('one set() wakes every waiter, in each word of the wait queue: 40 threads (slots past 32) and the main thread', async () => {
+    const event = new Event();
+    const last = new Event();
+    const sync = syncArray();
+    // The main thread's bit is the root's, in the queue's last word; the threads' are in words 0 and 1.
+    const mainWait = event.waitAsync(120_000);
+    const waiters = Array.from({ length: 40 }, () => start('waitsForBoth', sync, event, last));
+    await enlisted(event, 2, 41, 60_000);
+    event.set();
+    // The test suite's park slice is long: a waiter the set() missed would stay parked. The threads
+    // stay alive until `last` is set: a thread's end wakes its parent too.
+    assert.equal(await within(mainWait), true);
+    await waitFor(sync, 1, 40, 60_000);
+    last.set();
+    assert.deepEqual(
+      await within(Promise.all(waiters.map((t) => t.join())), 60_000),
+      Array(40).fill({ woken: true, last: true }),
+    );
   });
 
   it('three threads take 3,000 turns through one condition without losing a notification', async () => {

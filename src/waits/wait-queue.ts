@@ -146,11 +146,29 @@ export class WaitQueue implements Parking {
 
   /** Wakes every thread parked on the queue. Call after changing the state they wait for. */
   wakeAll(): void {
-    if (!this.hasWaiters()) return;
-    this.visitEnlisted((bit) => {
-      this.wake(bit);
-      return false;
-    });
+    const words = this.#words;
+    // hasWaiters(), inline: every release and put runs this.
+    if (Atomics.load(words, this.#offset + WAITERS) === 0) return;
+    // visitEnlisted() and wake(), inline: what runs before a notify here runs between the change
+    // and the waiter's wake-up (a put and its taker), and each call made there cold costs it.
+    const registry = this.#registry;
+    const parks = registry.words;
+    const base = this.#offset + BITS;
+    const capacity = registry.capacity;
+    const rootWord = capacity >>> 5;
+    const used = Math.min(Math.ceil(highWater(registry) / 32), rootWord);
+    for (let i = 0; i <= used; i++) {
+      const w = i === used ? rootWord : i;
+      let bits = Atomics.load(words, base + w);
+      while (bits !== 0) {
+        const bit = w * 32 + 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const park = parkIndex(bit === capacity ? undefined : bit);
+        Atomics.add(parks, park, 1);
+        Atomics.notify(parks, park);
+      }
+    }
+    unpark(Atomics, words, this.#offset + SEQ); // threads of other groups, parked on the queue's own word
   }
 
   /**
@@ -162,11 +180,13 @@ export class WaitQueue implements Parking {
     const words = this.#words;
     const base = this.#offset + BITS;
     const capacity = this.#registry.capacity;
-    const used = Math.ceil(highWater(this.#registry) / 32);
     const rootWord = capacity >>> 5;
-    for (let i = 0; i <= rootWord; i++) {
-      const w = (from + i) % (rootWord + 1);
-      if (w >= used && w !== rootWord) continue;
+    // The words of the slots ever used (past the high water they are clear), then the root's:
+    // not a pass over every word of a registry of 4096 slots.
+    const used = Math.min(Math.ceil(highWater(this.#registry) / 32), rootWord);
+    for (let i = 0; i <= used; i++) {
+      const k = (from + i) % (used + 1);
+      const w = k === used ? rootWord : k;
       let bits = Atomics.load(words, base + w);
       while (bits !== 0) {
         const low = 31 - Math.clz32(bits & -bits);
