@@ -45,8 +45,13 @@ function signalToExit(root, kind, count) {
         child.kill('SIGINT');
       }
     });
-    child.on('exit', (code, signal) => {
-      const end = now();
+    // Timed at 'exit'; its output read at 'close', once its stdout has ended (the stamps and cpu
+    // lines are its last writes, from its own 'exit' listener).
+    let end;
+    child.on('exit', () => {
+      end = now();
+    });
+    child.on('close', (code, signal) => {
       clearTimeout(guard);
       if (code !== 130) {
         reject(new Error(`ab-shutdown: ${kind} ${root} exited with ${code ?? signal}`));

@@ -13,6 +13,9 @@
 // bare Worker (order alternating), the builds' children in an order that alternates. Timed as
 // bench/start.js does, on process.hrtime. Beside the ratio of p50s, the median of each sample's
 // ratio to the bare one of its round or process: on a loaded machine the steadier of the two.
+// Limit: the warm builds share one process, so they share the package's per-thread state and its
+// registry (a registered global symbol): builds whose control-block layout differs cannot be
+// compared warm (compare their first starts, each in its own process).
 import { Worker } from 'node:worker_threads';
 import {
   buildsFromArgs,

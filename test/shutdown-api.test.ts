@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { configureShutdown, shutdown, Thread, ThreadPool } from 'graceful-threads';
 import { END_COUNTER_INDEX, isInterruptRequested, liveSlots } from '../src/control-block.ts';
@@ -66,12 +67,9 @@ describe('shutdown()', () => {
     assert.equal(readFileSync(join(dir, 'u')).length, 4 << 20, 'the write its cleanup did not await was done');
   });
 
-  it("rehearsal (what a signal's shutdown runs, compiled ahead of it) interrupts, counts, closes and keeps nothing of the program's", async () => {
+  it("rehearsal (what a signal's shutdown runs, compiled ahead of it) interrupts, counts and keeps nothing of the program's", async () => {
     const sync = syncArray();
     const thread = start('returnReason', sync, 'rehearsed');
-    // A pool with a worker: the rehearsal runs the shutdown's sequence, which closes the pools.
-    const pool = new ThreadPool(targets, { size: 1, name: 'rehearsed-pool' });
-    assert.equal(await within(pool.run(1, { export: 'quick' })), 1);
     await waitFor(sync, 0, 1);
     const registry = state.registry!;
     const slots = [...liveSlots(registry)];
@@ -81,14 +79,20 @@ describe('shutdown()', () => {
     for (const slot of slots) assert.equal(isInterruptRequested(registry, slot), false);
     assert.equal(Atomics.load(registry.words, END_COUNTER_INDEX), ends, 'no end counted');
     assert.equal(thread.state, 'running');
-    assert.equal(await within(pool.run(2, { export: 'quick' })), 2, 'the pool is still open');
-    await within(pool.close());
     const report = await within(shutdown({ reason: 'after the rehearsal' }));
     assert.deepEqual(
       report.ended.map((record) => record.name),
       ['rehearsed'],
     );
     assert.equal(await thread.join(), 'after the rehearsal');
+  });
+
+  it("rehearsal leaves a program's pools open: a pool made first still runs tasks after it (the package's build, in a program of its own)", async () => {
+    // In a child process, as a program runs the package: the rehearsal comes a turn after the
+    // first thread starts, which there is the pool's worker.
+    const program = new URL('./fixtures/pool-after-rehearsal.mjs', import.meta.url);
+    const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(program)], { timeout: 60_000 });
+    assert.equal(stdout, '1\n2\n');
   });
 
   it("delivers its reason to each thread's ThreadInterruptedError", async () => {
