@@ -29,6 +29,15 @@ async function reachedOrEnded(thread: Thread, sync: Int32Array): Promise<void> {
   await Promise.race([waitFor(sync, 0, 1), ended]);
 }
 
+/** Runs `name` as a task of `pool`, waits for its endless part (or its end), then cancels it. */
+async function runThenCancel(pool: ThreadPool, name: string, sync: Int32Array): Promise<void> {
+  const controller = new AbortController();
+  const task = pool.run(sync, { export: name, signal: controller.signal });
+  task.catch(() => {});
+  await Promise.race([waitFor(sync, 0, 1), task]);
+  controller.abort();
+}
+
 /** The thread stopped on the interrupt, running its finally on the way out. */
 async function assertStopped(thread: Thread, sync: Int32Array): Promise<void> {
   try {
@@ -139,11 +148,7 @@ describe('asyncInterrupt: an interrupt lands in code that never polls', () => {
   it('a pool task cancelled in a loop that never polls stops, and its worker runs the next task, which a cancel stops too', async () => {
     await using pool = new ThreadPool(loops, { size: 1, asyncInterrupt: true, cancelGraceMs: 120_000 });
     const sync = syncArray();
-    const controller = new AbortController();
-    const first = pool.run(sync, { export: 'forLoop', signal: controller.signal });
-    first.catch(() => {});
-    await Promise.race([waitFor(sync, 0, 1), first]);
-    controller.abort();
+    await runThenCancel(pool, 'forLoop', sync);
     // One worker: the next task runs only once the first has stopped (not replaced: a grace of 2 minutes).
     assert.deepEqual(Object.keys((await within(pool.run(undefined, { export: 'probe' }))) as object).sort(), [
       'globals',
@@ -154,11 +159,7 @@ describe('asyncInterrupt: an interrupt lands in code that never polls', () => {
     assert.equal(Atomics.load(sync, 1), 1);
     // The same worker's next cancelled task is stopped too: the first task's throw is not remembered.
     const again = syncArray();
-    const second = new AbortController();
-    const next = pool.run(again, { export: 'forLoop', signal: second.signal });
-    next.catch(() => {});
-    await Promise.race([waitFor(again, 0, 1), next]);
-    second.abort();
+    await runThenCancel(pool, 'forLoop', again);
     assert.deepEqual(Object.keys((await within(pool.run(undefined, { export: 'probe' }))) as object).length, 3);
     assert.equal(pool.stats.replaced, 0);
     assert.equal(Atomics.load(again, 1), 1);
@@ -167,11 +168,7 @@ describe('asyncInterrupt: an interrupt lands in code that never polls', () => {
   it("a cancelled pool task's leftover timer runs to its end on the idle worker: one throw per interrupt", async () => {
     await using pool = new ThreadPool(loops, { size: 1, asyncInterrupt: true, cancelGraceMs: 120_000 });
     const sync = syncArray();
-    const controller = new AbortController();
-    const task = pool.run(sync, { export: 'leavesTimer', signal: controller.signal });
-    task.catch(() => {});
-    await Promise.race([waitFor(sync, 0, 1), task]);
-    controller.abort();
+    await runThenCancel(pool, 'leavesTimer', sync);
     // Nothing else is sent: the worker stays idle with its flag set while the timer runs.
     await waitFor(sync, 3, 1);
     assert.equal(pool.stats.replaced, 0);
