@@ -10,8 +10,11 @@
 //   instrumented round over the median plain one (fastest rounds and p90s beside), and their geomean.
 // - Latency: per kernel, a thread spins the instrumented kernel; the main thread reads the clock,
 //   interrupts, and the thread reads the clock where the ThreadInterruptedError lands (catch),
-//   both on the process's monotonic clock. The interrupt comes 1-5 ms into the spin, anywhere in
-//   the kernel.
+//   both on the process's monotonic clock. The interrupt comes at a point spread evenly over two
+//   of the kernel's runs (1 ms + a golden-ratio fraction of twice its median instrumented run):
+//   a fixed 1-5 ms would land every interrupt of a kernel whose run takes 10 ms in the first half
+//   of its first run, where the sieve, say, allocates its 2 MB array (a native call no check cuts),
+//   and no interrupt in a program is timed to a run's start. Where native calls sit, the p90 shows them.
 // - Load: the transform's time per MB of source (TypeScript's compiler, about 9 MB), first and
 //   later runs, and a cache hit (hash and read) beside a miss.
 import { readFileSync } from 'node:fs';
@@ -20,7 +23,7 @@ import { Thread } from 'graceful-threads';
 import { delay, fmt, goal, median, now, printTable, quantile, waitFor } from './lib.js';
 
 const ROUNDS = 21;
-const SAMPLES = 15;
+const SAMPLES = 31;
 const START_ROUNDS = 10;
 const runner = new URL('./workers/async-runner.js', import.meta.url);
 const GEOMEAN_GOAL = 5;
@@ -32,7 +35,7 @@ async function overhead() {
   return await thread.join();
 }
 
-async function latency(name) {
+async function latency(name, periodMs) {
   const sync = new Int32Array(new SharedArrayBuffer(8));
   const stamps = new BigInt64Array(new SharedArrayBuffer(8 * SAMPLES));
   const thread = new Thread(runner, {
@@ -43,7 +46,7 @@ async function latency(name) {
   const out = [];
   for (let sample = 0; sample < SAMPLES; sample++) {
     await waitFor(sync, 1, 1);
-    await delay(1 + (sample % 5));
+    await delay(1 + 2 * periodMs * ((sample * 0.6180339887) % 1));
     const sent = now();
     thread.interrupt();
     await waitFor(sync, 0, sample + 1);
@@ -108,7 +111,8 @@ export async function run() {
   const ratios = [];
   let worst = 0;
   const latencies = {};
-  for (const name of Object.keys(times)) latencies[name] = await latency(name);
+  for (const [name, { instrumented }] of Object.entries(times))
+    latencies[name] = await latency(name, median(instrumented));
   let worstLatency = 0;
   for (const [name, { plain, instrumented }] of Object.entries(times)) {
     // Medians: V8 compiles some kernels two ways from run to run (plain matmul on Node 26: 5.2 or
