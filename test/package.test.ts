@@ -15,9 +15,13 @@ function runtimeWithoutHooks(): string | undefined {
   return (globalThis as { Deno?: unknown }).Deno !== undefined ? 'Deno' : undefined;
 }
 
-/** With its optional peers installed in `project`, asyncInterrupt stops a loop that never polls. */
+/**
+ * With its optional peers installed in `project`, asyncInterrupt stops a loop that never polls.
+ * `--prefer-offline`, not `--offline`: `npm ci` caches the peers' tarballs but not the registry's
+ * metadata an install by name needs, which a fresh machine (CI's) does not have.
+ */
 function assertAsyncInterruptLands(project: string): void {
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--offline', 'acorn', 'magic-string'], {
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', 'acorn', 'magic-string'], {
     cwd: project,
     stdio: 'pipe',
   });
