@@ -12,7 +12,9 @@
 //     trivial task is run at once: from abort() to that task's result;
 //   checked-next: the same, the task (crunchChecked) throwing checkInterrupt()'s error;
 //   checked-alone: crunchChecked, and no task after it: from abort() to the pool having taken the
-//     worker's report of its end (its stats say no worker busy; looked at once per event-loop turn).
+//     worker's report of its end (its stats say no worker busy; looked at every millisecond, so the
+//     main thread's CPU time is this case's figure).
+// Each case also reports the main thread's CPU time from abort() to its end (Node 23.9+).
 // ROUNDS (default 200): every round runs the case once per build, in an order that rotates, each
 // after SETTLE_MS (default 20) of idling, as bench/pool.js's rounds are apart (its piscina rounds
 // between ours), so that each cancel finds its path as cold as there. Timed on process.hrtime.
@@ -20,6 +22,7 @@
 // loaded machine the steadier figure.
 // Limit: the builds share the process's registry (a registered global symbol): builds whose
 // control-block layout differs cannot be compared here.
+import os from 'node:os';
 import {
   buildsFromArgs,
   delay,
@@ -58,18 +61,22 @@ async function cancelThenNext(pool, kind) {
     () => {},
   );
   await waitFor(control, 0, 1);
+  const cpuAtStart = process.threadCpuUsage?.();
   const start = now();
   controller.abort();
   if (kind === 'checked-alone') {
-    while (pool.stats.busy !== 0) await new Promise((resolve) => setImmediate(resolve));
+    while (pool.stats.busy !== 0) await delay(1);
   } else {
     const result = await pool.run(1);
     if (result !== 2) throw new Error(`ab-pool: the next task returned ${result}`);
   }
   const end = now();
+  const cpu = cpuAtStart === undefined ? Number.NaN : cpuMicros(process.threadCpuUsage(cpuAtStart));
   await outcome;
-  return micros(start, end) / 1e3;
+  return { ms: micros(start, end) / 1e3, cpu };
 }
+
+const cpuMicros = ({ user, system }) => user + system;
 
 const CASES = ['next', 'checked-next', 'checked-alone'];
 
@@ -80,22 +87,31 @@ async function main(builds, rounds, settleMs, kind) {
   // The first cancel compiles its path in each.
   for (const pool of pools.values()) await cancelThenNext(pool, kind);
   const samples = new Map(names.map((name) => [name, []]));
+  const cpu = new Map(names.map((name) => [name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const name of rotate(names, round % names.length)) {
       await delay(settleMs);
-      samples.get(name).push(await cancelThenNext(pools.get(name), kind));
+      const sample = await cancelThenNext(pools.get(name), kind);
+      samples.get(name).push(sample.ms);
+      cpu.get(name).push(sample.cpu);
     }
   }
   for (const pool of pools.values()) await pool.close();
   const base = samples.get(names[0]);
+  const load = os.loadavg().map((l) => l.toFixed(2));
   printTable(
-    `Cancel a running CPU-bound task (case ${kind}), ms, ${process.version}, pool of 1: ${rounds} rounds interleaved, ${settleMs} ms idle before each (load average at the end: ${(
-      await import('node:os')
-    )
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')})`,
-    ['build', 'n', 'p50', 'p90', 'p99', 'max', `p50 / ${names[0]}'s`, `paired / ${names[0]}'s (median)`],
+    `Cancel a running CPU-bound task (case ${kind}), ${process.version}, pool of 1: ${rounds} rounds interleaved, ${settleMs} ms idle before each (load average at the end: ${load.join(' ')})`,
+    [
+      'build',
+      'n',
+      'p50 ms',
+      'p90',
+      'p99',
+      'max',
+      `p50 / ${names[0]}'s`,
+      `paired / ${names[0]}'s (median)`,
+      'main thread CPU µs, p50 / p90',
+    ],
     names.map((name) => {
       const values = samples.get(name);
       const s = spread(values, 3);
@@ -103,8 +119,22 @@ async function main(builds, rounds, settleMs, kind) {
         values.map((value, i) => value / base[i]),
         0.5,
       );
-      return [name, values.length, ...s.cells, fmt(s.p50 / spread(base).p50, 3), fmt(paired, 3)];
+      const c = spread(cpu.get(name), 0);
+      return [
+        name,
+        values.length,
+        ...s.cells,
+        fmt(s.p50 / spread(base).p50, 3),
+        fmt(paired, 3),
+        `${c.cells[0]} / ${c.cells[1]}`,
+      ];
     }),
+    [
+      kind === 'checked-alone'
+        ? 'checked-alone: the pool is looked at every millisecond (its times are within 1 ms); the CPU column is the figure.'
+        : '',
+      'Main thread CPU: from abort() to the end of the case (process.threadCpuUsage, Node 23.9+; NaN before).',
+    ].filter(Boolean),
   );
   return samples;
 }
