@@ -52,7 +52,9 @@ export const CLOSE_WORKER = 0;
 /** A task's end as the worker reports it: its id, whether it returned, the value or error, its run time in ms. */
 export type TaskOutcome =
   | readonly [id: number, returned: true, value: unknown, ms: number]
-  | readonly [id: number, returned: false, error: ReturnType<typeof describeError>, ms: number];
+  | readonly [id: number, returned: false, error: ReturnType<typeof describeError>, ms: number]
+  // A task the pool cancelled (its promise rejected already): only that it ended.
+  | readonly [id: number, returned: boolean, ended: undefined, ms: number];
 
 type Target = (...args: unknown[]) => unknown;
 /** How many tasks a worker runs in a row without a turn of its event loop. */
@@ -132,7 +134,8 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
   };
 
   const post = (id: number, returned: boolean, value: unknown): void => {
-    if (Atomics.load(words, CANCELLED_TASK) === id) {
+    const cancelled = Atomics.load(words, CANCELLED_TASK) === id;
+    if (cancelled) {
       resetForNextTask();
       // The pool has settled this task's promise already. When the next task is here, it starts
       // without this outcome: posting it would wake the pool's thread, which on a busy machine
@@ -146,7 +149,14 @@ export function servePool(start: StartData, loadTarget: LoadTarget): Promise<voi
     }
     const ms = performance.now() - startedAt;
     try {
-      port.postMessage([id, returned, returned ? value : describeError(value), ms] as TaskOutcome);
+      // A cancelled task's value or error goes nowhere (its promise rejected with the signal's
+      // reason): neither cloned nor described (the error's stack formatted) here, nor rebuilt by
+      // the pool, on the way from its end to the next task.
+      port.postMessage(
+        (cancelled
+          ? [id, returned, undefined, ms]
+          : [id, returned, returned ? value : describeError(value), ms]) as TaskOutcome,
+      );
     } catch (cause) {
       if (!returned) throw cause;
       const error = codedError(

@@ -656,8 +656,12 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     this.#taskMs.set(name, known === undefined ? ms : known * 0.8 + ms * 0.2);
     w.estimateMs -= job.estimateMs;
     this.#endGrace(w);
-    if (outcome[1]) this.#settle(job, true, outcome[2], false);
-    else this.#settle(job, false, rebuildError(outcome[2] as TransferredError), false);
+    // A task settled already (cancelled) takes no value, and its error is not rebuilt (a cancelled
+    // one's worker sends none).
+    if (!job.settled) {
+      if (outcome[1]) this.#settle(job, true, outcome[2], false);
+      else this.#settle(job, false, rebuildError(outcome[2] as TransferredError), false);
+    }
     if (w.leaving) return;
     if (w.jobs.length === 0) this.#free(w);
     else if (this.#queued > 0) this.#topUp(w);

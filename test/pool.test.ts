@@ -87,6 +87,33 @@ describe('ThreadPool', () => {
     assert.deepEqual(pool.stats, { size: 1, busy: 0, queued: 0, completed: 2, cancelled: 1, replaced: 0 });
   });
 
+  it("a cancelled task's error or value goes nowhere: its worker neither describes nor clones it, and is kept", async () => {
+    await using pool = new ThreadPool(tasks, { size: 1 });
+    const first = (await within(pool.run(0, { export: 'inspect' }))) as { threadId: number };
+    for (const returnFunction of [false, true]) {
+      const sync = syncArray();
+      const controller = new AbortController();
+      const running = outcome(
+        pool.run({ sync, returnFunction }, { export: 'endWatchedOnInterrupt', signal: controller.signal }),
+      );
+      await waitFor(sync, 0, 1);
+      controller.abort();
+      const cancelled = await within(running);
+      assert.ok(!cancelled.ok && (cancelled.error as Error).name === 'AbortError', 'rejects with the reason');
+      await waitFor(sync, 1, 1);
+      // No task follows: the worker posts the cancelled task's end, which the pool takes.
+      await within(
+        (async () => {
+          while (pool.stats.busy !== 0) await new Promise((resolve) => setTimeout(resolve, 1));
+        })(),
+      );
+      assert.equal(Atomics.load(sync, 2), 0, 'nothing of what the task ended with was read');
+    }
+    const next = (await within(pool.run(0, { export: 'inspect' }))) as Record<string, unknown>;
+    assert.equal(next.threadId, first.threadId, 'no new worker');
+    assert.deepEqual(pool.stats, { size: 1, busy: 0, queued: 0, completed: 2, cancelled: 2, replaced: 0 });
+  });
+
   it('wakes a cancelled task blocked in sleep(), as any thread is woken', async () => {
     await using pool = new ThreadPool(tasks, { size: 1 });
     const sync = syncArray();
