@@ -68,6 +68,20 @@ describe("a thread's exit path", () => {
     }
   });
 
+  it("has what a signal's shutdown runs in the main thread compiled with its module, where no rehearsal can run it (parenthesized function expressions)", () => {
+    // closeAllPools: the first call after a signal, ahead of the interrupts (a rehearsal would
+    // close the pools); exitProcess: the last (a rehearsal would exit); workerExited: each
+    // thread's end as it reaches the main thread; processExit and exit: the process's 'exit'.
+    const heavy = readFileSync(new URL('../dist/heavy.js', import.meta.url), 'utf8');
+    for (const name of ['closeAllPools', 'exitProcess', 'workerExited', 'processExit', 'exit']) {
+      assert.match(
+        heavy,
+        new RegExp(`[,=(]\\s*\\(function ${name}\\d*\\(`),
+        `${name} is not a parenthesized function expression`,
+      );
+    }
+  });
+
   it("has the thread's 'exit' listeners, the error of its wake-up and what runs as its loop empties compiled with their module (parenthesized function expressions)", () => {
     // A parenthesized function expression is V8's eager-compilation hint on Node 20 too (a
     // parenthesized arrow only on 24 and newer); the build must keep the parentheses. endThread:

@@ -193,12 +193,15 @@ export function openReportChannel(): ReportChannel {
 export function startWorker(entry: URL, options: WorkerOptions, events: WorkerEvents): Worker {
   const worker = new Worker(entry, options);
   worker.on('error', events.onError);
-  worker.once('exit', (exitCode: number) => {
+  // Parenthesized: compiled with startWorker, as the first thread starts, not as the first
+  // thread's end reaches this thread (where a shutdown that exits the process next waits).
+  // biome-ignore format: the parentheses are V8's eager-compilation hint
+  worker.once('exit', (function workerExited(exitCode: number): void {
     // Node may keep an exited worker reachable (Node 26 does): its listeners must not keep the
     // thread's handle alive, which reports a failure nobody joined when it is collected.
     worker.off('error', events.onError);
     events.onExit(exitCode);
-  });
+  }));
   return worker;
 }
 
