@@ -5,18 +5,23 @@
 //   the baseline: N bare Workers in Atomics.wait; its SIGINT listener awaits terminate() of
 //     each, then calls process.exit(130).
 // Each sample is a fresh child process, timed from the kill() to the child's 'exit' event on the
-// parent's monotonic clock (process.hrtime); rounds interleave ours and the baseline.
+// parent's monotonic clock (process.hrtime); rounds interleave ours and the baseline. Both kinds
+// of child say "ready" SETTLE_MS after their last thread counted itself in: the threads are then
+// idle, as the goal has them (a Thread compiles its exit path after counting in, before it first
+// blocks, and its parent finishes its own start-up work; with 64 threads on 2 cores some of that
+// was still running when the kill came, and was timed as shutdown).
 // Also: what a stuck thread costs a shutdown: shutdown({ graceMs: 0 }) of one thread spinning in
 // a critical section (interrupt, its stack taken through the inspector, terminate), beside
 // `await worker.terminate()` of a bare spinning worker, in the same process.
 import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { shutdown, Thread } from 'graceful-threads';
-import { fmt, goal, isEntry, micros, now, printTable, spread, waitAtLeast } from './lib.js';
+import { delay, fmt, goal, isEntry, micros, now, printTable, spread, waitAtLeast } from './lib.js';
 
 const ROUNDS = 7;
 const COUNTS = [8, 64];
 const STACK_ROUNDS = 15;
+const SETTLE_MS = 250;
 const oursUrl = new URL('./workers/shutdown-ours.js', import.meta.url);
 const bareUrl = new URL('./workers/shutdown-bare.js', import.meta.url);
 
@@ -146,6 +151,7 @@ async function child(kind, count) {
     });
   }
   await waitAtLeast(counter, 0, count, 120_000);
+  await delay(SETTLE_MS);
   console.log('ready');
 }
 
