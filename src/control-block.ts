@@ -99,6 +99,11 @@ const Field = {
   outcome: 12,
   /** 1 when the slot's thread, as it ended, had written to its stdout or stderr, or failed (see `markEnded`). */
   output: 13,
+  /**
+   * How many waits on the flag word the slot's thread has pending (its interruption signal's
+   * watcher: see `watchersIndex`). An interrupt notifies the flag word only when it is not 0.
+   */
+  watchers: 14,
 } as const;
 
 /** Bytes per slot for the thread's name, for reports by threads that did not start it. */
@@ -316,6 +321,8 @@ export function allocateSlot(block: ControlBlock, parent: Caller): SlotRef | und
     atomics.store(words, field(slot, 'finished'), 0);
     atomics.store(words, field(slot, 'outcome'), 0);
     atomics.store(words, field(slot, 'output'), 0);
+    // A thread terminated while its watcher waited left its count behind.
+    atomics.store(words, field(slot, 'watchers'), 0);
     atomics.store(words, field(slot, 'seen'), atomics.load(words, field(slot, 'interruptSeq')) - 1);
     block.names[slot * (NAME_UNITS + 1)] = 0; // the parent names it next (setSlotName)
     const free = atomics.load(words, flagIndex(slot));
@@ -480,8 +487,11 @@ export function requestInterrupt(
       }
       atomics.add(words, index + Field.interruptSeq, 1); // not field(): no lookup by name (the flag is the slot's first word)
       if (atomics.compareExchange(words, index, word, word | REQUESTED | (claimed ? HAS_REASON : 0)) === word) {
-        // wakeTarget(block, ref.slot, true), inline: the thread wakes one call sooner.
-        atomics.notify(words, index);
+        // wakeTarget(block, ref.slot, true), inline: the thread wakes one call sooner. The flag
+        // word's notify only when a watcher waits on it (see watchersIndex): a notify, even of a
+        // word nobody waits on, takes the engine's lock of every wait, and the park word's
+        // notify after it waited for that.
+        if (atomics.load(words, index + Field.watchers) !== 0) atomics.notify(words, index);
         atomics.add(words, index + Field.park, 1);
         atomics.notify(words, index + Field.park);
         return 'set';
@@ -779,6 +789,18 @@ export function setNativeThreadId(block: ControlBlock, ref: SlotRef, id: number)
 /** Mirrors a thread's critical-section depth into shared memory, for reports. */
 export function setCriticalDepth(block: ControlBlock, ref: SlotRef, depth: number): void {
   block.words[field(ref.slot, 'criticalDepth')] = depth;
+}
+
+/**
+ * The index of the slot's `watchers` word: a thread that waits on its own flag word (the
+ * interruption signal's watcher, with `Atomics.waitAsync`) adds 1 to it before it reads the
+ * word it will wait for, and takes 1 off once that wait has ended. An interrupt sets the flag,
+ * then reads the count, and notifies the flag word only when it is not 0: both sequentially
+ * consistent, so either the interrupt sees the watcher counted, or the watcher's read (and the
+ * wait's own compare, which comes after it) sees the flag set and does not sleep.
+ */
+export function watchersIndex(slot: number): number {
+  return field(slot, 'watchers');
 }
 
 /** The index of the slot's `interruptSeq` word (the thread notes the interrupt it has seen: see `seen`). */

@@ -3,7 +3,7 @@
  * run, so part of rare.js (src/rare.ts): a thread that never asks for the signal does not load it.
  */
 import { trackAbortListeners } from './abort-listeners.js';
-import { FLAG_WAIT_SLICE_MS, flagIndex, REQUESTED } from './control-block.js';
+import { FLAG_WAIT_SLICE_MS, flagIndex, REQUESTED, watchersIndex } from './control-block.js';
 import { interruptedError } from './current.js';
 import { allowManyListeners, type KeepAlive } from './runtime/node.js';
 import { state } from './thread-state.js';
@@ -11,6 +11,8 @@ import { state } from './thread-state.js';
 // This thread's flag word is words[index]; neither ever changes.
 const words = state.block.words;
 const index = flagIndex(state.self.slot);
+// Counts this thread's pending waits on the flag word: an interrupt notifies it only then.
+const watchers = watchersIndex(state.self.slot);
 
 /** `interruptionSignal()`, which index.ts exports and documents. */
 export function interruptionSignal(): AbortSignal {
@@ -68,18 +70,25 @@ function watchFlag(controller: AbortController): void {
   const watch = async (): Promise<void> => {
     // A pool worker retires its signal between tasks (resetForNextTask): the watcher ends with it.
     while (!signal.aborted && state.signalController === controller) {
-      const word = Atomics.load(words, index);
-      if ((word & REQUESTED) !== 0) abortSignalIfInterrupted();
-      if (signal.aborted || state.signalController !== controller) return;
-      const wait = Atomics.waitAsync(words, index, word, FLAG_WAIT_SLICE_MS);
-      if (!wait.async) continue;
-      waiting = true;
-      hold();
+      // Counted before the read: an interrupt that reads no watcher does not notify the flag
+      // word, and has set the flag before that read, so this read (or the wait's compare) sees it.
+      Atomics.add(words, watchers, 1);
+      let wait: ReturnType<typeof Atomics.waitAsync> | undefined;
       try {
+        const word = Atomics.load(words, index);
+        if ((word & REQUESTED) !== 0) abortSignalIfInterrupted();
+        if (signal.aborted || state.signalController !== controller) return;
+        wait = Atomics.waitAsync(words, index, word, FLAG_WAIT_SLICE_MS);
+        if (!wait.async) continue;
+        waiting = true;
+        hold();
         await wait.value;
       } finally {
-        waiting = false;
-        hold();
+        Atomics.sub(words, watchers, 1);
+        if (wait?.async === true) {
+          waiting = false;
+          hold();
+        }
       }
     }
   };

@@ -54,6 +54,25 @@ describe('the protocol under real threads', () => {
     assert.equal(Atomics.load(sleeperSync, 3), 0, 'no foreign or torn reason reached the sleeper');
   });
 
+  it("an interrupt racing the start of a thread's interruption-signal watcher always wakes it (the watcher count)", async () => {
+    // An interrupt notifies the flag word only when the slot's watcher count says a watcher waits
+    // there. Fails when the count is taken after the watcher's wait begins, or not at all: an
+    // interrupt in between finds no watcher, skips the notify, and the watcher sleeps its 1 s
+    // slice with the flag set.
+    const rounds = 2_000;
+    const lateMs = 500;
+    const sync = syncArray();
+    const watcher = new Thread(stress, { export: 'signalRace', args: [sync, rounds, lateMs], name: 'watcher' }).start();
+    const interrupter = new Thread(stress, {
+      export: 'signalRaceInterrupter',
+      args: [sync, rounds],
+      name: 'signal-interrupter',
+    }).start();
+    await within(Promise.all([watcher.join(), interrupter.join()]), 120_000);
+    assert.equal(Atomics.load(sync, 2), 0, `rounds whose abort came after ${lateMs} ms (slowest ${sync[3]} ms)`);
+    assert.equal(Atomics.load(sync, 1), rounds);
+  });
+
   it('threads start and end cleanly while another thread loops interruptAllThreads()', async () => {
     const sync = syncArray();
     const interrupter = new Thread(stress, { export: 'interruptLoop', args: [sync], name: 'interrupt-all' }).start();

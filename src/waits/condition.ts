@@ -300,7 +300,11 @@ export class Condition implements SharedObject {
    * been notified meanwhile (so one of the notifications is this one's), takes one. True then.
    */
   #leave(me: object): boolean {
-    if (!forget(this.#mine, me)) return false; // it took one
+    const mine = this.#mine;
+    // forget(), its usual case inline (the wait leaving is the thread's latest): an interrupted
+    // wait runs this just woken, where each call costs.
+    if (mine[mine.length - 1] === me) mine.pop();
+    else if (!forget(mine, me)) return false; // it took one
     const words = this.#words;
     const record = this.#record;
     for (let seen = Atomics.load(words, record); ; ) {

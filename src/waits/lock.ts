@@ -180,7 +180,10 @@ export class Lock implements SharedObject {
 
   /** @internal Takes the lock ignoring interrupts: a condition's wait gives it back this way. */
   reacquire(): void {
-    if (!this.#attempt()) waitUntil(this.#queue, this.#attempt, Number.POSITIVE_INFINITY, false);
+    // this.#attempt(), inline: an interrupted condition wait runs this just woken.
+    if (Atomics.compareExchange(this.#words, HOLDER, 0, self) !== 0) {
+      waitUntil(this.#queue, this.#attempt, Number.POSITIVE_INFINITY, false);
+    }
   }
 
   /** @internal The awaitable {@link reacquire}. */

@@ -151,6 +151,11 @@ export class WaitQueue implements Parking {
     if (Atomics.load(words, this.#offset + WAITERS) === 0) return;
     // visitEnlisted() and wake(), inline: what runs before a notify here runs between the change
     // and the waiter's wake-up (a put and its taker), and each call made there cold costs it.
+    // Threads of other groups first, parked on the queue's own word: the notify that wakes a
+    // thread of this group comes last, as an interrupt's does (see wakeTarget in
+    // src/control-block.ts): a notify after it, even of a word nobody waits on, takes the
+    // engine's lock of every wait, which the thread it woke needs on its way out of its wait.
+    unpark(Atomics, words, this.#offset + SEQ);
     const registry = this.#registry;
     const parks = registry.words;
     const base = this.#offset + BITS;
@@ -168,7 +173,6 @@ export class WaitQueue implements Parking {
         Atomics.notify(parks, park);
       }
     }
-    unpark(Atomics, words, this.#offset + SEQ); // threads of other groups, parked on the queue's own word
   }
 
   /**
