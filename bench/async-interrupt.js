@@ -14,7 +14,8 @@
 //   of the kernel's runs (1 ms + a golden-ratio fraction of twice its median instrumented run):
 //   a fixed 1-5 ms would land every interrupt of a kernel whose run takes 10 ms in the first half
 //   of its first run, where the sieve, say, allocates its 2 MB array (a native call no check cuts),
-//   and no interrupt in a program is timed to a run's start. Where native calls sit, the p90 shows them.
+//   and no interrupt in a program is timed to a run's start. The goal is judged on each kernel's
+//   p90, where such native stretches show.
 // - Load: the transform's time per MB of source (TypeScript's compiler, about 9 MB), first and
 //   later runs, and a cache hit (hash and read) beside a miss.
 import { readFileSync } from 'node:fs';
@@ -125,7 +126,10 @@ export async function run() {
       worst = Math.max(worst, ratio - 1);
     }
     const p90 = quantile(latencies[name], 0.9);
-    worstLatency = Math.max(worstLatency, quantile(latencies[name], 0.5));
+    // Judged at p90: with interrupts spread over the runs, a native stretch shorter than half a
+    // run (an allocation, a sort's copy) no longer moves the p50, however slow; the goal is every
+    // interrupt under 1 ms, and p90 is as far as 31 samples are steady.
+    worstLatency = Math.max(worstLatency, p90);
     rows.push([
       REPORTED_ONLY.has(name) ? `${name} (reported)` : name,
       fmt(Math.min(...plain), 2),
@@ -191,7 +195,7 @@ export async function run() {
       `${fmt(worst * 100, 1)} %`,
     ),
     goal(
-      'asyncInterrupt: interrupt-to-throw latency (worst kernel p50)',
+      'asyncInterrupt: interrupt-to-throw latency (worst kernel p90)',
       worstLatency <= LATENCY_GOAL_MS,
       `< ${LATENCY_GOAL_MS} ms`,
       `${fmt(worstLatency * 1000, 0)} us`,

@@ -353,7 +353,7 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
       for (const w of this.#workers) Atomics.store(w.words, POOL_CANCELLED, 1);
       for (const w of this.#workers) {
         // The task running may be one sent behind a task cancelled before: interrupt it too.
-        if (w.jobs[0]?.settled === true && w.jobs.some((job) => !job.settled)) this.#interrupt(w, reason);
+        if (w.jobs[0]?.settled === true && w.jobs.some((job) => !job.settled)) this.#interrupt(w, reasonBytes(reason));
       }
       for (let i = this.#head; i < this.#queue.length; i++) {
         const job = this.#queue[i];
@@ -814,9 +814,12 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     // The interrupt first, the promise after: the task stops the sooner. (A task sent behind
     // others, cancelled only by close({ cancel: true }), has no signal: close() sees to it.)
     if (w !== undefined && w.jobs[0] === job) {
+      // What can throw, first: once its id is here, the task's end reports no outcome (the
+      // promise is settled below), so nothing may stop the settling after it is written.
+      const bytes = reasonBytes(reason);
       // Before the interrupt: a task that ends on it finds its id here, and goes on to the next.
       Atomics.store(w.words, CANCELLED_TASK, job.id);
-      this.#interrupt(w, reason);
+      this.#interrupt(w, bytes);
     }
     this.#settle(job, false, reason, true);
     if (w !== undefined) {
@@ -830,9 +833,9 @@ export class ThreadPool<Target extends PoolTarget = (task: unknown) => unknown> 
     }
   }
 
-  /** Interrupts a worker's running task; it is replaced if it has not ended within the grace period. */
-  #interrupt(w: PoolWorker, reason: unknown): void {
-    requestInterrupt(this.#registry!, w.slot, reasonBytes(reason), callerIn(this.#registry!));
+  /** Interrupts a worker's running task with the reason's bytes ({@link reasonBytes}); it is replaced if it has not ended within the grace period. */
+  #interrupt(w: PoolWorker, reason: Uint8Array | undefined): void {
+    requestInterrupt(this.#registry!, w.slot, reason, callerIn(this.#registry!));
     if (w.interruptedAt !== undefined) return;
     w.interruptedAt = performance.now();
     // One timer for every grace period: a cancel finds it mostly armed already (it fires after

@@ -38,7 +38,9 @@ export function standInReason(reason: unknown): DOMException {
   let name = 'AbortError';
   let text = 'a value that cannot be described';
   try {
-    if (reason instanceof Error && typeof reason.name === 'string' && reason.name !== '') name = reason.name;
+    // Capped: the stand-in must fit the reason area whatever the name (a long one made it throw).
+    if (reason instanceof Error && typeof reason.name === 'string' && reason.name !== '')
+      name = reason.name.slice(0, 100);
     text = describeValue(reason);
   } catch {}
   return new DOMException(`The signal aborted with ${text}, which cannot reach the thread`, name);

@@ -205,11 +205,21 @@ describe('control block', () => {
     const ops: string[] = [];
     const record = (op: string, index: number): void => {
       const name =
-        index === flagIndex(target.slot) ? 'flag' : index === parkIndex(target.slot) ? 'park' : String(index);
+        index === flagIndex(target.slot)
+          ? 'flag'
+          : index === parkIndex(target.slot)
+            ? 'park'
+            : index === watchersIndex(target.slot)
+              ? 'watchers'
+              : String(index);
       ops.push(`${op} ${name}`);
     };
     const recording: AtomicOps = {
-      load: (words, index) => Atomics.load(words, index),
+      load: (words, index) => {
+        // Only the count's load: reading it before the flag is set would lose a watcher's wake-up.
+        if (index === watchersIndex(target.slot)) record('load', index);
+        return Atomics.load(words, index);
+      },
       store: (words, index, value) => Atomics.store(words, index, value),
       add: (words, index, value) => {
         record('add', index);
@@ -234,7 +244,14 @@ describe('control block', () => {
         assert.equal(requestInterrupt(block, target, undefined, caller), 'set');
         // A thread woken by an earlier step waits for the ones after it (15-25 us more on Node).
         const flag = watchers === 0 ? [] : ['notify flag'];
-        assert.deepEqual(ops.slice(-3 - flag.length), ['cas flag', ...flag, 'add park', 'notify park']);
+        assert.deepEqual(ops.slice(-4 - flag.length), [
+          'cas flag',
+          'load watchers',
+          ...flag,
+          'add park',
+          'notify park',
+        ]);
+        assert.equal(ops.filter((op) => op === 'load watchers').length, 1, 'the count is read once, after the CAS');
         ops.length = 0;
         assert.equal(requestInterrupt(block, target, undefined, caller), 'already-set');
         assert.deepEqual(ops, ['notify flag', 'notify park'], 'a repeat wakes again, the park word last');

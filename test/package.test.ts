@@ -17,13 +17,25 @@ function runtimeWithoutHooks(): string | undefined {
 
 /**
  * With its optional peers installed in `project`, asyncInterrupt stops a loop that never polls.
- * `--prefer-offline`, not `--offline`: `npm ci` caches the peers' tarballs but not the registry's
- * metadata an install by name needs, which a fresh machine (CI's) does not have.
+ * The peers are the versions this repository installed (its lockfile's), packed from its
+ * node_modules and installed from those tarballs, offline: no registry, on any machine (npm ci
+ * caches no registry metadata, which an install by name needs).
  */
 function assertAsyncInterruptLands(project: string): void {
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', 'acorn', 'magic-string'], {
+  const peers = ['acorn', 'magic-string', '@jridgewell/sourcemap-codec'].map((name) => {
+    const packed = JSON.parse(
+      execFileSync(npm, ['pack', '--json', '--ignore-scripts', join(root, 'node_modules', name)], {
+        cwd: project,
+        encoding: 'utf8',
+        timeout: 120_000,
+      }),
+    ) as [{ filename: string }];
+    return join(project, packed[0].filename);
+  });
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--offline', ...peers], {
     cwd: project,
     stdio: 'pipe',
+    timeout: 120_000,
   });
   writeFileSync(
     join(project, 'async-main.js'),

@@ -90,11 +90,11 @@ describe('ThreadPool', () => {
   it("a cancelled task's error or value goes nowhere: its worker neither describes nor clones it, and is kept", async () => {
     await using pool = new ThreadPool(tasks, { size: 1 });
     const first = (await within(pool.run(0, { export: 'inspect' }))) as { threadId: number };
-    for (const returnFunction of [false, true]) {
+    for (const returnValue of [false, true]) {
       const sync = syncArray();
       const controller = new AbortController();
       const running = outcome(
-        pool.run({ sync, returnFunction }, { export: 'endWatchedOnInterrupt', signal: controller.signal }),
+        pool.run({ sync, returnValue }, { export: 'endWatchedOnInterrupt', signal: controller.signal }),
       );
       await waitFor(sync, 0, 1);
       controller.abort();
@@ -112,6 +112,26 @@ describe('ThreadPool', () => {
     const next = (await within(pool.run(0, { export: 'inspect' }))) as Record<string, unknown>;
     assert.equal(next.threadId, first.threadId, 'no new worker');
     assert.deepEqual(pool.stats, { size: 1, busy: 0, queued: 0, completed: 2, cancelled: 2, replaced: 0 });
+  });
+
+  it('cancels with a reason too large to reach the task: a stand-in does, and the promise rejects with the reason', async () => {
+    // An error named with 5,000 characters: neither it nor (before the fix) its stand-in, which
+    // carried the name, fits the reason area. abort() then threw in the pool's listener after
+    // marking the task cancelled, and the task, never interrupted, resolved with undefined.
+    await using pool = new ThreadPool(tasks, { size: 1 });
+    const sync = syncArray();
+    const controller = new AbortController();
+    const running = outcome(
+      pool.run({ sync, returnValue: true }, { export: 'endWatchedOnInterrupt', signal: controller.signal }),
+    );
+    await waitFor(sync, 0, 1);
+    const reason = new Error('cancelled');
+    reason.name = 'X'.repeat(5000);
+    controller.abort(reason);
+    const cancelled = await within(running);
+    assert.ok(!cancelled.ok && cancelled.error === reason, 'rejects with the reason itself');
+    await waitFor(sync, 1, 1); // the task saw its interrupt
+    assert.equal(await within(pool.run(1)), 2);
   });
 
   it('wakes a cancelled task blocked in sleep(), as any thread is woken', async () => {

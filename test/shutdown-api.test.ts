@@ -95,6 +95,12 @@ describe('shutdown()', () => {
     assert.equal(stdout, '1\n2\n');
   });
 
+  it("rehearsal reads no stdio stream of the program's (reading one makes it)", async () => {
+    const program = new URL('./fixtures/rehearsal-stdio.mjs', import.meta.url);
+    const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(program)], { timeout: 60_000 });
+    assert.equal(stdout, '0\n', 'reads of process.stdout and process.stderr in the main thread');
+  });
+
   it("delivers its reason to each thread's ThreadInterruptedError", async () => {
     const sync = syncArray();
     const thread = start('returnReason', sync, 'reasoned');

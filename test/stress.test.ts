@@ -56,19 +56,30 @@ describe('the protocol under real threads', () => {
 
   it("an interrupt racing the start of a thread's interruption-signal watcher always wakes it (the watcher count)", async () => {
     // An interrupt notifies the flag word only when the slot's watcher count says a watcher waits
-    // there. Fails when the count is taken after the watcher's wait begins, or not at all: an
-    // interrupt in between finds no watcher, skips the notify, and the watcher sleeps its 1 s
-    // slice with the flag set.
+    // there. Fails when the watcher does not count itself: an interrupt then never notifies its
+    // flag word, and the watcher sleeps its 1 s slice with the flag set. (A count taken just
+    // after the wait begins leaves a window of a few instructions, which real threads rarely hit:
+    // test/control-block.test.ts pins the interrupter's order, the interleavings harness the model's.)
     const rounds = 2_000;
     const lateMs = 500;
     const sync = syncArray();
-    const watcher = new Thread(stress, { export: 'signalRace', args: [sync, rounds, lateMs], name: 'watcher' }).start();
+    const times = new SharedArrayBuffer(8);
+    const watcher = new Thread(stress, {
+      export: 'signalRace',
+      args: [sync, rounds, lateMs, times],
+      name: 'watcher',
+    }).start();
     const interrupter = new Thread(stress, {
       export: 'signalRaceInterrupter',
-      args: [sync, rounds],
+      args: [sync, rounds, times],
       name: 'signal-interrupter',
     }).start();
-    await within(Promise.all([watcher.join(), interrupter.join()]), 120_000);
+    try {
+      await within(Promise.all([watcher.join(), interrupter.join()]), 120_000);
+    } finally {
+      // On a failure, not left running into the next tests (which count live threads).
+      await Promise.all([watcher.terminate(), interrupter.terminate()]);
+    }
     assert.equal(Atomics.load(sync, 2), 0, `rounds whose abort came after ${lateMs} ms (slowest ${sync[3]} ms)`);
     assert.equal(Atomics.load(sync, 1), rounds);
   });

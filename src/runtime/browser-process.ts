@@ -26,7 +26,7 @@ export function stopListeningToSignal(_signal: ShutdownSignal, _listener: (signa
 export function onProcessExit(_listener: (cause: ExitCause, exitCode: number) => void): void {}
 
 /** A page has no stdout to wait for. */
-export function stdioDrained(_stop: (done: () => void) => void): Promise<void> {
+export function stdioDrained(_stop: (done: () => void) => void, _streams?: readonly unknown[]): Promise<void> {
   return Promise.resolve();
 }
 

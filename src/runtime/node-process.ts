@@ -196,8 +196,12 @@ export function calledByProcessExit(): boolean {
  * pauses the thread's stream while stdout is full, so one drain is not the end: look again after
  * a turn, once the resumed stream has written what it held.
  */
-export function stdioDrained(stop: (done: () => void) => void): Promise<void> {
-  const streams = [process.stdout, process.stderr];
+export function stdioDrained(
+  stop: (done: () => void) => void,
+  // A parameter for the rehearsal, which passes none: reading process.stdout makes the stream,
+  // which on a pipe sets O_NONBLOCK on a descriptor the process may share with others.
+  streams: readonly (NodeJS.WriteStream | undefined)[] = [process.stdout, process.stderr],
+): Promise<void> {
   // A stream whose reader went away (EPIPE) is destroyed, and a corked one sends nothing until
   // the program uncorks it: nothing in either will leave.
   const pending = (): NodeJS.WriteStream | undefined =>

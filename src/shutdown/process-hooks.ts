@@ -160,9 +160,9 @@ function rehearseSignalPath(): void {
     reportText({ ended: [], terminated: [], ms: 0 }, 'SIGINT', 0, false);
     signalExitCode('SIGINT');
     onExit('natural');
-    // What a signal's shutdown runs last: a look at what is left to write (nothing, most often),
-    // with a stop that ends the wait at once should anything be (nothing is listened to then).
-    void stdioDrained((done) => done());
+    // What a signal's shutdown runs last: a look at what is left to write, on no stream (the
+    // program's own are not read here: that would make them).
+    void stdioDrained((done) => done(), []);
     clearTimeout(undefined);
     rehearsing = true;
     onSignal('SIGINT');
