@@ -14,7 +14,7 @@
 // difference from the bare median, and the median of each process's difference from the bare
 // process of its own round (the steadier figure on a loaded machine), with each process's figure.
 import os from 'node:os';
-import { buildsFromArgs, fmt, median, printTable, rotate, runChild } from './lib.js';
+import { abOptions, buildsFromArgs, fmt, median, printTable, rotate, runChild } from './lib.js';
 
 const THREADS = 20;
 
@@ -61,9 +61,9 @@ async function main(builds, rounds, kinds) {
 
 const args = process.argv.slice(2);
 const builds = buildsFromArgs(args);
-const rest = args.filter((arg) => !arg.includes('='));
-const rounds = Number(rest.find((arg) => /^\d+$/.test(arg)) ?? 6);
-const kinds = (rest.find((arg) => !/^\d+$/.test(arg)) ?? 'ours').split(',');
+const { numbers, word } = abOptions(args);
+const [rounds = 6] = numbers;
+const kinds = (word ?? 'ours').split(',');
 if (builds.length < 1) {
   console.error('usage: node bench/ab-memory.js LABEL=ROOT [LABEL=ROOT ...] [ROUNDS] [KINDS]');
   process.exit(2);

@@ -24,6 +24,7 @@
 // control-block layout differs cannot be compared here.
 import os from 'node:os';
 import {
+  abOptions,
   buildsFromArgs,
   delay,
   fmt,
@@ -142,9 +143,9 @@ async function main(builds, rounds, settleMs, kind) {
 if (isEntry(import.meta.url)) {
   const args = process.argv.slice(2);
   const builds = buildsFromArgs(args);
-  const rest = args.filter((arg) => !arg.includes('='));
-  const [rounds = 200, settleMs = 20] = rest.filter((arg) => /^\d+$/.test(arg)).map(Number);
-  const kind = rest.find((arg) => !/^\d+$/.test(arg)) ?? 'next';
+  const { numbers, word } = abOptions(args);
+  const [rounds = 200, settleMs = 20] = numbers;
+  const kind = word ?? 'next';
   if (builds.length < 1 || !CASES.includes(kind)) {
     console.error(`usage: node bench/ab-pool.js LABEL=ROOT [LABEL=ROOT ...] [ROUNDS] [SETTLE_MS] [${CASES.join('|')}]`);
     process.exit(2);

@@ -10,7 +10,17 @@
 // comma-separated, default sleep,lock,condition,queue) and the floor (Atomics.notify → a bare
 // Worker in Atomics.wait) once, in an order that rotates, each 1-11 ms after it blocked; as
 // bench/waits.js does, timed with process.hrtime on both sides.
-import { buildsFromArgs, fmt, isEntry, printTable, rotate, spread, startFutexFloor, wakeOnce } from './lib.js';
+import {
+  abOptions,
+  buildsFromArgs,
+  fmt,
+  isEntry,
+  printTable,
+  rotate,
+  spread,
+  startFutexFloor,
+  wakeOnce,
+} from './lib.js';
 
 const FLOOR = 'floor';
 
@@ -65,9 +75,9 @@ async function main(builds, rounds, kinds) {
 if (isEntry(import.meta.url)) {
   const args = process.argv.slice(2);
   const builds = buildsFromArgs(args);
-  const rest = args.filter((arg) => !arg.includes('='));
-  const rounds = Number(rest.find((arg) => /^\d+$/.test(arg)) ?? 200);
-  const kinds = (rest.find((arg) => !/^\d+$/.test(arg)) ?? 'sleep,lock,condition,queue').split(',');
+  const { numbers, word } = abOptions(args);
+  const [rounds = 200] = numbers;
+  const kinds = (word ?? 'sleep,lock,condition,queue').split(',');
   if (builds.length < 1) {
     console.error('usage: node bench/ab-waits.js LABEL=ROOT [LABEL=ROOT ...] [ROUNDS] [KINDS]');
     process.exit(2);

@@ -180,6 +180,16 @@ export function buildsFromArgs(args) {
 }
 
 /**
+ * The other arguments of an A/B bench, besides its LABEL=ROOT builds: the numbers in order (rounds,
+ * then whatever the bench counts next) and the first word (the bench's case or comma-separated kinds).
+ */
+export function abOptions(args) {
+  const rest = args.filter((arg) => !arg.includes('='));
+  const isNumber = (arg) => /^\d+$/.test(arg);
+  return { numbers: rest.filter(isNumber).map(Number), word: rest.find((arg) => !isNumber(arg)) };
+}
+
+/**
  * The floor of the wait benches, as a case for {@link wakeOnce}: a bare Worker (`bareUrl`,
  * bench/workers/bare.js) blocked in `Atomics.wait`, woken by an `Atomics.notify`.
  */
