@@ -19,6 +19,13 @@
  *   claim it held. A later interrupt of an already-interrupted slot notifies again, too.
  * - A slot is claimed by one CAS of its `owner` word, which names its parent, so releasing a
  *   thread releases exactly the slots its own thread claimed, even half-claimed ones.
+ *
+ * This layout is a protocol between copies of the package, not a private detail: every copy
+ * loaded in a process (two versions in one dependency tree) works on the same block, found
+ * through the versioned keys in src/thread-state.ts (`START_KEY`, `STATE_KEY`). A change to a
+ * word's index or meaning must change those keys' version, so that copies with different layouts
+ * keep apart instead of reading each other's words wrongly; the shared objects' own layouts
+ * (src/waits/) are versioned the same way, by `REVIVERS_KEY` and `DESCRIBE`.
  */
 
 /** Flag bit: interruption requested (what `interruptionRequested()` reads). */
