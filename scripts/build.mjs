@@ -275,9 +275,22 @@ async function bundlePackage(outdir) {
  * function already has that name, and a thread runs the hundred of them as it loads index.js
  * (40-50 us). Lines are blanked, not removed, so the source maps stay right. The statements that
  * do rename (`__name(isThenable2, "isThenable")`, classes, arrows) stay.
+ *
+ * Likewise unwraps `var f = __name((function(…) {…}), "f");`, a module's top-level `const f =
+ * (function (…) {…});` (parenthesized: V8's eager-compilation hint): an anonymous function
+ * assigned to `f` is named `f` by the language, parentheses or not. The parentheses stay, and
+ * the first line keeps its length (source maps).
  */
 function dropNoOpNames(code) {
-  return code.replace(/^([ \t]*)__name\((\w+), "\2"\);$/gm, (_statement, _indent, name) => {
+  const unwrapped = code.replace(
+    /^(var (\w+) = )\/\* @__PURE__ \*\/ __name\(\(((?:async )?function\()([\s\S]*?)^\}\), "\2"\);$/gm,
+    (_statement, head, name, fn, body) => {
+      // The body ends at the first line that starts with `}`: a top-level function's last line.
+      if (/^\}/m.test(body)) throw new Error(`build: cannot unwrap __name(${name}): its body is not indented`);
+      return `${head}${' '.repeat(22)}((${fn}${body}}));`;
+    },
+  );
+  return unwrapped.replace(/^([ \t]*)__name\((\w+), "\2"\);$/gm, (_statement, _indent, name) => {
     const declared = new RegExp(`^[ \\t]*(?:async[ \\t]+)?function\\*?[ \\t]*${name}\\(`, 'm');
     if (!declared.test(code)) throw new Error(`build: __name(${name}) follows no function declaration of that name`);
     return '';
