@@ -275,9 +275,34 @@ async function bundlePackage(outdir) {
  * function already has that name, and a thread runs the hundred of them as it loads index.js
  * (40-50 us). Lines are blanked, not removed, so the source maps stay right. The statements that
  * do rename (`__name(isThenable2, "isThenable")`, classes, arrows) stay.
+ *
+ * Likewise unwraps `var f = __name((function(…) {…}), "f");`, a module's top-level `const f =
+ * (function (…) {…});` (parenthesized: V8's eager-compilation hint): an anonymous function
+ * assigned to `f` is named `f` by the language, parentheses or not. The parentheses stay, and
+ * the first line keeps its length (source maps). And the `static { __name(this, "C"); }` block
+ * of a top-level `var C = class {…}` (anonymous: named `C` by the language): a static block is one
+ * more function V8 compiles and runs as the class is made (ThreadInterruptedError: 20-25 us of each
+ * thread's start on Node 26).
  */
 function dropNoOpNames(code) {
-  return code.replace(/^([ \t]*)__name\((\w+), "\2"\);$/gm, (_statement, _indent, name) => {
+  const classes = code.replace(
+    /^(var (\w+) = class(?: extends [^{\n]+)? \{\n)( {2}static \{\n {4}__name\(this, "\2"\);\n {2}\}\n)/gm,
+    (statement, head, _name, block, offset) => {
+      // A static `name` of its own would not be replaced by the language's (only by __name()).
+      const body = code.slice(offset, code.indexOf('\n};\n', offset));
+      if (/^\s*static\s+(?:get\s+)?(?:name\b|\[(?!Symbol\.))/m.test(body)) return statement;
+      return head + block.replace(/[^\n]/g, '');
+    },
+  );
+  const unwrapped = classes.replace(
+    /^(var (\w+) = )\/\* @__PURE__ \*\/ __name\(\(((?:async )?function\()([\s\S]*?)^\}\), "\2"\);$/gm,
+    (_statement, head, name, fn, body) => {
+      // The body ends at the first line that starts with `}`: a top-level function's last line.
+      if (/^\}/m.test(body)) throw new Error(`build: cannot unwrap __name(${name}): its body is not indented`);
+      return `${head}${' '.repeat(22)}((${fn}${body}}));`;
+    },
+  );
+  return unwrapped.replace(/^([ \t]*)__name\((\w+), "\2"\);$/gm, (_statement, _indent, name) => {
     const declared = new RegExp(`^[ \\t]*(?:async[ \\t]+)?function\\*?[ \\t]*${name}\\(`, 'm');
     if (!declared.test(code)) throw new Error(`build: __name(${name}) follows no function declaration of that name`);
     return '';

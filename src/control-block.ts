@@ -210,7 +210,9 @@ export function createControlBlock(capacity: number): ControlBlock {
 }
 
 /** Views memory another thread created with {@link createControlBlock}. */
-export function openControlBlock(
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const openControlBlock = (function (
   memory: ControlMemory,
   atomics: AtomicOps = Atomics,
   now: () => number = () => performance.now(),
@@ -219,16 +221,18 @@ export function openControlBlock(
   const capacity = (words.length - HEADER_WORDS) / SLOT_WORDS;
   const reasons = new Uint8Array(memory.reasons);
   return { memory, words, reasons, names: new Uint16Array(memory.names), capacity, atomics, now };
-}
+});
 
 /** True when `value` looks like {@link ControlMemory}. */
-export function isControlMemory(value: unknown): value is ControlMemory {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const isControlMemory = (function (value: unknown): value is ControlMemory {
   if (typeof value !== 'object' || value === null) return false;
   const { control, reasons, names } = value as Partial<ControlMemory>;
   return (
     control instanceof SharedArrayBuffer && reasons instanceof SharedArrayBuffer && names instanceof SharedArrayBuffer
   );
-}
+});
 
 /** Numbers default thread names (`Thread-1`, `Thread-2`, …) across every thread of the group. */
 export function nextThreadNumber(block: ControlBlock): number {
@@ -244,9 +248,11 @@ export function nextObjectId(block: ControlBlock): number {
  * The index in `words` of a slot's flag word, which the interruption signal's watcher awaits
  * (`sleep()` and the waits block on the park word: see `parkIndex`).
  */
-export function flagIndex(slot: number): number {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const flagIndex = (function (slot: number): number {
   return HEADER_WORDS + slot * SLOT_WORDS;
-}
+});
 
 /**
  * The random id of the block whose memory this is: equal for two views of the same memory,
@@ -261,12 +267,15 @@ export function memoryId(memory: ControlMemory): number {
  * queue: its slot's park word, or the header's for the group's root (`caller` undefined). An
  * interrupt of the slot bumps it, so a parked thread wakes for both.
  */
-// Not parenthesized (compiled with the module), nor are the others every thread calls on its way
-// out (markFinished, markEnded, isLive): that raised each thread's memory by 0.1 MiB on Node 26.
-// The thread's bootstrap compiles them as it first blocks (state.warmExitPath), off the way out.
-export function parkIndex(caller: Caller): number {
+// Parenthesized (compiled with the module): every thread calls it as it starts (src/sleep.ts),
+// src/bootstrap.ts says why. Not so the others every thread calls only on its way out
+// (markFinished, markEnded, isLive): that raised each thread's memory by 0.1 MiB on Node 26. The
+// thread's bootstrap compiles them as it first blocks (state.warmExitPath), off the way out.
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const parkIndex = (function (caller: Caller): number {
   return caller === undefined ? Header.rootPark : HEADER_WORDS + caller * SLOT_WORDS + Field.park;
-}
+});
 
 /** Wakes the thread parked on `words[index]`, if any: bumps the word, then notifies it. */
 export function unpark(atomics: AtomicOps, words: Int32Array, index: number): void {
@@ -274,9 +283,11 @@ export function unpark(atomics: AtomicOps, words: Int32Array, index: number): vo
   atomics.notify(words, index);
 }
 
-function field(slot: number, name: keyof typeof Field): number {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+const field = (function (slot: number, name: keyof typeof Field): number {
   return HEADER_WORDS + slot * SLOT_WORDS + Field[name];
-}
+});
 
 /** The generation packed in a flag word. */
 export function generationOf(flagWord: number): number {
@@ -755,9 +766,11 @@ export function setSlotName(block: ControlBlock, ref: SlotRef, name: string): vo
  * (a check returned true, a wait woke interrupted): the current interrupt's `interruptSeq`, for
  * {@link readSlotReport}.
  */
-export function seenIndex(slot: number): number {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const seenIndex = (function (slot: number): number {
   return field(slot, 'seen');
-}
+});
 
 /**
  * Called by a thread whose target has ended on an interrupt, before it marks itself finished: its
@@ -811,9 +824,11 @@ export function watchersIndex(slot: number): number {
 }
 
 /** The index of the slot's `interruptSeq` word (the thread notes the interrupt it has seen: see `seen`). */
-export function interruptSeqIndex(slot: number): number {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const interruptSeqIndex = (function (slot: number): number {
   return field(slot, 'interruptSeq');
-}
+});
 
 /** @internal For tests: the raw words of a slot, to check invariants. */
 export function slotWords(block: ControlBlock, slot: number): Readonly<Record<keyof typeof Field, number>> {

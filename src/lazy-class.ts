@@ -88,7 +88,9 @@ type ClassName = {
  * export type Lock = LockClass;
  * ```
  */
-export function lazyClass<N extends ClassName>(name: N): ReturnType<typeof heavy>[N] {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const lazyClass = (function <N extends ClassName>(name: N): ReturnType<typeof heavy>[N] {
   // A plain function, not a class: its `prototype` is writable, so `get` may answer with the
   // class's (a class's own, read-only `prototype` would have to be returned as it is).
   // biome-ignore lint/complexity/useArrowFunction: an arrow has no [[Construct]], so neither would the Proxy
@@ -96,4 +98,4 @@ export function lazyClass<N extends ClassName>(name: N): ReturnType<typeof heavy
   const proxy = new Proxy(stub, handler);
   standIns.set(stub, { name, loaded: undefined, proxy });
   return proxy as unknown as ReturnType<typeof heavy>[N];
-}
+});

@@ -19,10 +19,12 @@ let internals: { readonly key: symbol; readonly bindings: unknown } | undefined;
  * The main thread loads heavy.js at once: it is one thread, it starts the threads, and its first
  * `new Thread()` should not pay for loading it (1–2 ms on the first start).
  */
-export function provideInternals(key: string, bindings: unknown): void {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const provideInternals = (function (key: string, bindings: unknown): void {
   internals = { key: Symbol.for(key), bindings };
   if (isMainThread) heavy();
-}
+});
 
 /** The lazily loaded half of the package. */
 export function heavy(): typeof heavyModule {

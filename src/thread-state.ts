@@ -93,26 +93,32 @@ export interface OwnState {
 }
 
 /** Reads this library's start data out of `workerData`, if this thread was started by it. */
-export function readStartData(): StartData | undefined {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const readStartData = (function (): StartData | undefined {
   if (typeof startData !== 'object' || startData === null) return undefined;
   const data = (startData as Record<string, unknown>)[START_KEY];
   if (typeof data !== 'object' || data === null) return undefined;
   return isControlMemory((data as Partial<StartData>).registry) ? (data as StartData) : undefined;
-}
+});
 
 /**
  * Returns this thread's start data to its first caller only: the copy of the package the thread
  * was started with, which runs its target. Undefined for every later caller (another copy the
  * target imports), and in threads this library did not start.
  */
-export function claimStartData(): StartData | undefined {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const claimStartData = (function (): StartData | undefined {
   const start = readStartData();
   if (start === undefined || (start as { [CLAIMED]?: true })[CLAIMED] === true) return undefined;
   Object.defineProperty(start, CLAIMED, { value: true });
   return start;
-}
+});
 
-function createState(): OwnState {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+const createState = (function (): OwnState {
   const start = readStartData();
   if (start !== undefined) {
     const block = openControlBlock(start.registry);
@@ -123,9 +129,11 @@ function createState(): OwnState {
   const name = isMainThread ? 'main' : `worker-${currentThreadId}`;
   const block = createControlBlock(1);
   return baseState(block, allocateSlot(block, undefined)!, undefined, false, name);
-}
+});
 
-function baseState(
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+const baseState = (function (
   block: ControlBlock,
   self: SlotRef,
   registry: ControlBlock | undefined,
@@ -144,7 +152,7 @@ function baseState(
     signalController: undefined,
     targetKeepAlive: undefined,
   };
-}
+});
 
 const holder = globalThis as typeof globalThis & { [STATE_KEY]?: OwnState };
 

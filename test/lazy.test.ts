@@ -52,7 +52,21 @@ describe('the lazily loaded half of the package', () => {
     // Nor the no-op renames esbuild's keepNames writes after function declarations (the build
     // blanks them; a thread would run each as it loads).
     assert.ok(!/^\s*__name\((\w+), "\1"\);$/m.test(entry), 'index.js renames functions to their own names');
-    assert.match(entry, /__name\(this, "ThreadInterruptedError"\)/, 'the names keepNames must keep stay');
+    // The renames keepNames must keep stay (classes esbuild renamed: `var Thread = class _Thread`),
+    // not those the language makes (`var ThreadInterruptedError = class`: a static block less).
+    assert.match(lazy, /__name\(this, "Thread"\)/, 'the names keepNames must keep stay');
+    assert.ok(!/__name\(this, "ThreadInterruptedError"\)/.test(entry), 'index.js renames a class to its own name');
+  });
+
+  it('keeps the names of the classes and functions whose renames the build drops', async () => {
+    const entry = await import(new URL('../dist/index.js', import.meta.url).href);
+    assert.equal(entry.ThreadInterruptedError.name, 'ThreadInterruptedError');
+    assert.equal(new entry.ThreadInterruptedError().name, 'ThreadInterruptedError');
+    assert.equal(entry.Lock.name, 'Lock');
+    const text = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+    for (const name of ['runThread', 'createState', 'loadModule', 'interruptedError']) {
+      assert.match(text, new RegExp(`^var ${name} = +\\(\\((?:async )?function\\(`, 'm'), `${name}: not unwrapped`);
+    }
   });
 
   it('stays unloaded in a thread that uses only the in-thread API, and loads to read a reason', async () => {

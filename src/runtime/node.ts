@@ -67,11 +67,13 @@ export function threadEntry(from: string): URL {
  * 26) then runs before the target, not behind a target that blocks from its first instruction,
  * between its interrupt and its end (that thread's end came 120-250 us later on Node 26).
  */
-export async function loadModule(href: string): Promise<unknown> {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const loadModule = (async function (href: string): Promise<unknown> {
   const namespace = await import(href);
   await new Promise((resolve) => setImmediate(resolve));
   return namespace;
-}
+});
 
 /**
  * Milliseconds on a monotonic clock, for durations within one thread. Not `performance.now()`:
@@ -113,7 +115,9 @@ export const endThread = (function (_exitCode: number): void {});
  * thread ends next unless something schedules more work. In a Deno worker, which emits no
  * `'beforeExit'`, it runs once, from the `'exit'` of that natural end: nothing runs after it.
  */
-export function createKeepAlive(onIdle?: () => void): KeepAlive {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const createKeepAlive = (function (onIdle?: () => void): KeepAlive {
   // The timer is made on the first ref(). Most threads never make it, and one that ends on an
   // interrupt then clears no timer on its way out (≈35 µs less between the interrupt and the
   // thread's exit).
@@ -164,7 +168,7 @@ export function createKeepAlive(onIdle?: () => void): KeepAlive {
       timer = undefined;
     }),
   };
-}
+});
 
 /** Lets any number of listeners wait on `target` without a `MaxListenersExceededWarning`. */
 export function allowManyListeners(target: EventTarget): void {
@@ -234,7 +238,9 @@ export const flagRead: 'plain' | 'atomic' | 'atomic-every-nth' =
  * past its `resourceLimits`. It runs after every other `'exit'` listener added before the tick in
  * which the thread ends.
  */
-export function onThreadEnd(listener: (exitCode: number) => void): void {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const onThreadEnd = (function (listener: (exitCode: number) => void): void {
   // Parenthesized, so that V8 compiles it with onThreadEnd, as the thread starts, rather than on
   // its first call, between an interrupt and join() settling.
   // biome-ignore format: the parentheses are V8's eager-compilation hint (a function expression's is on Node 20 too)
@@ -244,7 +250,9 @@ export function onThreadEnd(listener: (exitCode: number) => void): void {
   });
   process.on('exit', last);
   let moving = false;
-  process.on('newListener', (event) => {
+  // Parenthesized: the thread runs it as it starts, as it adds its next process listener.
+  // biome-ignore format: the parentheses are V8's eager-compilation hint
+  process.on('newListener', (function exitListenerAdded(event: string | symbol): void {
     if (event !== 'exit' || moving) return;
     // The new listener is added after this call returns: move ours behind it once it is.
     queueMicrotask(() => {
@@ -253,19 +261,21 @@ export function onThreadEnd(listener: (exitCode: number) => void): void {
       process.on('exit', last);
       moving = false;
     });
-  });
-}
+  }));
+});
 
 /**
  * Calls `listener` with an uncaught error (or an unhandled rejection raised as one) that is about
  * to end the thread: none when an `'uncaughtException'` listener of the user's handles it, or the
  * capture callback of `process.setUncaughtExceptionCaptureCallback()` (the `domain` module's).
  */
-export function onFatalError(listener: (error: unknown) => void): void {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const onFatalError = (function (listener: (error: unknown) => void): void {
   process.on('uncaughtExceptionMonitor', (error) => {
     if (process.listenerCount('uncaughtException') === 0 && !uncaughtIsCaptured()) listener(error);
   });
-}
+});
 
 /** Whether the thread has written to `process.stdout` or `process.stderr` (see {@link watchOutput}). */
 let outputWritten = true;
@@ -281,7 +291,9 @@ let outputWritten = true;
  * output waited for every such thread's worker to be torn down (8 threads: 3-14 ms, Node 26).
  * Called first by a thread this library started.
  */
-export function watchOutput(): void {
+// biome-ignore format: the parentheses are V8's eager-compilation hint (every thread runs it as it starts: src/bootstrap.ts)
+// biome-ignore lint/complexity/useArrowFunction: a parenthesized arrow is no eager-compilation hint on Node 20
+export const watchOutput = (function (): void {
   let watched = 0;
   for (const name of ['stdout', 'stderr'] as const) {
     const own = Object.getOwnPropertyDescriptor(process, name);
@@ -305,7 +317,7 @@ export function watchOutput(): void {
   }
   // Where the streams are plain properties (or the watch failed), they count as written to.
   if (watched === 2) outputWritten = false;
-}
+});
 
 /**
  * Sets {@link outputWritten} on the first chunk `stream` takes. Every write of a Node `Writable`
