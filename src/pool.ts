@@ -150,6 +150,11 @@ export const closeAllPools = (function closeAllPools(options?: PoolCloseOptions)
   return Promise.all([...poolsWithWorkers].map((pool) => pool.close(options))).then(() => {});
 });
 
+/** @internal Whether a pool of the calling thread has workers (a whole-program shutdown asks). */
+export function poolsOpen(): boolean {
+  return poolsWithWorkers.size > 0;
+}
+
 function closedError(name: string, what: string): Error {
   return codedError(Error, 'ERR_POOL_CLOSED', `ThreadPool "${name}" is closed: ${what}.`);
 }

@@ -71,9 +71,10 @@ describe("a thread's exit path", () => {
   it("has what a signal's shutdown runs in the main thread compiled with its module, where no rehearsal can run it (parenthesized function expressions)", () => {
     // closeAllPools: the first call after a signal, ahead of the interrupts (a rehearsal would
     // close the pools); exitProcess: the last (a rehearsal would exit); workerExited: each
-    // thread's end as it reaches the main thread; processExit and exit: the process's 'exit'.
+    // thread's end as it reaches the main thread; processExit and exit: the process's 'exit';
+    // unsent: the look at what is left to write, which the rehearsal runs on no stream.
     const heavy = readFileSync(new URL('../dist/heavy.js', import.meta.url), 'utf8');
-    for (const name of ['closeAllPools', 'exitProcess', 'workerExited', 'processExit', 'exit']) {
+    for (const name of ['closeAllPools', 'exitProcess', 'workerExited', 'processExit', 'exit', 'unsent']) {
       assert.match(
         heavy,
         new RegExp(`[,=(]\\s*\\(function ${name}\\d*\\(`),

@@ -26,6 +26,8 @@ interface Plan {
   configure?: Record<string, unknown>;
   ownHandler?: boolean | 'late-once';
   finally?: 'exit' | 'throw' | 'reject';
+  blockedWaitMs?: number;
+  countWorkerExits?: boolean;
 }
 
 interface Run {
@@ -267,6 +269,63 @@ describe('shutdown on a signal', () => {
     assert.equal(code, 130, r.stderr());
     assertComplete(r.dir, 'pool.bin', 's');
     assertComplete(r.dir, 't0.bin', 's');
+    assert.equal(r.stderr(), '');
+  });
+
+  it("waits for the threads' ends blocked: it runs none of their workers' 'exit' events before the exit", async (t) => {
+    // Awaiting in its event loop, the main thread ran the 'exit' event of each thread that ended
+    // first (Node joins its worker, then the handle reads its end), one by one, while the last
+    // ones still ran; the exit stops the rest without running JavaScript. Here three threads end at
+    // once and one after 300 ms of cleanup: their events would all have come in that time.
+    const r = run({
+      threads: [
+        { export: 'quietCleanup' },
+        { export: 'quietCleanup' },
+        { export: 'quietCleanup' },
+        { export: 'slowQuietCleanup' },
+      ],
+      idle: true,
+      countWorkerExits: true,
+      blockedWaitMs: 600_000,
+      configure: { graceMs: 600_000 },
+    });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assert.match(r.stdout(), /^worker exits run: 0$/m);
+    assert.equal(r.stderr(), '');
+  });
+
+  it('a thread whose cleanup prints ends the blocked wait at once: its output needs the main thread', async (t) => {
+    // Node keeps a thread whose output is on its way alive until its parent's event loop has read
+    // it: the blocked wait (its bound here longer than the test's) must give way, not hang.
+    const r = run({
+      threads: [{ export: 'syncCleanup' }, { export: 'quietCleanup' }],
+      blockedWaitMs: 600_000,
+      configure: { graceMs: 600_000 },
+    });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assertComplete(r.dir, 't0.bin', 's');
+    assert.match(r.stdout(), /^cleanup .*t0\.bin$/m);
+    assert.equal(r.stderr(), '');
+  });
+
+  it("with a pool, no blocked wait: its worker's task ends only once the main thread reads it", async (t) => {
+    const r = run({
+      threads: [{ export: 'quietCleanup' }],
+      pool: true,
+      blockedWaitMs: 600_000,
+      configure: { graceMs: 600_000 },
+    });
+    await r.line('ready');
+    r.child.kill('SIGINT');
+    const { code } = await finished(r, t);
+    assert.equal(code, 130, r.stderr());
+    assertComplete(r.dir, 'pool.bin', 's');
     assert.equal(r.stderr(), '');
   });
 

@@ -204,14 +204,18 @@ export function stdioDrained(
 ): Promise<void> {
   // A stream whose reader went away (EPIPE) is destroyed, and a corked one sends nothing until
   // the program uncorks it: nothing in either will leave.
+  // The predicate parenthesized: compiled with pending(), which the rehearsal runs on no stream
+  // (it never calls the predicate), not as a signal's shutdown ends.
   const pending = (): NodeJS.WriteStream | undefined =>
-    streams.find(
-      (stream) =>
+    // biome-ignore format: the parentheses are V8's eager-compilation hint
+    streams.find((function unsent(stream: NodeJS.WriteStream | undefined): boolean {
+      return (
         stream !== undefined &&
         !stream.destroyed &&
         (stream.writableCorked ?? 0) === 0 &&
-        (stream.writableLength ?? 0) > 0,
-    );
+        (stream.writableLength ?? 0) > 0
+      );
+    }));
   if (pending() === undefined) return Promise.resolve();
   return new Promise((resolve) => {
     let over = false;
