@@ -20,7 +20,7 @@ const bun = {
   stdoutDrain:
     "a shutdown on a signal waits for stdout to drain before it exits, which it learns from `writableLength` and 'drain': Bun's main-thread stdout says 0 while its bytes still wait for a slow reader of a pipe, and a Bun worker writes to the descriptor itself (no parent in between), so the exit still drops what the reader has not taken (730 of 2,048 KiB in the test; no Bun issue found: docs/upstream/bun-stdout-writable-length-pipe.mjs)",
   outputWatch:
-    "a thread's output counts as unread once a chunk reaches its stdout's or stderr's `_write`; the library watches that through the getter Node defines for `process.stdout` in a worker, which is a plain property on Bun, so there every thread counts as having written and a signal's shutdown waits for each worker's teardown, as before (costs time, loses nothing)",
+    "a thread's output counts as unread once a chunk reaches its stdout's or stderr's `_write`; the library watches that through the getter Node defines for `process.stdout` in a worker, which is a plain property on Bun, so there every thread counts as having written and a signal's shutdown waits for each worker's teardown in its event loop, as before, and not blocked (costs time, loses nothing)",
   tsBesideJs:
     'Bun resolves a module named `x.js` to `x.ts` when only that exists (its documented module resolution: https://bun.com/docs/runtime/module-resolution), so the thread runs the .ts file instead of failing',
   report:
@@ -94,6 +94,8 @@ export const gaps = {
       'Thread: start and join > passes Worker options such as env and resourceLimits on to Node': bun.resource,
       'shutdown on a signal > what threads print as they end reaches a slow reader of stdout whole before the exit':
         bun.stdoutDrain,
+      "shutdown on a signal > waits for the threads' ends blocked: it runs none of their workers' 'exit' events before the exit":
+        bun.outputWatch,
       "a thread's end, as read or not by its parent > is not unread when the thread wrote nothing, though Node read its stdout and stderr on its way out":
         bun.outputWatch,
       'shutdown on a signal > a reader of stdout that goes away while the shutdown waits for it to drain: still exit 130':
@@ -179,6 +181,12 @@ export const gaps = {
       "shutdown on a signal > exits with the signal's code when stdout holds bytes that can never leave (corked) and nothing else holds the process":
         deno.signals,
       "shutdown on a signal > what threads print from their own 'exit' listeners reaches stdout before the exit":
+        deno.signals,
+      "shutdown on a signal > waits for the threads' ends blocked: it runs none of their workers' 'exit' events before the exit":
+        deno.signals,
+      'shutdown on a signal > a thread whose cleanup prints ends the blocked wait at once: its output needs the main thread':
+        deno.signals,
+      "shutdown on a signal > with a pool, no blocked wait: its worker's task ends only once the main thread reads it":
         deno.signals,
       'shutdown on a signal > a cleanup that did not await its write (a timer) still writes it whole before the process exits':
         deno.signals,
